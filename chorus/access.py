@@ -1,0 +1,241 @@
+"""The one access policy.
+
+Every portal view declares the application and level it needs (`access_required`);
+`can()` answers "may this user do this (application, level) on this structure or
+service?"; querysets go through `structures_for()` so that another structure's object
+is a 404; templates read the `abilities` dict. A user's memberships, habilitations and
+managed structures are loaded once per request (`request.access`).
+"""
+
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.utils.functional import SimpleLazyObject
+
+from chorus.models import Application, Habilitation, Level
+
+ORGANISATION = "ORGANISATION"
+
+# Every tool of the Organisation domain is opened by the Organisation profile; the
+# principal manager always holds it at modification level on their structures.
+PRINCIPAL_MANAGER_PROFILE = (ORGANISATION, Level.MODIFICATION)
+
+
+@dataclass
+class AccessContext:
+    """What one user may reach, computed from four queries at most."""
+
+    user: object
+    catalogue: dict  # application code -> Application (with its domain)
+    managed_structure_ids: frozenset = frozenset()
+    structure_ids: frozenset = frozenset()  # validated structure-level memberships
+    service_ids: frozenset = frozenset()  # validated service-level memberships
+    service_structure: dict = field(default_factory=dict)  # service id -> structure id
+    # (profile application code, structure id, service id or None) -> highest level held
+    levels: dict = field(default_factory=dict)
+
+    @property
+    def is_authenticated(self):
+        return self.user.is_authenticated
+
+    def attached_structure_ids(self):
+        """Structures the user belongs to, wholly or through a service."""
+        return self.structure_ids | self.managed_structure_ids | frozenset(self.service_structure.values())
+
+    def profile_code(self, application_code):
+        try:
+            return self.catalogue[application_code].profile_code
+        except KeyError:
+            raise LookupError(f"Unknown application {application_code!r}") from None
+
+    def level_on(self, application_code, structure_id, service_id=None) -> int:
+        """Highest level the user holds for an application on a structure, or on one
+        of its services when service_id is given (a structure-wide profile covers
+        every service)."""
+        code = self.profile_code(application_code)
+        if (code, Level.MODIFICATION) == PRINCIPAL_MANAGER_PROFILE and structure_id in self.managed_structure_ids:
+            return Level.MODIFICATION
+        level = self.levels.get((code, structure_id, None), 0)
+        if service_id is not None:
+            level = max(level, self.levels.get((code, structure_id, service_id), 0))
+        return level
+
+    def best_level(self, application_code) -> int:
+        """Highest level held on any structure or service: what opens the application."""
+        entry = self.catalogue.get(application_code)
+        if entry is None or not self.user.is_authenticated:
+            return 0
+        if entry.access == Application.Access.PUBLIC:
+            return Level.MODIFICATION
+        if entry.access == Application.Access.PERSONAL:
+            return Level.MODIFICATION if _is_portal_user(self.user) else 0
+        if entry.access == Application.Access.STAFF:
+            return Level.MODIFICATION if self.user.is_staff else 0
+        best = 0
+        if entry.profile_code == PRINCIPAL_MANAGER_PROFILE[0] and self.managed_structure_ids:
+            best = Level.MODIFICATION
+        for (code, _structure, _service), level in self.levels.items():
+            if code == entry.profile_code:
+                best = max(best, level)
+        return best
+
+
+def _is_portal_user(user):
+    # Staff operators work from the admin and the back-office, not as members of a
+    # structure: personal portal tools are for everybody else.
+    return user.is_authenticated and user.is_active and not user.is_superuser
+
+
+def load_catalogue():
+    return {app.code: app for app in Application.objects.select_related("domain", "governed_by")}
+
+
+def load_access(user) -> AccessContext:
+    catalogue = load_catalogue()
+    if not user.is_authenticated:
+        return AccessContext(user=user, catalogue=catalogue)
+    from users.models import Membership
+
+    structure_ids, service_ids, service_structure = set(), set(), {}
+    memberships = Membership.objects.filter(user=user, status=Membership.Status.VALIDEE).values_list(
+        "structure_id", "service_id"
+    )
+    for structure_id, service_id in memberships:
+        if service_id is None:
+            structure_ids.add(structure_id)
+        else:
+            service_ids.add(service_id)
+            service_structure[service_id] = structure_id
+    managed = frozenset(user.managed_structures.values_list("id", flat=True))
+
+    levels = {}
+    # A habilitation counts only while its holder is still attached where it applies.
+    for code, level, structure_id, service_id in Habilitation.objects.filter(user=user).values_list(
+        "profile__application__code", "profile__level", "structure_id", "service_id"
+    ):
+        attached = structure_id in structure_ids or structure_id in managed or service_id in service_ids
+        if not attached:
+            continue
+        key = (code, structure_id, service_id)
+        levels[key] = max(levels.get(key, 0), level)
+    return AccessContext(
+        user=user,
+        catalogue=catalogue,
+        managed_structure_ids=managed,
+        structure_ids=frozenset(structure_ids),
+        service_ids=frozenset(service_ids),
+        service_structure=service_structure,
+        levels=levels,
+    )
+
+
+def get_access(request_or_user) -> AccessContext:
+    """The access context of a request (loaded once), or a fresh one for a user."""
+    access = getattr(request_or_user, "access", None)
+    if access is not None:
+        return access
+    return load_access(request_or_user)
+
+
+def can(who, application_code, level=Level.CONSULTATION, structure=None, service=None) -> bool:
+    """The policy: may this user use this application at this level on this structure
+    (or this service of it)? Without a structure: on at least one of theirs.
+
+    `who` is a request (whose access context is reused) or a user."""
+    access = get_access(who)
+    if structure is None and service is None:
+        return access.best_level(application_code) >= level
+    if not access.is_authenticated:
+        return False
+    entry = access.catalogue.get(application_code)
+    if entry is None:
+        return False
+    if entry.access != Application.Access.PROFILE:
+        return access.best_level(application_code) >= level
+    structure_id = service.structure_id if service is not None else _pk(structure)
+    service_id = _pk(service)
+    if service is not None and structure is not None and service.structure_id != _pk(structure):
+        return False
+    return access.level_on(application_code, structure_id, service_id) >= level
+
+
+def _pk(obj):
+    return obj if obj is None or isinstance(obj, int) else obj.pk
+
+
+def structure_ids_for(who, application_code, level=Level.CONSULTATION) -> set:
+    """Ids of the structures on which the user holds this application at this level."""
+    access = get_access(who)
+    if not access.is_authenticated:
+        return set()
+    return {
+        structure_id
+        for structure_id in access.attached_structure_ids()
+        if access.level_on(application_code, structure_id) >= level
+    }
+
+
+def structures_for(who, application_code, level=Level.CONSULTATION):
+    """The structures a user may act on with this application: fetch every object
+    through this queryset, so another structure's object is a 404."""
+    from structures.models import Structure
+
+    return Structure.objects.filter(pk__in=structure_ids_for(who, application_code, level))
+
+
+def abilities(request) -> dict:
+    """For templates: {application code: {"view": bool, "change": bool}} for the user."""
+    access = get_access(request)
+    result = {}
+    for code in access.catalogue:
+        level = access.best_level(code)
+        result[code] = {"view": level >= Level.CONSULTATION, "change": level >= Level.MODIFICATION}
+    return result
+
+
+def access_required(application_code, level=Level.CONSULTATION):
+    """The view guard: the user must hold the application at this level somewhere.
+    Views acting on one structure then fetch it through `structures_for()`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not can(request, application_code, level):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.access_rule = (application_code, level)
+        return wrapped
+
+    return decorator
+
+
+def public(view):
+    """Marks a page that anonymous visitors may open (the rule for every other view
+    is that it declares `access_required`)."""
+    from django.contrib.auth.decorators import login_not_required
+
+    view = login_not_required(view)
+    view.access_rule = "public"
+    return view
+
+
+def authenticated(view):
+    """Marks a page any logged-in user may open: their own account and requests."""
+    view.access_rule = "authenticated"
+    return view
+
+
+class AccessMiddleware:
+    """Attaches the lazily loaded access context to each request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.access = SimpleLazyObject(lambda: load_access(request.user))
+        return self.get_response(request)

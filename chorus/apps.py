@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChorusConfig(AppConfig):
+    name = "chorus"
+    verbose_name = _("Noyau d'accès")

@@ -1,0 +1,73 @@
+"""The catalogue as users see it: domains, their applications, where each opens."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from chorus import access
+from chorus.models import Application, Audience, Domain, Level
+
+AUDIENCE_SESSION_KEY = "audience"
+
+
+@dataclass
+class Entry:
+    application: Application
+    url: str
+    available: bool  # the user can open it
+    level: int
+
+    @property
+    def section(self):
+        return self.application.section
+
+    @property
+    def level_label(self):
+        return Level(self.level).label if self.level else ""
+
+
+def application_url(application) -> str:
+    if application.url_name:
+        try:
+            return reverse(application.url_name)
+        except NoReverseMatch:
+            pass
+    return reverse("application", args=[application.code])
+
+
+def current_audience(request) -> str:
+    return request.session.get(AUDIENCE_SESSION_KEY, Audience.ENTREPRISE)
+
+
+def entries(request, *, domain=None, audience=None, listed_only=True) -> list[Entry]:
+    """The applications of the catalogue, with whether this user can open each."""
+    accessor = access.get_access(request)
+    result = []
+    for application in accessor.catalogue.values():
+        if listed_only and not application.is_listed:
+            continue
+        if domain is not None and application.domain_id != domain.pk:
+            continue
+        audiences = application.audience_list()
+        if audience and audiences and audience not in audiences:
+            continue
+        level = accessor.best_level(application.code)
+        result.append(Entry(application, application_url(application), level > 0, level))
+    result.sort(key=lambda e: (e.application.domain.order, e.application.order))
+    return result
+
+
+def domains_with_entries(request, *, audience=None) -> list[dict]:
+    """[{domain, entries}] in catalogue order, for the home page and the menus."""
+    by_domain: dict[int, dict] = {}
+    for entry in entries(request, audience=audience):
+        domain = entry.application.domain
+        by_domain.setdefault(domain.pk, {"domain": domain, "entries": []})["entries"].append(entry)
+    return list(by_domain.values())
+
+
+def find_domain(request, code) -> Domain | None:
+    for application in access.get_access(request).catalogue.values():
+        if application.domain.code == code:
+            return application.domain
+    return None

@@ -1,0 +1,191 @@
+"""The shared access model: domains, applications, profiles and habilitations."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.IntegerChoices):
+    """Access level of a profile. Modification implies consultation."""
+
+    CONSULTATION = 1, _("consultation")
+    MODIFICATION = 2, _("modification")
+
+
+class Audience(models.TextChoices):
+    """The header tabs: who the home page speaks to."""
+
+    ENTREPRISE = "entreprise", _("Entreprise")
+    ENTITE_PUBLIQUE = "entite-publique", _("Entité publique")
+    PARTICULIER = "particulier", _("Particulier")
+    ASSOCIATION = "association", _("Association")
+
+
+class Domain(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    icon = models.CharField(_("icône DSFR"), max_length=60, blank=True, help_text="ex. fr-icon-building-line")
+    order = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("domaine")
+        verbose_name_plural = _("domaines")
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Application(models.Model):
+    """A tool of the portal. Who may open it depends on its kind of access; a tool
+    opened through a profile may share the profile of another application (every
+    Organisation tool is governed by the Organisation profile)."""
+
+    class Access(models.TextChoices):
+        PROFILE = "profile", _("sur profil (consultation ou modification)")
+        PERSONAL = "personal", _("tout utilisateur connecté")
+        STAFF = "staff", _("agents du support")
+        PUBLIC = "public", _("public")
+
+    code = models.CharField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("nom"), max_length=150)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="applications", verbose_name=_("domaine"))
+    section = models.CharField(
+        _("rubrique"), max_length=60, blank=True, help_text=_("Sous-partie du domaine, ex. « Structure »."))
+    description = models.TextField(_("description"), blank=True)
+    access = models.CharField(_("accès"), max_length=10, choices=Access.choices, default=Access.PROFILE)
+    governed_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="governed_applications",
+        verbose_name=_("profil porté par"),
+        help_text=_("Application dont le profil donne accès à celle-ci."),
+    )
+    url_name = models.CharField(
+        _("nom d'URL"), max_length=100, blank=True, help_text=_("Vue Django de la page de l'application.")
+    )
+    audiences = models.CharField(
+        _("publics"),
+        max_length=100,
+        blank=True,
+        help_text=_("Publics concernés, séparés par des virgules ; vide : tous."),
+    )
+    is_listed = models.BooleanField(_("affichée dans les menus"), default=True)
+    order = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["domain__order", "order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(governed_by__isnull=True) | Q(access="profile"),
+                name="application_governed_only_when_profiled",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def profile_code(self):
+        """Code of the application whose profile opens this one."""
+        return self.governed_by.code if self.governed_by_id else self.code
+
+    def audience_list(self):
+        return [a.strip() for a in self.audiences.split(",") if a.strip()]
+
+
+class Profile(models.Model):
+    """One application at one level: what a habilitation grants."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="profiles", verbose_name=_("application")
+    )
+    level = models.PositiveSmallIntegerField(_("niveau d'accès"), choices=Level.choices)
+
+    class Meta:
+        verbose_name = _("profil")
+        verbose_name_plural = _("profils")
+        ordering = ["application__name", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "level"], name="profile_unique_application_level"),
+        ]
+
+    def __str__(self):
+        return f"{self.application.name} – {self.get_level_display()}"
+
+
+class Habilitation(models.Model):
+    """A profile held by a user on a structure, or on one of its services."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="habilitations", verbose_name=_("utilisateur")
+    )
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="habilitations", verbose_name=_("structure")
+    )
+    service = models.ForeignKey(
+        "structures.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="habilitations",
+        verbose_name=_("service"),
+    )
+    profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="habilitations", verbose_name=_("profil"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accordée par"),
+    )
+    created_at = models.DateTimeField(_("accordée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("habilitation")
+        verbose_name_plural = _("habilitations")
+        ordering = ["structure", "user", "profile"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "structure", "profile"],
+                condition=Q(service__isnull=True),
+                name="habilitation_unique_on_structure",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "service", "profile"],
+                condition=Q(service__isnull=False),
+                name="habilitation_unique_on_service",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} : {self.profile} ({self.service or self.structure})"
+
+
+class AuditEvent(models.Model):
+    """One recorded change: who, when, what, before and after. Never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("auteur")
+    )
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("type d'objet"), max_length=60)
+    object_id = models.CharField(_("identifiant de l'objet"), max_length=40)
+    object_repr = models.CharField(_("objet"), max_length=255)
+    changes = models.JSONField(_("avant / après"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("journal d'audit")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from chorus import access, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("public/<str:audience>/", views.choose_audience, name="audience"),
+    path("domaines/<slug:code>/", views.domain_detail, name="domain"),
+    path("applications/<str:code>/", views.application_detail, name="application"),
+    path("recherche/", views.search, name="search"),
+    path("langue/", access.public(set_language), name="set_language"),
+    path("compte/", include("users.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,133 @@
+import unicodedata
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from chorus import access, catalogue
+from chorus.models import Application, Audience
+
+AUDIENCE_INTROS = {
+    Audience.ENTREPRISE: (
+        gettext_lazy("Vous êtes une entreprise"),
+        gettext_lazy("Gérez vos structures et vos utilisateurs, déposez vos factures à destination du secteur public et suivez-les."),
+    ),
+    Audience.ENTITE_PUBLIQUE: (
+        gettext_lazy("Vous êtes une entité publique"),
+        gettext_lazy("Paramétrez votre structure et vos services, recevez et traitez les factures de vos fournisseurs."),
+    ),
+    Audience.PARTICULIER: (
+        gettext_lazy("Vous êtes un particulier"),
+        gettext_lazy("Déposez vos mémoires de frais de justice et suivez leur traitement."),
+    ),
+    Audience.ASSOCIATION: (
+        gettext_lazy("Vous êtes une association"),
+        gettext_lazy("Gérez votre structure, vos utilisateurs et adressez vos factures au secteur public."),
+    ),
+}
+
+
+@access.public
+def home(request):
+    audience = catalogue.current_audience(request)
+    title, intro = AUDIENCE_INTROS[Audience(audience)]
+    return render(
+        request,
+        "chorus/home.html",
+        {
+            "page_title": _("Accueil"),
+            "audience_title": title,
+            "audience_intro": intro,
+            "domains": catalogue.domains_with_entries(request, audience=audience),
+        },
+    )
+
+
+@access.public
+@require_GET
+def choose_audience(request, audience):
+    if audience not in Audience.values:
+        raise Http404
+    request.session[catalogue.AUDIENCE_SESSION_KEY] = audience
+    return redirect("home")
+
+
+@access.public
+def domain_detail(request, code):
+    domain = catalogue.find_domain(request, code)
+    if domain is None:
+        raise Http404
+    entries = catalogue.entries(request, domain=domain)
+    return render(
+        request,
+        "chorus/domain.html",
+        {
+            "page_title": domain.name,
+            "domain": domain,
+            "entries": entries,
+            "breadcrumb_data": {"current": domain.name},
+        },
+    )
+
+
+@access.authenticated
+def application_detail(request, code):
+    """What an application is for and where the user holds it; how to ask otherwise."""
+    accessor = access.get_access(request)
+    application = accessor.catalogue.get(code)
+    if application is None:
+        raise Http404
+    from structures.models import Structure
+
+    holdings = []
+    if application.access == Application.Access.PROFILE:
+        structure_ids = access.structure_ids_for(request, code)
+        for structure in Structure.objects.filter(pk__in=structure_ids).order_by("company_name"):
+            holdings.append((structure, access.get_access(request).level_on(code, structure.pk)))
+    level = accessor.best_level(code)
+    return render(
+        request,
+        "chorus/application.html",
+        {
+            "page_title": application.name,
+            "application": application,
+            "level": level,
+            "holdings": holdings,
+            "breadcrumb_data": {
+                "links": [{"url": reverse("domain", args=[application.domain.code]), "title": application.domain.name}],
+                "current": application.name,
+            },
+        },
+    )
+
+
+def _fold(text):
+    """Lower-case, accent-free text: "creer" finds "Créer"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@access.public
+def search(request):
+    query = request.GET.get("q", "").strip()
+    results = []
+    if query:
+        words = _fold(query).split()
+        results = [
+            entry
+            for entry in catalogue.entries(request)
+            if entry.available and all(word in _fold(entry.application.name) for word in words)
+        ]
+    return render(
+        request,
+        "chorus/search.html",
+        {
+            "page_title": _("Rechercher une application"),
+            "query": query,
+            "results": results,
+            "breadcrumb_data": {"current": _("Rechercher une application")},
+        },
+    )

@@ -1,0 +1,154 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+RESERVED_SERVICE_CODE = "FACTURES_PUBLIQUES"
+
+
+class PostalAddress(models.Model):
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    address_complement_1 = models.CharField(_("complément d'adresse 1"), max_length=255, blank=True)
+    address_complement_2 = models.CharField(_("complément d'adresse 2"), max_length=255, blank=True)
+    postcode = models.CharField(_("code postal"), max_length=10, blank=True)
+    city = models.CharField(_("ville"), max_length=100, blank=True)
+    country = models.CharField(_("pays"), max_length=2, default="FR")
+
+    class Meta:
+        abstract = True
+
+
+class Structure(PostalAddress):
+    """A legal entity: company, public body, association or person."""
+
+    class IdentifierType(models.TextChoices):
+        # Values of typeIdentifiantStructure in the Chorus Pro API.
+        SIRET = "SIRET", _("SIRET")
+        UE_HORS_FRANCE = "UE_HORS_FRANCE", _("Structure européenne hors France")
+        HORS_UE = "HORS_UE", _("Structure hors UE")
+        RIDET = "RIDET", _("RIDET")
+        TAHITI = "TAHITI", _("Numéro Tahiti")
+        PARTICULIER = "PARTICULIER", _("Particulier")
+        AUTRE = "AUTRE", _("Autre")
+        EN_COURS_IMMATRICULATION = "EN_COURS_IMMATRICULATION", _("En cours d'immatriculation")
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", _("Active")
+        INACTIVE = "INACTIVE", _("Inactive")
+        EN_COURS_ACTIVATION = "EN_COURS_ACTIVATION", _("Activation en cours")
+
+    class Kind(models.TextChoices):
+        # structurePriveePublique in the Chorus Pro API.
+        PRIVEE = "PRIVEE", _("Privée")
+        PUBLIQUE = "PUBLIQUE", _("Publique")
+
+    identifier_type = models.CharField(
+        _("type d'identifiant"), max_length=32, choices=IdentifierType.choices, default=IdentifierType.SIRET
+    )
+    identifier = models.CharField(_("identifiant"), max_length=80)
+    company_name = models.CharField(_("raison sociale"), max_length=255)
+    label = models.CharField(_("libellé"), max_length=255, blank=True)
+    last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    rcs_number = models.CharField(_("numéro RCS"), max_length=40, blank=True)
+    vat_number = models.CharField(_("numéro de TVA intracommunautaire"), max_length=20, blank=True)
+    email = models.EmailField(_("adresse électronique de la structure"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    kind = models.CharField(_("structure privée ou publique"), max_length=8, choices=Kind.choices, default=Kind.PRIVEE)
+    status = models.CharField(_("statut"), max_length=24, choices=Status.choices, default=Status.ACTIVE)
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("structure d'origine"),
+    )
+    # A single column: the database itself cannot hold two principal managers for one
+    # structure. Who may take the role is decided under a row lock (see services).
+    principal_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_structures",
+        verbose_name=_("gestionnaire principal"),
+    )
+
+    # Parameters of public bodies (names of the Chorus Pro API in comments).
+    service_code_required = models.BooleanField(_("service obligatoire"), default=False)  # codeServiceDoitEtreRenseigne
+    commitment_required = models.BooleanField(_("engagement juridique obligatoire"), default=False)  # numeroEJDoitEtreRenseigne
+    commitment_or_service = models.BooleanField(_("EJ ou service"), default=False)  # gestionNumeroEJOuCodeService
+    payment_status_managed = models.BooleanField(_("gestion du statut mise en paiement"), default=False)
+    is_moa = models.BooleanField(_("MOA"), default=False)  # getaMoa
+    is_moa_only = models.BooleanField(_("MOA uniquement"), default=False)  # estMoaUniquement
+    court_fee_provider_category = models.CharField(
+        _("catégorie de prestataire (mémoires de frais de justice)"), max_length=100, blank=True
+    )
+
+    # Data from the INSEE Sirene register.
+    legal_category = models.CharField(_("catégorie juridique"), max_length=4, blank=True)
+    company_category = models.CharField(_("catégorie d'entreprise"), max_length=10, blank=True)
+    non_diffusible = models.BooleanField(_("non diffusible (INSEE)"), default=False)
+    insee_updated_at = models.DateTimeField(_("dernière mise à jour INSEE"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("dernière mise à jour"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("structure")
+        verbose_name_plural = _("structures")
+        ordering = ["company_name", "identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["identifier_type", "identifier"], name="structure_unique_identifier"),
+        ]
+
+    def __str__(self):
+        return f"{self.identifier} — {self.display_name}"
+
+    @property
+    def display_name(self):
+        return self.company_name or f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_public(self):
+        return self.kind == self.Kind.PUBLIQUE
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+
+class Service(PostalAddress):
+    """A sub-unit of a structure that invoices can be routed to."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="services", verbose_name=_("structure")
+    )
+    code = models.CharField(_("code"), max_length=100)
+    name = models.CharField(_("libellé"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("actif"), default=True)
+    commitment_required = models.BooleanField(_("numéro d'engagement obligatoire"), default=False)
+    valid_from = models.DateField(_("début de validité"), null=True, blank=True)
+    valid_until = models.DateField(_("fin de validité"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["structure", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "code"], name="service_unique_code_in_structure"),
+            models.CheckConstraint(
+                condition=~Q(code=RESERVED_SERVICE_CODE), name="service_code_not_reserved"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="service_validity_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"

@@ -1,0 +1,153 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username):
+        # Logins are case-insensitive: "Jean@Exemple.fr" is the same account.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A physical person. The login email identifies them; notifications go to the
+    contact email when they gave one."""
+
+    email = models.EmailField(_("adresse de connexion"), unique=True)
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("adresse de contact"), blank=True)
+    is_active = models.BooleanField(
+        _("actif"),
+        default=True,
+        help_text=_("Un compte inactif ne peut pas se connecter (compte non activé ou désactivé)."),
+    )
+    is_staff = models.BooleanField(
+        _("équipe"),
+        default=False,
+        help_text=_("Agents du support et opérateurs : accès au back-office."),
+    )
+    date_joined = models.DateTimeField(_("date d'inscription"), default=timezone.now)
+    activated_at = models.DateTimeField(_("date d'activation"), null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name or self.email
+
+    @property
+    def notification_email(self):
+        return self.contact_email or self.email
+
+
+class Membership(models.Model):
+    """A user's attachment (rattachement) to a whole structure, or to one of its
+    services. Ended attachments are kept, with their status, as history."""
+
+    class Status(models.TextChoices):
+        # Names from the Chorus Pro API (statutRattachement).
+        EN_COURS_DE_VALIDATION = "EN_COURS_DE_VALIDATION", _("En cours de validation")
+        VALIDEE = "VALIDEE", _("Validé")
+        REFUSEE = "REFUSEE", _("Refusé")
+        DESACTIVEE = "DESACTIVEE", _("Désactivé")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("utilisateur"),
+    )
+    structure = models.ForeignKey(
+        "structures.Structure",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("structure"),
+    )
+    service = models.ForeignKey(
+        "structures.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("service"),
+        help_text=_("Vide : maille structure (toute la structure)."),
+    )
+    status = models.CharField(
+        _("statut"), max_length=32, choices=Status.choices, default=Status.VALIDEE
+    )
+    comment = models.TextField(_("commentaire"), blank=True)
+    started_at = models.DateTimeField(_("date de début"), default=timezone.now)
+    ended_at = models.DateTimeField(_("date de fin"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    LIVE_STATUSES = (Status.EN_COURS_DE_VALIDATION, Status.VALIDEE)
+
+    class Meta:
+        verbose_name = _("rattachement")
+        verbose_name_plural = _("rattachements")
+        ordering = ["structure", "service", "user"]
+        constraints = [
+            # One live attachment per user and structure (or service); ended ones are history.
+            models.UniqueConstraint(
+                fields=["user", "structure"],
+                condition=Q(service__isnull=True, status__in=["EN_COURS_DE_VALIDATION", "VALIDEE"]),
+                name="membership_one_live_per_structure",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "service"],
+                condition=Q(service__isnull=False, status__in=["EN_COURS_DE_VALIDATION", "VALIDEE"]),
+                name="membership_one_live_per_service",
+            ),
+        ]
+
+    def __str__(self):
+        target = self.service or self.structure
+        return f"{self.user} → {target} ({self.get_status_display()})"
+
+    @property
+    def is_structure_level(self):
+        return self.service_id is None
