@@ -1,0 +1,90 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from chorus.models import Application, Habilitation, Level, Profile
+from structures.models import Service, Structure
+from users import services as user_services
+from users.models import Membership
+
+PASSWORD = "Demo-Portail-2026"
+
+
+def siret_with_checksum(prefix13: str) -> str:
+    """Complete 13 digits into a SIRET whose Luhn checksum is valid."""
+    for last in "0123456789":
+        candidate = prefix13 + last
+        total = 0
+        for index, char in enumerate(reversed(candidate)):
+            digit = int(char) * (2 if index % 2 else 1)
+            total += digit - 9 if digit > 9 else digit
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"utilisateur{n}@exemple.fr")
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    password = factory.django.Password(PASSWORD)
+    is_active = True
+
+
+class StructureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Structure
+        skip_postgeneration_save = True
+
+    identifier_type = Structure.IdentifierType.SIRET
+    identifier = factory.Sequence(lambda n: siret_with_checksum(f"{123456780 + n:09d}0001"))
+    company_name = factory.Sequence(lambda n: f"Structure {n}")
+    postcode = "75001"
+    city = "Paris"
+
+    class Params:
+        public = factory.Trait(kind=Structure.Kind.PUBLIQUE)
+
+    @factory.post_generation
+    def with_principal_manager(obj, create, extracted, **kwargs):
+        """StructureFactory(with_principal_manager=True) or =some_user."""
+        if not create or not extracted:
+            return
+        user = extracted if extracted is not True else UserFactory()
+        user_services.membership_attach(user=user, structure=obj)
+        obj.refresh_from_db()
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    structure = factory.SubFactory(StructureFactory)
+    code = factory.Sequence(lambda n: f"SERVICE_{n}")
+    name = factory.Sequence(lambda n: f"Service {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    structure = factory.SubFactory(StructureFactory)
+    status = Membership.Status.VALIDEE
+
+
+def grant(user, structure, application_code, level=Level.CONSULTATION, service=None) -> Habilitation:
+    """Give a user a profile on a structure (or one of its services)."""
+    profile = Profile.objects.get(application__code=application_code, level=level)
+    return Habilitation.objects.create(user=user, structure=structure, service=service, profile=profile)
+
+
+def attach(user, structure, service=None) -> Membership:
+    return user_services.membership_attach(user=user, structure=structure, service=service)
+
+
+def application(code) -> Application:
+    return Application.objects.get(code=code)
