@@ -65,10 +65,12 @@ class AccessContext:
     def best_level(self, application_code) -> int:
         """Highest level held on any structure or service: what opens the application."""
         entry = self.catalogue.get(application_code)
-        if entry is None or not self.user.is_authenticated:
+        if entry is None:
             return 0
         if entry.access == Application.Access.PUBLIC:
             return Level.MODIFICATION
+        if not self.user.is_authenticated:
+            return 0
         if entry.access == Application.Access.PERSONAL:
             return Level.MODIFICATION if _is_portal_user(self.user) else 0
         if entry.access == Application.Access.STAFF:

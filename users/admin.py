@@ -1,0 +1,174 @@
+"""Back-office of accounts and attachments (operators only)."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from chorus import audit
+from users import services
+from users.models import Membership, User
+
+
+class EmailLoginMixin:
+    """The login email identifies the account whatever its case: "Jean@Exemple.fr" and
+    "jean@exemple.fr" are one account, so the form refuses the second one."""
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        others = User.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("Un compte utilise déjà cette adresse de connexion."))
+        return email
+
+
+class UserCreationAdminForm(EmailLoginMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserChangeAdminForm(EmailLoginMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class MembershipInline(admin.TabularInline):
+    """A user's attachments, for reading: attaching goes through the membership admin
+    (or the portal), which applies the principal manager rule."""
+
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("structure", "service", "status", "started_at", "ended_at")
+    readonly_fields = fields
+    ordering = ("structure__company_name", "service__code")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("structure", "service")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Identité et contact"), {"fields": ("first_name", "last_name", "phone", "contact_email")}),
+        (
+            _("Droits"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Dates"), {"fields": ("date_joined", "activated_at", "last_login")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    readonly_fields = ("date_joined", "activated_at", "last_login")
+    list_display = ("email", "last_name", "first_name", "is_active", "is_staff", "is_superuser", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    search_fields = ("email", "first_name", "last_name", "contact_email")
+    ordering = ("last_name", "first_name", "email")
+    inlines = (MembershipInline,)
+
+    def get_inlines(self, request, obj):
+        # No inline on the add page: a new account has no attachment yet.
+        return self.inlines if obj is not None else ()
+
+
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = "__all__"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        structure, service = cleaned_data.get("structure"), cleaned_data.get("service")
+        status = cleaned_data.get("status")
+        if structure and service and service.structure_id != structure.pk:
+            self.add_error("service", _("Ce service n'appartient pas à la structure choisie."))
+        instance = self.instance
+        leaving = status is not None and status != Membership.Status.VALIDEE
+        if (
+            instance.pk
+            and leaving
+            and instance.status == Membership.Status.VALIDEE
+            and instance.structure.principal_manager_id == instance.user_id
+            and not instance.structure.memberships.filter(
+                user_id=instance.user_id, status=Membership.Status.VALIDEE
+            ).exclude(pk=instance.pk).exists()
+        ):
+            # SPEC invariant 3: the principal manager is never detached while in role.
+            self.add_error(
+                "status",
+                _(
+                    "Cet utilisateur est le gestionnaire principal de la structure : "
+                    "attribuez d'abord ce rôle à un autre utilisateur rattaché."
+                ),
+            )
+        return cleaned_data
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
+    list_display = ("user", "structure", "service", "status", "started_at", "ended_at")
+    list_filter = ("status", "structure__kind", "structure__status")
+    search_fields = (
+        "user__email",
+        "user__last_name",
+        "structure__identifier",
+        "structure__company_name",
+        "service__code",
+    )
+    ordering = ("structure__company_name", "service__code", "user__email")
+    list_select_related = ("user", "structure", "service")
+    autocomplete_fields = ("user", "structure", "service")
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "started_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once created, an attachment is history: only its status and comment move.
+        if obj is not None:
+            return ("user", "structure", "service", "started_at", *self.readonly_fields)
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Ended attachments are kept with their status as history (Désactivé, Refusé).
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.status == Membership.Status.VALIDEE:
+            # Through the service, so that the first user attached becomes principal
+            # manager and the attachment is audited, as in the portal.
+            membership = services.membership_attach(
+                user=obj.user, structure=obj.structure, service=obj.service, actor=request.user, comment=obj.comment
+            )
+            for field in obj._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(membership, field.attname))
+            obj._state.adding = False
+            return
+        before = Membership.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        if before != obj.status:
+            audit.record(
+                actor=request.user,
+                obj=obj,
+                action="membership_status",
+                changes={"before": before, "after": obj.status},
+            )
