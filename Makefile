@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install messages lint clean
+.PHONY: run test install messages lint clean bench
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required." if sys.version_info < (3, 11) else 0)'
@@ -35,3 +35,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Server time and SQL queries of the main pages for a user with many structures.
+bench: install
+	$(BIN)/python benchmarks/pages.py
