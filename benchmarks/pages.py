@@ -44,7 +44,9 @@ def populate(structures: int):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--structures", type=int, default=200)
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()

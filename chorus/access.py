@@ -55,7 +55,10 @@ class AccessContext:
         of its services when service_id is given (a structure-wide profile covers
         every service)."""
         code = self.profile_code(application_code)
-        if (code, Level.MODIFICATION) == PRINCIPAL_MANAGER_PROFILE and structure_id in self.managed_structure_ids:
+        if (
+            code,
+            Level.MODIFICATION,
+        ) == PRINCIPAL_MANAGER_PROFILE and structure_id in self.managed_structure_ids:
             return Level.MODIFICATION
         level = self.levels.get((code, structure_id, None), 0)
         if service_id is not None:

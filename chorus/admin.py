@@ -20,7 +20,16 @@ class DomainAdmin(admin.ModelAdmin):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "domain", "section", "access", "governed_by", "is_listed", "order")
+    list_display = (
+        "name",
+        "code",
+        "domain",
+        "section",
+        "access",
+        "governed_by",
+        "is_listed",
+        "order",
+    )
     list_filter = ("domain", "access", "is_listed")
     search_fields = ("name", "code", "section")
     ordering = ("domain__order", "order", "name")
@@ -44,10 +53,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 class HabilitationAdminForm(forms.ModelForm):
-    class Meta:
-        model = Habilitation
-        fields = "__all__"
-
+    # No Meta: the admin builds the form for its model from its fields.
     def clean(self):
         cleaned_data = super().clean()
         structure, service = cleaned_data.get("structure"), cleaned_data.get("service")
@@ -74,7 +80,12 @@ class HabilitationAdmin(admin.ModelAdmin):
         "profile__application__name",
         "profile__application__code",
     )
-    ordering = ("structure__company_name", "user__email", "profile__application__name", "profile__level")
+    ordering = (
+        "structure__company_name",
+        "user__email",
+        "profile__application__name",
+        "profile__level",
+    )
     list_select_related = ("user", "structure", "service", "profile__application", "granted_by")
     autocomplete_fields = ("user", "structure", "service", "profile", "granted_by")
     readonly_fields = ("created_at",)
@@ -91,12 +102,22 @@ class AuditEventAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     list_select_related = ("actor",)
     date_hierarchy = "created_at"
-    fields = ("created_at", "actor", "action", "object_type", "object_id", "object_repr", "changes_display")
+    fields = (
+        "created_at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "changes_display",
+    )
     readonly_fields = fields
 
     @admin.display(description=_("avant / après"))
     def changes_display(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.changes, indent=2, ensure_ascii=False, default=str))
+        return format_html(
+            "<pre>{}</pre>", json.dumps(obj.changes, indent=2, ensure_ascii=False, default=str)
+        )
 
     def has_add_permission(self, request):
         return False

@@ -17,7 +17,9 @@ def portal(request):
             {"label": label, "url": reverse("audience", args=[code]), "current": code == audience}
             for code, label in Audience.choices
         ],
-        "search_query": request.GET.get("q", "") if request.resolver_match and request.resolver_match.url_name == "search" else "",
+        "search_query": request.GET.get("q", "")
+        if request.resolver_match and request.resolver_match.url_name == "search"
+        else "",
         "portal_menus": [],
         "user_menu": [],
         "approvals_url": reverse("application", args=["APPROBATIONS"]),

@@ -51,9 +51,12 @@ class Application(models.Model):
 
     code = models.CharField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("nom"), max_length=150)
-    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="applications", verbose_name=_("domaine"))
+    domain = models.ForeignKey(
+        Domain, on_delete=models.PROTECT, related_name="applications", verbose_name=_("domaine")
+    )
     section = models.CharField(
-        _("rubrique"), max_length=60, blank=True, help_text=_("Sous-partie du domaine, ex. « Structure »."))
+        _("rubrique"), max_length=60, blank=True, help_text=_("Sous-partie du domaine, ex. « Structure ».")
+    )
     description = models.TextField(_("description"), blank=True)
     access = models.CharField(_("accès"), max_length=10, choices=Access.choices, default=Access.PROFILE)
     governed_by = models.ForeignKey(
@@ -124,10 +127,16 @@ class Habilitation(models.Model):
     """A profile held by a user on a structure, or on one of its services."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="habilitations", verbose_name=_("utilisateur")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="habilitations",
+        verbose_name=_("utilisateur"),
     )
     structure = models.ForeignKey(
-        "structures.Structure", on_delete=models.CASCADE, related_name="habilitations", verbose_name=_("structure")
+        "structures.Structure",
+        on_delete=models.CASCADE,
+        related_name="habilitations",
+        verbose_name=_("structure"),
     )
     service = models.ForeignKey(
         "structures.Service",
@@ -137,7 +146,9 @@ class Habilitation(models.Model):
         related_name="habilitations",
         verbose_name=_("service"),
     )
-    profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="habilitations", verbose_name=_("profil"))
+    profile = models.ForeignKey(
+        Profile, on_delete=models.PROTECT, related_name="habilitations", verbose_name=_("profil")
+    )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -173,7 +184,12 @@ class AuditEvent(models.Model):
     """One recorded change: who, when, what, before and after. Never edited."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("auteur")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("auteur"),
     )
     action = models.CharField(_("action"), max_length=60)
     object_type = models.CharField(_("type d'objet"), max_length=60)

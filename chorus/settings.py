@@ -118,6 +118,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "users.views.lockout"
+AXES_USERNAME_CALLABLE = "users.views.lockout_username"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "fr"
@@ -134,7 +135,9 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Portail Organisation <ne-pas-repondre@portail.localhost>")
+DEFAULT_FROM_EMAIL = env(
+    "DEFAULT_FROM_EMAIL", default="Portail Organisation <ne-pas-repondre@portail.localhost>"
+)
 
 SIRENE_API_URL = env("SIRENE_API_URL", default="http://127.0.0.1:8765/api-sirene/3.11")
 SIRENE_API_KEY = env("SIRENE_API_KEY", default="")

@@ -13,11 +13,16 @@ from chorus.models import Application, Audience
 AUDIENCE_INTROS = {
     Audience.ENTREPRISE: (
         gettext_lazy("Vous êtes une entreprise"),
-        gettext_lazy("Gérez vos structures et vos utilisateurs, déposez vos factures à destination du secteur public et suivez-les."),
+        gettext_lazy(
+            "Gérez vos structures et vos utilisateurs, déposez vos factures à destination du secteur "
+            "public et suivez-les."
+        ),
     ),
     Audience.ENTITE_PUBLIQUE: (
         gettext_lazy("Vous êtes une entité publique"),
-        gettext_lazy("Paramétrez votre structure et vos services, recevez et traitez les factures de vos fournisseurs."),
+        gettext_lazy(
+            "Paramétrez votre structure et vos services, recevez et traitez les factures de vos fournisseurs."
+        ),
     ),
     Audience.PARTICULIER: (
         gettext_lazy("Vous êtes un particulier"),
@@ -97,7 +102,12 @@ def application_detail(request, code):
             "level": level,
             "holdings": holdings,
             "breadcrumb_data": {
-                "links": [{"url": reverse("domain", args=[application.domain.code]), "title": application.domain.name}],
+                "links": [
+                    {
+                        "url": reverse("domain", args=[application.domain.code]),
+                        "title": application.domain.name,
+                    }
+                ],
                 "current": application.name,
             },
         },

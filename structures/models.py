@@ -54,7 +54,9 @@ class Structure(PostalAddress):
     vat_number = models.CharField(_("numéro de TVA intracommunautaire"), max_length=20, blank=True)
     email = models.EmailField(_("adresse électronique de la structure"), blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
-    kind = models.CharField(_("structure privée ou publique"), max_length=8, choices=Kind.choices, default=Kind.PRIVEE)
+    kind = models.CharField(
+        _("structure privée ou publique"), max_length=8, choices=Kind.choices, default=Kind.PRIVEE
+    )
     status = models.CharField(_("statut"), max_length=24, choices=Status.choices, default=Status.ACTIVE)
     origin = models.ForeignKey(
         "self",
@@ -76,9 +78,15 @@ class Structure(PostalAddress):
     )
 
     # Parameters of public bodies (names of the Chorus Pro API in comments).
-    service_code_required = models.BooleanField(_("service obligatoire"), default=False)  # codeServiceDoitEtreRenseigne
-    commitment_required = models.BooleanField(_("engagement juridique obligatoire"), default=False)  # numeroEJDoitEtreRenseigne
-    commitment_or_service = models.BooleanField(_("EJ ou service"), default=False)  # gestionNumeroEJOuCodeService
+    service_code_required = models.BooleanField(
+        _("service obligatoire"), default=False
+    )  # codeServiceDoitEtreRenseigne
+    commitment_required = models.BooleanField(
+        _("engagement juridique obligatoire"), default=False
+    )  # numeroEJDoitEtreRenseigne
+    commitment_or_service = models.BooleanField(
+        _("EJ ou service"), default=False
+    )  # gestionNumeroEJOuCodeService
     payment_status_managed = models.BooleanField(_("gestion du statut mise en paiement"), default=False)
     is_moa = models.BooleanField(_("MOA"), default=False)  # getaMoa
     is_moa_only = models.BooleanField(_("MOA uniquement"), default=False)  # estMoaUniquement
@@ -100,7 +108,9 @@ class Structure(PostalAddress):
         verbose_name_plural = _("structures")
         ordering = ["company_name", "identifier"]
         constraints = [
-            models.UniqueConstraint(fields=["identifier_type", "identifier"], name="structure_unique_identifier"),
+            models.UniqueConstraint(
+                fields=["identifier_type", "identifier"], name="structure_unique_identifier"
+            ),
         ]
 
     def __str__(self):
@@ -145,7 +155,9 @@ class Service(PostalAddress):
                 condition=~Q(code=RESERVED_SERVICE_CODE), name="service_code_not_reserved"
             ),
             models.CheckConstraint(
-                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
                 name="service_validity_ordered",
             ),
         ]

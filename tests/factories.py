@@ -2,24 +2,12 @@ import factory
 from django.contrib.auth import get_user_model
 
 from chorus.models import Application, Habilitation, Level, Profile
+from structures.identifiers import luhn_complete
 from structures.models import Service, Structure
 from users import services as user_services
 from users.models import Membership
 
 PASSWORD = "Demo-Portail-2026"
-
-
-def siret_with_checksum(prefix13: str) -> str:
-    """Complete 13 digits into a SIRET whose Luhn checksum is valid."""
-    for last in "0123456789":
-        candidate = prefix13 + last
-        total = 0
-        for index, char in enumerate(reversed(candidate)):
-            digit = int(char) * (2 if index % 2 else 1)
-            total += digit - 9 if digit > 9 else digit
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("unreachable")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -40,7 +28,7 @@ class StructureFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     identifier_type = Structure.IdentifierType.SIRET
-    identifier = factory.Sequence(lambda n: siret_with_checksum(f"{123456780 + n:09d}0001"))
+    identifier = factory.Sequence(lambda n: luhn_complete(f"{123456780 + n:09d}0001"))
     company_name = factory.Sequence(lambda n: f"Structure {n}")
     postcode = "75001"
     city = "Paris"

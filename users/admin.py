@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
@@ -25,6 +26,7 @@ class EmailLoginMixin:
         return email
 
 
+# The admin builds its forms' fields from the fieldsets; Meta only names the model.
 class UserCreationAdminForm(EmailLoginMixin, AdminUserCreationForm):
     class Meta:
         model = User
@@ -34,7 +36,7 @@ class UserCreationAdminForm(EmailLoginMixin, AdminUserCreationForm):
 class UserChangeAdminForm(EmailLoginMixin, UserChangeForm):
     class Meta:
         model = User
-        fields = "__all__"
+        fields = ("email",)
 
 
 class MembershipInline(admin.TabularInline):
@@ -92,10 +94,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 class MembershipAdminForm(forms.ModelForm):
-    class Meta:
-        model = Membership
-        fields = "__all__"
-
+    # No Meta: the admin builds the form for its model from its fields.
     def clean(self):
         cleaned_data = super().clean()
         structure, service = cleaned_data.get("structure"), cleaned_data.get("service")
@@ -111,7 +110,9 @@ class MembershipAdminForm(forms.ModelForm):
             and instance.structure.principal_manager_id == instance.user_id
             and not instance.structure.memberships.filter(
                 user_id=instance.user_id, status=Membership.Status.VALIDEE
-            ).exclude(pk=instance.pk).exists()
+            )
+            .exclude(pk=instance.pk)
+            .exists()
         ):
             # SPEC invariant 3: the principal manager is never detached while in role.
             self.add_error(
@@ -121,7 +122,29 @@ class MembershipAdminForm(forms.ModelForm):
                     "attribuez d'abord ce rôle à un autre utilisateur rattaché."
                 ),
             )
+        reviving = (
+            instance.pk
+            and status in Membership.LIVE_STATUSES
+            and instance.status not in Membership.LIVE_STATUSES
+        )
+        if reviving and self._other_live_memberships(instance).exists():
+            # The database allows one live attachment per user and structure (or service).
+            self.add_error("status", _("Cet utilisateur a déjà un rattachement en cours ici."))
         return cleaned_data
+
+    @staticmethod
+    def _other_live_memberships(instance):
+        target = (
+            {"service_id": instance.service_id}
+            if instance.service_id
+            else {
+                "structure_id": instance.structure_id,
+                "service__isnull": True,
+            }
+        )
+        return Membership.objects.filter(
+            user_id=instance.user_id, status__in=Membership.LIVE_STATUSES, **target
+        ).exclude(pk=instance.pk)
 
 
 @admin.register(Membership)
@@ -157,13 +180,21 @@ class MembershipAdmin(admin.ModelAdmin):
             # Through the service, so that the first user attached becomes principal
             # manager and the attachment is audited, as in the portal.
             membership = services.membership_attach(
-                user=obj.user, structure=obj.structure, service=obj.service, actor=request.user, comment=obj.comment
+                user=obj.user,
+                structure=obj.structure,
+                service=obj.service,
+                actor=request.user,
+                comment=obj.comment,
             )
             for field in obj._meta.concrete_fields:
                 setattr(obj, field.attname, getattr(membership, field.attname))
             obj._state.adding = False
             return
-        before = Membership.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        before = (
+            Membership.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        )
+        if obj.status not in Membership.LIVE_STATUSES and obj.ended_at is None:
+            obj.ended_at = timezone.now()
         super().save_model(request, obj, form, change)
         if before != obj.status:
             audit.record(

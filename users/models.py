@@ -115,9 +115,7 @@ class Membership(models.Model):
         verbose_name=_("service"),
         help_text=_("Vide : maille structure (toute la structure)."),
     )
-    status = models.CharField(
-        _("statut"), max_length=32, choices=Status.choices, default=Status.VALIDEE
-    )
+    status = models.CharField(_("statut"), max_length=32, choices=Status.choices, default=Status.VALIDEE)
     comment = models.TextField(_("commentaire"), blank=True)
     started_at = models.DateTimeField(_("date de début"), default=timezone.now)
     ended_at = models.DateTimeField(_("date de fin"), null=True, blank=True)

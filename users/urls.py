@@ -1,13 +1,52 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from chorus import access
 from users import views
 
 app_name = "users"
 
 urlpatterns = [
-    path("connexion/", views.LoginView.as_view(), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("inscription/", views.signup, name="signup"),
+    path("inscription/verifiez-votre-messagerie/", views.signup_done, name="signup_done"),
+    path("activation/nouveau-lien/", views.activation_resend, name="activation_resend"),
+    path(
+        "activation/nouveau-lien/envoye/",
+        views.activation_resend_done,
+        name="activation_resend_done",
+    ),
+    path("activation/<uidb64>/<token>/", views.activate, name="activate"),
+    path("connexion/", access.public(views.LoginView.as_view()), name="login"),
+    # Public: a visitor whose session already ended may still press "Se déconnecter".
+    path("deconnexion/", access.public(views.LogoutView.as_view()), name="logout"),
+    path(
+        "mot-de-passe-oublie/",
+        access.public(views.PasswordResetView.as_view()),
+        name="password_reset",
+    ),
+    path(
+        "mot-de-passe-oublie/envoye/",
+        access.public(views.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe-oublie/<uidb64>/<token>/",
+        access.public(views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe-oublie/termine/",
+        access.public(views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
     path("mon-compte/", views.account, name="account"),
+    path(
+        "mon-compte/mot-de-passe/",
+        access.authenticated(views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
+    path(
+        "mon-compte/mot-de-passe/modifie/",
+        access.authenticated(views.PasswordChangeDoneView.as_view()),
+        name="password_change_done",
+    ),
 ]

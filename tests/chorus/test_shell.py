@@ -37,7 +37,11 @@ def test_home_lists_domains_and_greys_applications_without_profile(client, struc
 def test_menus_list_only_applications_the_user_can_open(client, structure, consultation_user):
     client.force_login(consultation_user)
     page = client.get("/").content.decode()
-    nav = page[page.index('id="navigation-principale"') : page.index("</nav>", page.index('id="navigation-principale"'))]
+    nav = page[
+        page.index('id="navigation-principale"') : page.index(
+            "</nav>", page.index('id="navigation-principale"')
+        )
+    ]
     assert "Gérer une structure" in nav
     assert "Remboursement de taxes" not in nav
     assert "Tickets reçus" not in nav
@@ -112,7 +116,7 @@ def test_language_switch_serves_english(client, db):
 
 
 def _populate(user, count):
-    for index in range(count):
+    for _ in range(count):
         structure = factories.StructureFactory()
         factories.attach(user, structure)
         factories.grant(user, structure, "FACTURE_EMISE", Level.CONSULTATION)

@@ -23,7 +23,9 @@ def test_first_user_attached_becomes_principal_manager(structure):
 
 def test_attaching_to_a_service_of_another_structure_is_refused(structure):
     with pytest.raises(ValueError):
-        membership_attach(user=factories.UserFactory(), structure=structure, service=factories.ServiceFactory())
+        membership_attach(
+            user=factories.UserFactory(), structure=structure, service=factories.ServiceFactory()
+        )
     assert not Membership.objects.exists()
 
 
@@ -56,8 +58,9 @@ def test_two_simultaneous_first_attachments_make_one_principal_manager():
     assert structure.principal_manager in users
     assert Membership.objects.filter(structure=structure, status="VALIDEE").count() == 2
     gp_changes = [
-        event.changes for event in AuditEvent.objects.filter(action="membership_attach") if "principal_manager" in event.changes
+        event.changes
+        for event in AuditEvent.objects.filter(action="membership_attach")
+        if "principal_manager" in event.changes
     ]
     assert len(gp_changes) == 1, "only one attachment may take the role"
     assert gp_changes[0]["principal_manager"]["after"] == structure.principal_manager.email
-

@@ -1,0 +1,223 @@
+"""Back-office of structures and services (operators only).
+
+Operators assign a new principal manager here when the previous one left without
+transferring the role (SPEC, Transférer le gestionnaire principal)."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from chorus import audit
+from structures.models import RESERVED_SERVICE_CODE, Service, Structure
+from users.models import Membership
+
+
+class ServiceInline(admin.TabularInline):
+    """Services are read here and edited from their own page."""
+
+    model = Service
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("code", "name", "is_active", "commitment_required", "valid_from", "valid_until")
+    readonly_fields = fields
+    ordering = ("code",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    """Who is attached, for reading: attachments change through the membership admin,
+    which keeps the principal manager rules."""
+
+    model = Membership
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("user", "service", "status", "started_at", "ended_at")
+    readonly_fields = fields
+    ordering = ("user__last_name", "user__first_name", "user__email", "service__code")
+    verbose_name_plural = _("utilisateurs rattachés")
+
+    def get_queryset(self, request):
+        # The row title is the membership's __str__, which reads the structure too.
+        return super().get_queryset(request).select_related("user", "structure", "service")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StructureAdminForm(forms.ModelForm):
+    # No Meta: the admin builds the form for its model from its fields.
+    def clean(self):
+        cleaned_data = super().clean()
+        if "principal_manager" not in self.changed_data:
+            return cleaned_data
+        manager = cleaned_data.get("principal_manager")
+        validated = Membership.objects.filter(structure_id=self.instance.pk, status=Membership.Status.VALIDEE)
+        if manager is not None:
+            # SPEC: the new principal manager must be attached to the structure.
+            if self.instance.pk is None or not validated.filter(user=manager).exists():
+                self.add_error(
+                    "principal_manager",
+                    _(
+                        "Le gestionnaire principal doit avoir un rattachement validé à cette "
+                        "structure : rattachez d'abord l'utilisateur."
+                    ),
+                )
+        elif (
+            cleaned_data.get("status") == Structure.Status.ACTIVE and self.instance.pk and validated.exists()
+        ):
+            # SPEC invariant 2: an active structure with attached users has exactly one.
+            self.add_error(
+                "principal_manager",
+                _(
+                    "Une structure active dont des utilisateurs sont rattachés doit avoir "
+                    "un gestionnaire principal."
+                ),
+            )
+        return cleaned_data
+
+
+@admin.register(Structure)
+class StructureAdmin(admin.ModelAdmin):
+    form = StructureAdminForm
+    list_display = (
+        "identifier",
+        "company_name",
+        "identifier_type",
+        "kind",
+        "status",
+        "principal_manager",
+        "city",
+        "updated_at",
+    )
+    list_filter = ("status", "kind", "identifier_type")
+    search_fields = (
+        "identifier",
+        "company_name",
+        "label",
+        "vat_number",
+        "city",
+        "principal_manager__email",
+    )
+    ordering = ("company_name", "identifier")
+    list_select_related = ("principal_manager",)
+    autocomplete_fields = ("principal_manager", "origin")
+    readonly_fields = ("created_at", "updated_at", "insee_updated_at")
+    inlines = (ServiceInline, MembershipInline)
+    fieldsets = (
+        (
+            _("Identification"),
+            {
+                "fields": (
+                    ("identifier_type", "identifier"),
+                    "company_name",
+                    "label",
+                    ("last_name", "first_name"),
+                    "rcs_number",
+                    "vat_number",
+                    "kind",
+                )
+            },
+        ),
+        (_("Gestion"), {"fields": ("status", "principal_manager", "origin")}),
+        (_("Coordonnées"), {"fields": ("email", "phone")}),
+        (
+            _("Adresse postale"),
+            {
+                "fields": (
+                    "address",
+                    "address_complement_1",
+                    "address_complement_2",
+                    ("postcode", "city"),
+                    "country",
+                )
+            },
+        ),
+        (
+            _("Paramètres des entités publiques"),
+            {
+                "fields": (
+                    "service_code_required",
+                    "commitment_required",
+                    "commitment_or_service",
+                    "payment_status_managed",
+                    ("is_moa", "is_moa_only"),
+                    "court_fee_provider_category",
+                )
+            },
+        ),
+        (
+            _("Données INSEE"),
+            {
+                "fields": (
+                    "legal_category",
+                    "company_category",
+                    "non_diffusible",
+                    "insee_updated_at",
+                )
+            },
+        ),
+        (_("Dates"), {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "principal_manager" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        # The admin view runs in a transaction: locking the row serialises this
+        # assignment with a transfer made in the portal at the same moment.
+        before_id = (
+            Structure.objects.select_for_update()
+            .filter(pk=obj.pk)
+            .values_list("principal_manager_id", flat=True)
+            .get()
+        )
+        super().save_model(request, obj, form, change)
+        if before_id != obj.principal_manager_id:
+            before = get_user_model().objects.filter(pk=before_id).first()
+            audit.record(
+                actor=request.user,
+                obj=obj,
+                action="principal_manager_assign",
+                changes={
+                    "before": before.email if before else None,
+                    "after": obj.principal_manager.email if obj.principal_manager else None,
+                },
+            )
+
+
+class ServiceAdminForm(forms.ModelForm):
+    # No Meta: the admin builds the form for its model from its fields.
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if code == RESERVED_SERVICE_CODE:
+            raise forms.ValidationError(
+                _("Le code %(code)s est réservé."), params={"code": RESERVED_SERVICE_CODE}
+            )
+        return code
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    form = ServiceAdminForm
+    list_display = (
+        "code",
+        "name",
+        "structure",
+        "is_active",
+        "commitment_required",
+        "valid_from",
+        "valid_until",
+    )
+    list_filter = ("is_active", "commitment_required", "structure__kind")
+    search_fields = ("code", "name", "structure__identifier", "structure__company_name")
+    ordering = ("structure__company_name", "code")
+    list_select_related = ("structure",)
+    autocomplete_fields = ("structure",)
+    readonly_fields = ("created_at", "updated_at")
