@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from chorus.models import Level
 from tests import factories
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def log_in(page, email, password=factories.PASSWORD):
@@ -38,7 +38,7 @@ def test_user_finds_an_application_with_the_header_search(page):
     page.check()
     page.get_by_role("search").first.get_by_label("Rechercher une application").fill("habilitations")
     page.get_by_role("search").first.get_by_role("button", name="Rechercher").click()
-    expect(page).to_have_url(re.compile(r"/recherche/\?q=habilitations"))
+    page.wait_for_url(re.compile(r"/recherche/\?q=habilitations"))
     page.check()
     results = page.get_by_role("main")
     expect(results.get_by_role("link", name="Gérer les habilitations des utilisateurs")).to_be_visible()

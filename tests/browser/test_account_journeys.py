@@ -1,0 +1,88 @@
+"""Account journeys in a real browser: sign-up to home, lockout, the demo logins."""
+
+import io
+import re
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.browser.test_shell_journeys import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+LINK = re.compile(r"https?://\S+/compte/activation/\S+/")
+
+
+def test_sign_up_activate_log_in_and_see_the_domains(page):
+    page.goto("/")
+    page.check()
+    page.get_by_role("main").get_by_role("link", name="Créer un compte").click()
+    page.check()
+    page.get_by_label("Adresse électronique").fill("claire.dupont@exemple.fr")
+    page.get_by_label("Mot de passe", exact=False).first.fill("Velours-Cotonnier-2026")
+    page.get_by_label("Confirmation du mot de passe").fill("Velours-Cotonnier-2026")
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("main")).to_contain_text("claire.dupont@exemple.fr")
+    page.check()
+
+    # The activation link arrives by email; following it activates the account.
+    assert len(mail.outbox) == 1
+    link = LINK.search(mail.outbox[0].body).group(0)
+    page.goto(link)
+    page.check()
+    expect(page.get_by_role("main")).to_contain_text("activé")
+
+    log_in(page, "claire.dupont@exemple.fr", "Velours-Cotonnier-2026")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
+    for domain in ("Facturation", "Organisation", "Support"):
+        expect(page.get_by_role("heading", level=2, name=domain)).to_be_visible()
+    # Attached to no structure yet: the Organisation tools are greyed with how to ask.
+    expect(page.get_by_test_id("application-indisponible").first).to_be_visible()
+
+
+def test_sign_up_with_an_existing_email_is_refused(page):
+    factories.UserFactory(email="deja@exemple.fr")
+    page.goto("/compte/inscription/")
+    page.check()
+    page.get_by_label("Adresse électronique").fill("Deja@Exemple.fr")
+    page.get_by_label("Mot de passe", exact=False).first.fill("Velours-Cotonnier-2026")
+    page.get_by_label("Confirmation du mot de passe").fill("Velours-Cotonnier-2026")
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("main")).to_contain_text("Un compte existe déjà avec cette adresse électronique")
+    page.check()
+    assert mail.outbox == []
+
+
+def test_five_wrong_passwords_lock_the_account(page):
+    factories.UserFactory(email="distrait@exemple.fr")
+    for attempt in range(5):
+        log_in(page, "distrait@exemple.fr", f"Mauvais-Secret-{attempt}")
+    expect(page.get_by_role("alert")).to_contain_text("Votre compte est verrouillé pendant une heure")
+    page.check()
+
+    log_in(page, "distrait@exemple.fr")  # the right password, too late
+    expect(page.get_by_role("alert")).to_contain_text("Votre compte est verrouillé")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("gestionnaire@exemple.fr", "Transférer le gestionnaire principal"),
+        ("delegue@exemple.fr", "Rattacher un utilisateur"),
+        ("utilisateur@exemple.fr", "Gérer une structure"),
+        ("nouveau@exemple.fr", "Demander un rattachement"),
+        ("agent@exemple.fr", "Tickets reçus"),
+        ("operateur@exemple.fr", "Administration"),
+    ],
+)
+def test_every_demo_login_works(page, email, expected):
+    call_command("seed_demo", stdout=io.StringIO())
+    log_in(page, email, "Demo-Portail-2026")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
+    expect(page.get_by_role("banner")).to_contain_text(expected)
