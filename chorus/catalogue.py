@@ -19,7 +19,7 @@ class Entry:
 
     @property
     def section(self):
-        return self.application.section
+        return self.application.section_label
 
     @property
     def level_label(self):

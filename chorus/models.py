@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,6 +37,16 @@ class Domain(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def label(self):
+        """The name in the user's language (catalogue names are translated like the
+        interface; a name an operator adds stays as typed)."""
+        return gettext(self.name)
+
+    @property
+    def summary(self):
+        return gettext(self.description) if self.description else ""
 
 
 class Application(models.Model):
@@ -93,6 +104,18 @@ class Application(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def label(self):
+        return gettext(self.name)
+
+    @property
+    def summary(self):
+        return gettext(self.description) if self.description else ""
+
+    @property
+    def section_label(self):
+        return gettext(self.section) if self.section else ""
 
     @property
     def profile_code(self):

@@ -70,10 +70,10 @@ def domain_detail(request, code):
         request,
         "chorus/domain.html",
         {
-            "page_title": domain.name,
+            "page_title": domain.label,
             "domain": domain,
             "entries": entries,
-            "breadcrumb_data": {"current": domain.name},
+            "breadcrumb_data": {"current": domain.label},
         },
     )
 
@@ -97,7 +97,7 @@ def application_detail(request, code):
         request,
         "chorus/application.html",
         {
-            "page_title": application.name,
+            "page_title": application.label,
             "application": application,
             "level": level,
             "holdings": holdings,
@@ -105,10 +105,10 @@ def application_detail(request, code):
                 "links": [
                     {
                         "url": reverse("domain", args=[application.domain.code]),
-                        "title": application.domain.name,
+                        "title": application.domain.label,
                     }
                 ],
-                "current": application.name,
+                "current": application.label,
             },
         },
     )
@@ -129,7 +129,8 @@ def search(request):
         results = [
             entry
             for entry in catalogue.entries(request)
-            if entry.available and all(word in _fold(entry.application.name) for word in words)
+            if entry.available
+            and all(word in _fold(f"{entry.application.label} {entry.application.name}") for word in words)
         ]
     return render(
         request,

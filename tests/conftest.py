@@ -97,3 +97,17 @@ def other_structure_user(db):
 @pytest.fixture
 def staff_user(db):
     return factories.UserFactory(email="agent@exemple.fr", is_staff=True)
+
+
+@pytest.fixture
+def catalogue(transactional_db):
+    """Transactional tests (browser, concurrency) empty every table between tests, the
+    catalogue seeded by the data migration included: put it back."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from chorus.models import Application
+
+    if not Application.objects.exists():
+        import_module("chorus.migrations.0003_catalogue").seed_catalogue(apps, None)

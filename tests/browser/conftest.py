@@ -83,7 +83,7 @@ def _new_page(browser, live_server, **context_options):
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, catalogue):
     context, checked_page = _new_page(browser, live_server, viewport={"width": 1280, "height": 900})
     yield checked_page
     unchecked = checked_page.unchecked()
@@ -92,7 +92,7 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def mobile_page(browser, live_server):
+def mobile_page(browser, live_server, catalogue):
     context, checked_page = _new_page(
         browser, live_server, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
     )

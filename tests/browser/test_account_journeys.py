@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.browser.test_shell_journeys import log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LINK = re.compile(r"https?://\S+/compte/activation/\S+/")
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from chorus.models import Level
 from tests import factories
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, email, password=factories.PASSWORD):

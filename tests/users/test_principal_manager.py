@@ -29,8 +29,8 @@ def test_attaching_to_a_service_of_another_structure_is_refused(structure):
     assert not Membership.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_simultaneous_first_attachments_make_one_principal_manager():
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_first_attachments_make_one_principal_manager(catalogue):
     if connection.vendor != "postgresql":
         pytest.skip("Row locks need PostgreSQL: SQLite serialises every writer, there is no race to test.")
     structure = factories.StructureFactory()
