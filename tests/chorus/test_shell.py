@@ -31,7 +31,7 @@ def test_home_lists_domains_and_greys_applications_without_profile(client, struc
     # Held: a link to the application; not held: greyed, with how to ask.
     assert f'href="{reverse("application", args=["FACTURE_EMISE"])}"' in page
     assert f'href="{reverse("application", args=["REMBOURSEMENT_TAXES"])}"' not in page
-    assert "demandez-le à votre gestionnaire principal" in page
+    assert "demandez-le depuis « Gérer mes habilitations »" in page
 
 
 def test_menus_list_only_applications_the_user_can_open(client, structure, consultation_user):
@@ -138,3 +138,9 @@ def test_page_query_count_does_not_grow_with_structures(client, db, django_asser
     with django_assert_max_num_queries(10) as large:
         assert client.get(url).status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_french_is_served_whatever_the_browser_asks(client, db):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Se connecter" in page
+    assert '<html lang="fr"' in page
