@@ -1,15 +1,35 @@
-// Warn before leaving a form with unsaved changes ("Les modifications apportées seront perdues").
+// Leaving a changed form asks first: "Les modifications apportées seront perdues",
+// Quitter / Rester (DSFR modal for links inside the portal, the browser's own prompt
+// when the tab is closed or reloaded).
 (function () {
   "use strict";
-  document.querySelectorAll("form[data-warn-unsaved]").forEach(function (form) {
-    var dirty = false;
+  var forms = document.querySelectorAll("form[data-warn-unsaved]");
+  if (!forms.length) {
+    return;
+  }
+  var dirty = false;
+  forms.forEach(function (form) {
     form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("change", function () { dirty = true; });
     form.addEventListener("submit", function () { dirty = false; });
-    window.addEventListener("beforeunload", function (event) {
-      if (dirty) {
-        event.preventDefault();
-        event.returnValue = "";
-      }
-    });
   });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  var modal = document.getElementById("modale-modifications-non-enregistrees");
+  var leave = document.getElementById("quitter-sans-enregistrer");
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href]");
+    if (!dirty || !link || link === leave || link.target === "_blank" || link.getAttribute("href").charAt(0) === "#") {
+      return;
+    }
+    event.preventDefault();
+    leave.setAttribute("href", link.href);
+    window.dsfr(modal).modal.disclose();
+  });
+  leave.addEventListener("click", function () { dirty = false; });
 })();
