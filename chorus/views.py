@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from chorus import access, catalogue
 from chorus.models import Application, Audience
+from chorus.pages import page_context
 
 AUDIENCE_INTROS = {
     Audience.ENTREPRISE: (
@@ -69,12 +70,7 @@ def domain_detail(request, code):
     return render(
         request,
         "chorus/domain.html",
-        {
-            "page_title": domain.label,
-            "domain": domain,
-            "entries": entries,
-            "breadcrumb_data": {"current": domain.label},
-        },
+        page_context(domain.label, domain=domain, entries=entries),
     )
 
 
@@ -96,21 +92,15 @@ def application_detail(request, code):
     return render(
         request,
         "chorus/application.html",
-        {
-            "page_title": application.label,
-            "application": application,
-            "level": level,
-            "holdings": holdings,
-            "breadcrumb_data": {
-                "links": [
-                    {
-                        "url": reverse("domain", args=[application.domain.code]),
-                        "title": application.domain.label,
-                    }
-                ],
-                "current": application.label,
-            },
-        },
+        page_context(
+            application.label,
+            links=[
+                {"url": reverse("domain", args=[application.domain.code]), "title": application.domain.label}
+            ],
+            application=application,
+            level=level,
+            holdings=holdings,
+        ),
     )
 
 
@@ -135,10 +125,5 @@ def search(request):
     return render(
         request,
         "chorus/search.html",
-        {
-            "page_title": _("Rechercher une application"),
-            "query": query,
-            "results": results,
-            "breadcrumb_data": {"current": _("Rechercher une application")},
-        },
+        page_context(_("Rechercher une application"), query=query, results=results),
     )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from chorus import access, audit
+from chorus.pages import PageMixin, page_context
 from users import forms
 from users.tokens import TokenStatus, activation_token
 
@@ -31,11 +32,8 @@ def _validity_minutes():
     return settings.ACCOUNT_ACTIVATION_TIMEOUT // 60
 
 
-def _account_breadcrumb(current):
-    return {
-        "links": [{"url": reverse("users:account"), "title": _("Mon compte")}],
-        "current": current,
-    }
+def _account_links():
+    return [{"url": reverse("users:account"), "title": _("Mon compte")}]
 
 
 def _send_activation_link(request, user):
@@ -82,7 +80,7 @@ def signup(request):
     return render(
         request,
         "users/signup.html",
-        {"page_title": title, "breadcrumb_data": {"current": title}, "form": form},
+        page_context(title, form=form),
     )
 
 
@@ -93,13 +91,12 @@ def signup_done(request):
     return render(
         request,
         "users/check_inbox.html",
-        {
-            "page_title": title,
-            "breadcrumb_data": {"current": title},
-            "email": request.session.get(SIGNUP_EMAIL_SESSION_KEY, ""),
-            "resent": False,
-            "validity_minutes": _validity_minutes(),
-        },
+        page_context(
+            title,
+            email=request.session.get(SIGNUP_EMAIL_SESSION_KEY, ""),
+            resent=False,
+            validity_minutes=_validity_minutes(),
+        ),
     )
 
 
@@ -133,19 +130,18 @@ def activate(request, uidb64, token):
         return render(
             request,
             "users/activation_expired.html",
-            {
-                "page_title": title,
-                "breadcrumb_data": {"current": title},
+            page_context(
+                title,
                 # The link was genuine, so this is the owner: spare them typing the address.
-                "form": forms.ActivationResendForm(initial={"email": user.email}),
-                "validity_minutes": _validity_minutes(),
-            },
+                form=forms.ActivationResendForm(initial={"email": user.email}),
+                validity_minutes=_validity_minutes(),
+            ),
         )
     title = _("Lien d’activation invalide")
     return render(
         request,
         "users/activation_invalid.html",
-        {"page_title": title, "breadcrumb_data": {"current": title}},
+        page_context(title),
     )
 
 
@@ -166,12 +162,11 @@ def activation_resend(request):
     return render(
         request,
         "users/activation_resend.html",
-        {
-            "page_title": title,
-            "breadcrumb_data": {"current": title},
-            "form": form,
-            "validity_minutes": _validity_minutes(),
-        },
+        page_context(
+            title,
+            form=form,
+            validity_minutes=_validity_minutes(),
+        ),
     )
 
 
@@ -182,13 +177,12 @@ def activation_resend_done(request):
     return render(
         request,
         "users/check_inbox.html",
-        {
-            "page_title": title,
-            "breadcrumb_data": {"current": title},
-            "email": "",
-            "resent": True,
-            "validity_minutes": _validity_minutes(),
-        },
+        page_context(
+            title,
+            email="",
+            resent=True,
+            validity_minutes=_validity_minutes(),
+        ),
     )
 
 
@@ -197,7 +191,7 @@ def activation_resend_done(request):
 
 def _login_page(locked_out=False):
     title = _("Connexion")
-    return {"page_title": title, "breadcrumb_data": {"current": title}, "locked_out": locked_out}
+    return page_context(title, locked_out=locked_out)
 
 
 class LoginView(auth_views.LoginView):
@@ -236,21 +230,6 @@ class LogoutView(auth_views.LogoutView):
 
 
 # Password reset (anonymous) and change (logged in)
-
-
-class PageMixin:
-    """Title and breadcrumb built per request (the breadcrumb tag writes into its dict,
-    so it must not be a class attribute shared between requests)."""
-
-    page_title = None
-
-    def get_breadcrumb(self):
-        return {"current": self.page_title}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            page_title=self.page_title, breadcrumb_data=self.get_breadcrumb(), **kwargs
-        )
 
 
 class PasswordResetView(PageMixin, auth_views.PasswordResetView):
@@ -299,8 +278,8 @@ class PasswordChangeView(PageMixin, auth_views.PasswordChangeView):
     form_class = forms.PasswordChangeForm
     success_url = reverse_lazy("users:password_change_done")
 
-    def get_breadcrumb(self):
-        return _account_breadcrumb(self.page_title)
+    def breadcrumb_links(self):
+        return _account_links()
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -312,8 +291,8 @@ class PasswordChangeDoneView(PageMixin, auth_views.PasswordChangeDoneView):
     page_title = gettext_lazy("Mot de passe modifié")
     template_name = "users/password_change_done.html"
 
-    def get_breadcrumb(self):
-        return _account_breadcrumb(self.page_title)
+    def breadcrumb_links(self):
+        return _account_links()
 
 
 # Mon compte
@@ -343,5 +322,5 @@ def account(request):
     return render(
         request,
         "users/account.html",
-        {"page_title": title, "breadcrumb_data": {"current": title}, "form": form, "account": user},
+        page_context(title, form=form, account=user),
     )
