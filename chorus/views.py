@@ -89,6 +89,7 @@ def application_detail(request, code):
         for structure in Structure.objects.filter(pk__in=structure_ids).order_by("company_name"):
             holdings.append((structure, access.get_access(request).level_on(code, structure.pk)))
     level = accessor.best_level(code)
+    domain = application.domain
     return render(
         request,
         "chorus/application.html",
