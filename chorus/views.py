@@ -87,7 +87,7 @@ def application_detail(request, code):
     if application.access == Application.Access.PROFILE:
         structure_ids = access.structure_ids_for(request, code)
         for structure in Structure.objects.filter(pk__in=structure_ids).order_by("company_name"):
-            holdings.append((structure, access.get_access(request).level_on(code, structure.pk)))
+            holdings.append((structure, accessor.level_on(code, structure.pk)))
     level = accessor.best_level(code)
     domain = application.domain
     return render(
@@ -95,9 +95,7 @@ def application_detail(request, code):
         "chorus/application.html",
         page_context(
             application.label,
-            links=[
-                {"url": reverse("domain", args=[application.domain.code]), "title": application.domain.label}
-            ],
+            links=[{"url": reverse("domain", args=[domain.code]), "title": domain.label}],
             application=application,
             level=level,
             holdings=holdings,
