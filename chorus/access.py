@@ -190,6 +190,14 @@ def structures_for(who, application_code, level=Level.CONSULTATION):
     return Structure.objects.filter(pk__in=structure_ids_for(who, application_code, level))
 
 
+def get_structure_or_404(who, pk, application_code, level=Level.CONSULTATION):
+    """One structure, fetched through the policy: not the user's → 404, so that its
+    existence is not confirmed."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(structures_for(who, application_code, level), pk=pk)
+
+
 def abilities(request) -> dict:
     """For templates: {application code: {"view": bool, "change": bool}} for the user."""
     access = get_access(request)

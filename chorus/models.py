@@ -218,6 +218,15 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("type d'objet"), max_length=60)
     object_id = models.CharField(_("identifiant de l'objet"), max_length=40)
     object_repr = models.CharField(_("objet"), max_length=255)
+    # The structure the change belongs to, so that its managers can read its history.
+    structure = models.ForeignKey(
+        "structures.Structure",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("structure"),
+    )
     changes = models.JSONField(_("avant / après"), default=dict, blank=True)
     created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
 

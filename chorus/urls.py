@@ -12,5 +12,6 @@ urlpatterns = [
     path("recherche/", views.search, name="search"),
     path("langue/", access.public(set_language), name="set_language"),
     path("compte/", include("users.urls")),
+    path("organisation/structure/", include("structures.urls")),
     path("admin/", admin.site.urls),
 ]

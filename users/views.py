@@ -6,10 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
@@ -18,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from chorus import access, audit
+from chorus import access, audit, mail
 from chorus.pages import PageMixin, page_context
 from users import forms
 from users.tokens import TokenStatus, activation_token
@@ -47,10 +45,7 @@ def _send_activation_link(request, user):
         ),
         "validity_minutes": _validity_minutes(),
     }
-    subject = "".join(render_to_string("email/activation_subject.txt", context).splitlines())
-    body = render_to_string("email/activation_body.txt", context)
-    recipient = user.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+    mail.send_templated(template="activation", to=user.email, context=context)
 
 
 # Sign-up and activation
