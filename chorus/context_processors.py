@@ -1,9 +1,20 @@
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from chorus import access, catalogue
 from chorus.models import Audience
+
+# The user menu (click on one's name), in the order of SPEC.md. An entry whose page is
+# not installed is left out.
+USER_MENU = [
+    (_("Mon compte"), "users:account"),
+    (_("Mes rattachements"), "users:my_memberships"),
+    (_("Mes habilitations"), "members:my_habilitations"),
+    (_("Historique de mes demandes"), "approvals:my_requests"),
+    (_("Changer mon adresse de connexion"), "users:change_email"),
+    (_("Désactiver mon compte"), "users:deactivate"),
+]
 
 
 def portal(request):
@@ -22,15 +33,26 @@ def portal(request):
         else "",
         "portal_menus": [],
         "user_menu": [],
-        "approvals_url": reverse("application", args=["APPROBATIONS"]),
+        "approvals_url": "",
         "approvals_waiting": 0,
     }
     if request.user.is_authenticated:
         context["portal_menus"] = SimpleLazyObject(lambda: _menus(request))
-        context["user_menu"] = [
-            {"label": _("Mon compte"), "url": reverse("users:account")},
-        ]
+        context["user_menu"] = _user_menu()
+        context["approvals_url"] = SimpleLazyObject(
+            lambda: catalogue.application_url(access.get_access(request).catalogue["APPROBATIONS"])
+        )
     return context
+
+
+def _user_menu():
+    items = []
+    for label, url_name in USER_MENU:
+        try:
+            items.append({"label": label, "url": reverse(url_name)})
+        except NoReverseMatch:
+            continue
+    return items
 
 
 def _menus(request):

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "chorus",
     "users",
     "structures",
+    "approvals",
 ]
 
 MIDDLEWARE = [

@@ -13,5 +13,7 @@ urlpatterns = [
     path("langue/", access.public(set_language), name="set_language"),
     path("compte/", include("users.urls")),
     path("organisation/structure/", include("structures.urls")),
+    path("organisation/utilisateurs/", include("users.urls_members")),
+    path("approbations/", include("approvals.urls")),
     path("admin/", admin.site.urls),
 ]
