@@ -1,3 +1,414 @@
-"""URL patterns of this feature are added by the views below."""
+"""Gérer une structure: the *Type de demande* page, the search and read-only detail,
+the update form, activation and deactivation, and the structure's history."""
 
-urlpatterns = []
+from django.apps import apps
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from chorus import access, audit
+from chorus.models import AuditEvent, Level
+from chorus.pages import page_context
+from structures.forms.manage import (
+    APPLICATION,
+    RequestType,
+    RequestTypeForm,
+    StructureSearchForm,
+    StructureUpdateForm,
+)
+from structures.models import Structure
+from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
+
+STRUCTURES_PER_PAGE = 20
+EVENTS_PER_PAGE = 50
+
+# Human labels of the audit actions a structure's history may hold; an action not
+# listed here (added later by another feature) is shown as recorded.
+ACTION_LABELS = {
+    "membership_attach": gettext_lazy("Rattachement"),
+    "structure_update": gettext_lazy("Modification de la structure"),
+    "structure_activate": gettext_lazy("Activation de la structure"),
+    "structure_deactivate": gettext_lazy("Désactivation de la structure"),
+    "principal_manager_assign": gettext_lazy("Transfert du gestionnaire principal"),
+    "principal_manager_transfer": gettext_lazy("Transfert du gestionnaire principal"),
+    "service_create": gettext_lazy("Création d’un service"),
+    "service_update": gettext_lazy("Modification d’un service"),
+    "service_deactivate": gettext_lazy("Désactivation d’un service"),
+    "bank_account_create": gettext_lazy("Création d’une coordonnée bancaire"),
+    "bank_account_deactivate": gettext_lazy("Désactivation d’une coordonnée bancaire"),
+    "bank_account_reactivate": gettext_lazy("Réactivation d’une coordonnée bancaire"),
+    "attachment_create": gettext_lazy("Ajout d’une pièce jointe"),
+    "attachment_delete": gettext_lazy("Suppression d’une pièce jointe"),
+    "structure_insee_update": gettext_lazy("Mise à jour depuis la base INSEE"),
+    "structure_duplicate": gettext_lazy("Duplication de la structure"),
+}
+
+
+def _manage_links():
+    return [
+        {"url": reverse("domain", args=["organisation"]), "title": _("Organisation")},
+        {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
+    ]
+
+
+def _detail_links(structure):
+    return [
+        *_manage_links(),
+        {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
+    ]
+
+
+def _paginate(queryset, request, per_page):
+    paginator = Paginator(queryset, per_page)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    # The DSFR pagination shows this list, with "…" for the pages it skips.
+    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    return page_obj
+
+
+# Gérer une structure: the type-de-demande page and the search
+
+
+def _destination(request_type, pk):
+    names = {
+        RequestType.UPDATE: "structures:update",
+        RequestType.ACTIVATE: "structures:activate",
+        RequestType.INSEE: "structures:insee_update",
+        RequestType.DEACTIVATE: "structures:deactivate",
+    }
+    return reverse(names[request_type], args=[pk])
+
+
+@access.access_required(APPLICATION, Level.CONSULTATION)
+@require_GET
+def manage(request):
+    """One page, one *Type de demande*. A GET form: the "Valider" button (name
+    "valider") asks to go; the script that submits on a change of type does not send
+    it, so the page then only adapts, without complaining that no structure is chosen."""
+    if "valider" in request.GET:
+        form = RequestTypeForm(request.GET, request=request)
+        if form.is_valid():
+            request_type = form.cleaned_data["type"]
+            if request_type != RequestType.CONSULT:
+                return redirect(_destination(request_type, form.cleaned_data["structure"].pk))
+        else:
+            request_type = None
+    else:
+        form = RequestTypeForm(
+            request=request,
+            initial={"type": request.GET.get("type"), "structure": request.GET.get("structure")},
+        )
+        allowed = {value for value, _label in form.fields["type"].choices}
+        request_type = request.GET.get("type")
+        if request_type not in allowed:
+            request_type = RequestType.CONSULT
+            form.initial["type"] = request_type
+
+    context = {"form": form, "request_type": request_type, "consult": request_type == RequestType.CONSULT}
+    if context["consult"]:
+        search_form = StructureSearchForm(request.GET)
+        structures = search_form.filter(
+            access.structures_for(request, APPLICATION, Level.CONSULTATION)
+            .select_related("principal_manager")
+            .order_by("company_name", "identifier", "pk")
+        )
+        page_obj = _paginate(structures, request, STRUCTURES_PER_PAGE)
+        context.update(search_form=search_form, page_obj=page_obj)
+    title = _("Gérer une structure")
+    return render(
+        request,
+        "structures/manage/manage.html",
+        page_context(
+            title,
+            links=[{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}],
+            **context,
+        ),
+    )
+
+
+# Read-only detail
+
+
+def _yes_no(value):
+    return _("Oui") if value else _("Non")
+
+
+def identity_items(structure):
+    manager = structure.principal_manager
+    return [
+        (_("Identifiant"), structure.identifier),
+        (_("Type d’identifiant"), structure.get_identifier_type_display()),
+        (_("Raison sociale"), structure.company_name),
+        (_("Libellé"), structure.label),
+        (_("Nom"), structure.last_name),
+        (_("Prénom"), structure.first_name),
+        (_("Numéro RCS"), structure.rcs_number),
+        (_("Numéro de TVA intracommunautaire"), structure.vat_number),
+        (_("Structure privée ou publique"), structure.get_kind_display()),
+        (_("Statut"), structure.get_status_display()),
+        (_("Gestionnaire principal"), f"{manager} ({manager.email})" if manager else ""),
+    ]
+
+
+def address_items(structure):
+    return [
+        (_("Adresse"), structure.address),
+        (_("Complément d’adresse 1"), structure.address_complement_1),
+        (_("Complément d’adresse 2"), structure.address_complement_2),
+        (_("Code postal"), structure.postcode),
+        (_("Ville"), structure.city),
+        (_("Pays"), structure.country),
+    ]
+
+
+def insee_items(structure):
+    return [
+        (_("Catégorie juridique"), structure.legal_category),
+        (_("Catégorie d’entreprise"), structure.company_category),
+        (_("Non diffusible (INSEE)"), _yes_no(structure.non_diffusible)),
+        (
+            _("Dernière mise à jour INSEE"),
+            structure.insee_updated_at,
+        ),
+    ]
+
+
+def contact_items(structure):
+    return [
+        (_("Adresse électronique de la structure"), structure.email),
+        (_("Téléphone"), structure.phone),
+        (_("Catégorie de prestataire (mémoires de frais de justice)"), structure.court_fee_provider_category),
+    ]
+
+
+def public_parameter_items(structure):
+    return [
+        (_("Code service obligatoire"), _yes_no(structure.service_code_required)),
+        (_("Numéro d’engagement juridique obligatoire"), _yes_no(structure.commitment_required)),
+        (_("Engagement juridique ou code service obligatoire"), _yes_no(structure.commitment_or_service)),
+        (_("Gestion du statut « mise en paiement »"), _yes_no(structure.payment_status_managed)),
+        (_("Maître d’ouvrage (MOA)"), _yes_no(structure.is_moa)),
+        (_("Maître d’ouvrage uniquement (MOA uniquement)"), _yes_no(structure.is_moa_only)),
+    ]
+
+
+@access.access_required(APPLICATION, Level.CONSULTATION)
+@require_GET
+def detail(request, pk):
+    structure = get_object_or_404(
+        access.structures_for(request, APPLICATION, Level.CONSULTATION).select_related("principal_manager"),
+        pk=pk,
+    )
+    can_change = access.can(request, APPLICATION, Level.MODIFICATION, structure=structure)
+    return render(
+        request,
+        "structures/manage/detail.html",
+        page_context(
+            structure.display_name,
+            links=_manage_links(),
+            structure=structure,
+            identity=identity_items(structure),
+            address=address_items(structure),
+            insee=insee_items(structure),
+            contact=contact_items(structure),
+            public_parameters=public_parameter_items(structure) if structure.is_public else [],
+            services=structure.services.order_by("code"),
+            can_change=can_change,
+        ),
+    )
+
+
+# Modifier une structure
+
+
+def _refuse_if_inactive(request, structure):
+    if structure.status == Structure.Status.INACTIVE:
+        messages.error(
+            request,
+            _(
+                "La structure est désactivée : elle ne peut pas être modifiée. Réactivez-la d’abord "
+                "(Gérer une structure › Activer une structure)."
+            ),
+        )
+        return redirect("structures:detail", pk=structure.pk)
+    return None
+
+
+@access.access_required(APPLICATION, Level.MODIFICATION)
+def update(request, pk):
+    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    refused = _refuse_if_inactive(request, structure)
+    if refused:
+        return refused
+    if request.method == "POST":
+        form = StructureUpdateForm(request.POST, structure=structure)
+        # Read before validation: validating copies the posted values onto the instance.
+        before = {name: getattr(structure, name) for name in form.fields}
+        if form.is_valid():
+            after = {name: form.cleaned_data[name] for name in form.fields}
+            changes = audit.diff(before, after)
+            if changes:
+                with transaction.atomic():
+                    # Only the fields changed here: an INSEE refresh at the same moment keeps its own.
+                    form.save(commit=False).save(update_fields=[*changes, "updated_at"])
+                    audit.record(
+                        actor=request.user, obj=structure, action="structure_update", changes=changes
+                    )
+                messages.success(
+                    request,
+                    _("Les modifications de la structure %(name)s ont été enregistrées.")
+                    % {"name": structure.display_name},
+                )
+            else:
+                messages.info(request, _("Aucune modification : la structure est inchangée."))
+            return redirect("structures:detail", pk=structure.pk)
+    else:
+        form = StructureUpdateForm(structure=structure)
+    return render(
+        request,
+        "structures/manage/update.html",
+        page_context(
+            _("Modifier une structure"),
+            links=_detail_links(structure),
+            structure=structure,
+            form=form,
+            identity=identity_items(structure),
+            address=address_items(structure),
+        ),
+    )
+
+
+# Activer / Désactiver
+
+
+def _change_status(request, pk, *, activate):
+    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    if request.method == "POST":
+        change = structure_activate if activate else structure_deactivate
+        try:
+            change(structure=structure, actor=request.user)
+        except StructureStateError as error:
+            messages.error(request, error.message)
+        else:
+            if activate:
+                message = _("La structure %(name)s est activée.")
+            else:
+                message = _("La structure %(name)s est désactivée.")
+            messages.success(request, message % {"name": structure.display_name})
+        return redirect("structures:detail", pk=structure.pk)
+    if activate:
+        title = _("Activer une structure")
+        allowed = structure.status != Structure.Status.ACTIVE
+    else:
+        title = _("Désactiver une structure")
+        allowed = structure.status != Structure.Status.INACTIVE
+    return render(
+        request,
+        "structures/manage/status.html",
+        page_context(
+            title,
+            links=_detail_links(structure),
+            structure=structure,
+            activate=activate,
+            allowed=allowed,
+        ),
+    )
+
+
+@access.access_required(APPLICATION, Level.MODIFICATION)
+def activate(request, pk):
+    return _change_status(request, pk, activate=True)
+
+
+@access.access_required(APPLICATION, Level.MODIFICATION)
+def deactivate(request, pk):
+    return _change_status(request, pk, activate=False)
+
+
+# Historique
+
+
+def _field_of(model, name):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _shown(value, field):
+    if value is None or value == "":
+        return _("(vide)")
+    if isinstance(value, bool):
+        return _yes_no(value)
+    if field is not None and field.choices:
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
+def _change_rows(event):
+    """The event's JSON detail as (label, before, after) rows; a detail that is not a
+    before/after pair keeps `after` empty (None) and shows its value as `before`."""
+    try:
+        model = apps.get_model(event.object_type)
+    except (LookupError, ValueError):
+        model = None
+    changes = event.changes if isinstance(event.changes, dict) else {"": event.changes}
+    rows = []
+    for name, change in changes.items():
+        field = _field_of(model, name)
+        label = str(field.verbose_name) if field is not None else name
+        label = label[:1].upper() + label[1:]
+        if isinstance(change, dict) and set(change) == {"before", "after"}:
+            rows.append((label, _shown(change["before"], field), _shown(change["after"], field)))
+        else:
+            rows.append((label, _shown(change, field), None))
+    return rows
+
+
+@access.access_required(APPLICATION, Level.MODIFICATION)
+@require_GET
+def history(request, pk):
+    """Read-only: the audit trail of one structure, for those who administer it (the
+    Organisation modification profile, which governs this application)."""
+    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    events = (
+        AuditEvent.objects.filter(structure=structure).select_related("actor").order_by("-created_at", "-id")
+    )
+    page_obj = _paginate(events, request, EVENTS_PER_PAGE)
+    rows = [
+        {
+            "event": event,
+            "action": ACTION_LABELS.get(event.action, event.action),
+            "changes": _change_rows(event),
+        }
+        for event in page_obj
+    ]
+    return render(
+        request,
+        "structures/manage/history.html",
+        page_context(
+            _("Historique de la structure"),
+            links=_detail_links(structure),
+            structure=structure,
+            page_obj=page_obj,
+            rows=rows,
+        ),
+    )
+
+
+urlpatterns = [
+    path("", manage, name="manage"),
+    path("<int:pk>/", detail, name="detail"),
+    path("<int:pk>/modifier/", update, name="update"),
+    path("<int:pk>/activer/", activate, name="activate"),
+    path("<int:pk>/desactiver/", deactivate, name="deactivate"),
+    path("<int:pk>/historique/", history, name="history"),
+]

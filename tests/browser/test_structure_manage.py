@@ -1,0 +1,53 @@
+"""Gérer une structure in a real browser: the principal manager changes the structure's
+email, then reads the change in its history."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from structures.models import Structure
+from tests import factories
+from tests.browser.test_shell_journeys import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_principal_manager_changes_the_structure_email_and_sees_it_in_the_history(page):
+    structure = factories.StructureFactory(company_name="Menuiserie Martin")
+    manager = factories.UserFactory(email="gp@exemple.fr")
+    factories.attach(manager, structure)
+    log_in(page, manager.email)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
+
+    page.goto("/organisation/structure/")
+    page.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gérer une structure")
+    # Choosing the type updates the page (the script submits the form).
+    with page.expect_navigation():
+        page.get_by_label("Type de demande").select_option(label="Modifier une structure")
+    page.check()
+    page.get_by_role("combobox", name=re.compile("^Structure")).select_option(str(structure.pk))
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_url(f"**/organisation/structure/{structure.pk}/modifier/")
+    page.check()
+
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("Menuiserie Martin")
+    page.get_by_label("Adresse électronique de la structure").fill("contact@menuiserie-martin.fr")
+    page.get_by_role("button", name="Soumettre").click()
+    page.wait_for_url(f"**/organisation/structure/{structure.pk}/")
+    page.check()
+    expect(main).to_contain_text("Les modifications de la structure Menuiserie Martin ont été enregistrées.")
+    expect(main).to_contain_text("contact@menuiserie-martin.fr")
+
+    main.get_by_role("link", name="Historique").click()
+    page.wait_for_url(re.compile(r"/historique/$"))
+    page.check()
+    history = page.get_by_role("table")
+    expect(history).to_contain_text("Modification de la structure")
+    expect(history).to_contain_text("contact@menuiserie-martin.fr")
+    structure.refresh_from_db()
+    assert structure.email == "contact@menuiserie-martin.fr"
+    assert structure.status == Structure.Status.ACTIVE
