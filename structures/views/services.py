@@ -1,3 +1,307 @@
-"""URL patterns of this feature are added by the views below."""
+"""Créer / gérer un service: create, list, modify, activate, deactivate and delete the
+services of the user's structures. Every service is fetched through the structures the
+user may act on: another structure's service is a 404."""
 
-urlpatterns = []
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chorus import access, audit
+from chorus.models import Level
+from chorus.pages import page_context
+from structures.forms.services import (
+    CREER_SERVICE,
+    GERER_SERVICE,
+    ServiceCreateForm,
+    ServiceFilterForm,
+    ServiceUpdateForm,
+    structure_refusal,
+)
+from structures.models import Service
+from structures.services import units
+from users.models import Membership
+
+PAGE_SIZE = 25
+
+# What the audit trail records of a service.
+AUDITED_FIELDS = [
+    "code",
+    "name",
+    "description",
+    "address",
+    "address_complement_1",
+    "address_complement_2",
+    "postcode",
+    "city",
+    "country",
+    "valid_from",
+    "valid_until",
+    "commitment_required",
+    "is_active",
+]
+
+
+def _snapshot(service) -> dict:
+    return {name: getattr(service, name) for name in AUDITED_FIELDS}
+
+
+def _links(*, with_list=True):
+    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
+    if with_list:
+        links.append({"url": reverse("structures:service_list"), "title": _("Gérer un service")})
+    return links
+
+
+def list_url(structure) -> str:
+    return f"{reverse('structures:service_list')}?{urlencode({'structure': structure.pk})}"
+
+
+def _get_service(request, pk, level=Level.MODIFICATION):
+    """One service, through the structures the user may manage services of."""
+    services = Service.objects.filter(
+        structure__in=access.structures_for(request, GERER_SERVICE, level)
+    ).select_related("structure")
+    return get_object_or_404(services, pk=pk)
+
+
+@access.access_required(CREER_SERVICE, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def service_create(request):
+    if request.method == "POST":
+        form = ServiceCreateForm(request.POST, request=request)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    service = form.save()
+                    audit.record(
+                        actor=request.user,
+                        obj=service,
+                        action=units.CREATE_ACTION,
+                        changes=audit.diff({}, _snapshot(service)),
+                    )
+            except IntegrityError:
+                form.add_duplicate_code_error()
+            else:
+                messages.success(
+                    request,
+                    _("Le service %(code)s a été créé dans la structure %(structure)s.")
+                    % {"code": service.code, "structure": service.structure.display_name},
+                )
+                return redirect(list_url(service.structure))
+    else:
+        initial = {}
+        if request.GET.get("structure", "").isdigit():
+            # Only preselected when it is one of the choices (the field's queryset).
+            initial["structure"] = int(request.GET["structure"])
+        form = ServiceCreateForm(request=request, initial=initial)
+    return render(
+        request,
+        "structures/services/create.html",
+        page_context(_("Créer un service"), links=_links(with_list=False), form=form),
+    )
+
+
+@access.access_required(GERER_SERVICE, Level.CONSULTATION)
+@require_GET
+def service_list(request):
+    data = request.GET.copy()
+    structure_ids = access.structure_ids_for(request, GERER_SERVICE, Level.CONSULTATION)
+    if "structure" not in data and len(structure_ids) == 1:
+        # Nothing to choose: show the user's only structure at once.
+        data["structure"] = str(next(iter(structure_ids)))
+    form = ServiceFilterForm(data or None, request=request)
+    context = {
+        "filter_form": form,
+        "structure": None,
+        "page_obj": None,
+        "can_change": False,
+        "can_create": False,
+        "refusal": "",
+    }
+    if form.is_bound and form.is_valid():
+        structure = form.cleaned_data["structure"]
+        services = (
+            form.filter(Service.objects.filter(structure=structure))
+            .annotate(
+                member_count=Count("memberships", filter=Q(memberships__status=Membership.Status.VALIDEE))
+            )
+            .order_by("code", "pk")
+        )
+        context.update(
+            structure=structure,
+            page_obj=Paginator(services, PAGE_SIZE).get_page(request.GET.get("page")),
+            can_change=access.can(request, GERER_SERVICE, Level.MODIFICATION, structure=structure),
+            can_create=access.can(request, CREER_SERVICE, Level.MODIFICATION, structure=structure),
+            refusal=structure_refusal(structure),
+        )
+    return render(
+        request,
+        "structures/services/list.html",
+        page_context(_("Gérer un service"), links=_links(with_list=False), **context),
+    )
+
+
+@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def service_update(request, pk):
+    service = _get_service(request, pk)
+    refusal = structure_refusal(service.structure)
+    form = None
+    if not refusal:
+        if request.method == "POST":
+            before = _snapshot(service)
+            form = ServiceUpdateForm(request.POST, instance=service)
+            if form.is_valid():
+                with transaction.atomic():
+                    service = form.save()
+                    changes = audit.diff(before, _snapshot(service))
+                    if changes:
+                        audit.record(
+                            actor=request.user, obj=service, action="service_update", changes=changes
+                        )
+                if changes:
+                    messages.success(
+                        request, _("Le service %(code)s a été modifié.") % {"code": service.code}
+                    )
+                else:
+                    messages.info(
+                        request,
+                        _("Aucune modification n’a été apportée au service %(code)s.")
+                        % {"code": service.code},
+                    )
+                return redirect(list_url(service.structure))
+        else:
+            form = ServiceUpdateForm(instance=service)
+    title = _("Modifier le service %(code)s") % {"code": service.code}
+    return render(
+        request,
+        "structures/services/update.html",
+        page_context(
+            title,
+            links=_links(),
+            form=form,
+            service=service,
+            refusal=refusal,
+            back_url=list_url(service.structure),
+        ),
+    )
+
+
+def _confirmation(request, service, *, title, question, submit_url, refusal, extra_action=None):
+    return render(
+        request,
+        "structures/services/confirm.html",
+        page_context(
+            title,
+            links=_links(),
+            service=service,
+            question=question,
+            submit_url=submit_url,
+            refusal=refusal,
+            extra_action=extra_action,
+            back_url=list_url(service.structure),
+        ),
+    )
+
+
+def _set_active(request, pk, *, active):
+    service = _get_service(request, pk)
+    if active:
+        title = _("Activer le service %(code)s") % {"code": service.code}
+        question = _("Voulez-vous activer le service %(code)s ?") % {"code": service.code}
+        url_name = "structures:service_activate"
+    else:
+        title = _("Désactiver le service %(code)s") % {"code": service.code}
+        question = _(
+            "Voulez-vous désactiver le service %(code)s ? Il ne pourra plus recevoir de factures ; "
+            "ses utilisateurs et son historique sont conservés."
+        ) % {"code": service.code}
+        url_name = "structures:service_deactivate"
+    refusal = structure_refusal(service.structure)
+    if not refusal and service.is_active == active:
+        refusal = _("Ce service est déjà actif.") if active else _("Ce service est déjà désactivé.")
+    if request.method == "POST" and not refusal:
+        try:
+            service = units.service_set_active(service=service, active=active, actor=request.user)
+        except units.ServiceChangeRefused as refused:
+            refusal = str(refused)
+        else:
+            if active:
+                done = _("Le service %(code)s a été activé.")
+            else:
+                done = _("Le service %(code)s a été désactivé.")
+            messages.success(request, done % {"code": service.code})
+            return redirect(list_url(service.structure))
+    return _confirmation(
+        request,
+        service,
+        title=title,
+        question=question,
+        submit_url=reverse(url_name, args=[service.pk]),
+        refusal=refusal,
+    )
+
+
+@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def service_deactivate(request, pk):
+    return _set_active(request, pk, active=False)
+
+
+@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def service_activate(request, pk):
+    return _set_active(request, pk, active=True)
+
+
+@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def service_delete(request, pk):
+    service = _get_service(request, pk)
+    refusal = structure_refusal(service.structure)
+    if not refusal and units.service_has_history(service):
+        refusal = _("Ce service a des utilisateurs ou un historique : il est désactivé, pas supprimé.")
+    if request.method == "POST" and not refusal:
+        try:
+            units.service_delete(service=service, actor=request.user)
+        except units.ServiceChangeRefused as refused:
+            refusal = str(refused)
+        else:
+            messages.success(
+                request,
+                _("Le service %(code)s a été supprimé.") % {"code": service.code},
+            )
+            return redirect(list_url(service.structure))
+    # A service that cannot be deleted can still be deactivated: offer it.
+    extra_action = None
+    if refusal and service.is_active and not structure_refusal(service.structure):
+        extra_action = {
+            "url": reverse("structures:service_deactivate", args=[service.pk]),
+            "label": _("Désactiver ce service"),
+        }
+    return _confirmation(
+        request,
+        service,
+        title=_("Supprimer le service %(code)s") % {"code": service.code},
+        question=_("Voulez-vous supprimer le service %(code)s ? Cette suppression est définitive.")
+        % {"code": service.code},
+        submit_url=reverse("structures:service_delete", args=[service.pk]),
+        refusal=refusal,
+        extra_action=extra_action,
+    )
+
+
+urlpatterns = [
+    path("services/", service_list, name="service_list"),
+    path("services/nouveau/", service_create, name="service_create"),
+    path("services/<int:pk>/modifier/", service_update, name="service_update"),
+    path("services/<int:pk>/desactiver/", service_deactivate, name="service_deactivate"),
+    path("services/<int:pk>/activer/", service_activate, name="service_activate"),
+    path("services/<int:pk>/supprimer/", service_delete, name="service_delete"),
+]

@@ -1,3 +1,114 @@
-"""URL patterns of this feature are added by the views below."""
+"""Transférer le gestionnaire principal.
 
-urlpatterns = []
+Only the current principal manager hands over their own structures: the forms list the
+structures the user is principal manager of, whatever other profile they hold (a
+delegated administrator sees why they cannot). The *Type de demande* is chosen with a
+GET form, so the page works without JavaScript."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chorus import access
+from chorus.models import Level
+from chorus.pages import page_context
+from structures.forms.transfer import FORMS, TransferTypeForm
+from structures.models import Structure
+from structures.services.transfer import TransferRefused, structures_transfer_principal_manager
+
+TRANSFERER_GP = "TRANSFERER_GP"
+DONE_SESSION_KEY = "structures_transfer_done"
+
+
+def _links():
+    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
+
+
+def _user_label(user):
+    name = user.get_full_name()
+    return f"{name} ({user.email})" if name else user.email
+
+
+@access.access_required(TRANSFERER_GP, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def transfer(request):
+    structures = list(
+        access.structures_for(request, TRANSFERER_GP, Level.MODIFICATION)
+        .filter(principal_manager=request.user)
+        .order_by("company_name", "identifier")
+    )
+    source = request.POST if request.method == "POST" else request.GET
+    type_form = TransferTypeForm(source if "type" in source else None)
+    kind = type_form.chosen()
+    form = None
+    if structures:
+        form_class = FORMS[kind]
+        if request.method == "POST":
+            form = form_class(request.POST, user=request.user, structures=structures)
+            if form.is_valid():
+                try:
+                    transfers = form.transfers()
+                    done = structures_transfer_principal_manager(transfers=transfers, actor=request.user)
+                except TransferRefused as refused:
+                    # Nothing was applied: the transfers are all or nothing.
+                    form.add_error(None, str(refused))
+                else:
+                    request.session[DONE_SESSION_KEY] = [structure.pk for structure in done]
+                    summary = "; ".join(
+                        f"{structure.display_name} → {_user_label(new_manager)}"
+                        for structure, new_manager in sorted(transfers, key=lambda pair: pair[0].display_name)
+                    )
+                    messages.success(
+                        request,
+                        _("Le rôle de gestionnaire principal a été transféré : %(summary)s.")
+                        % {"summary": summary},
+                    )
+                    return redirect("structures:transfer_done")
+        else:
+            form = form_class(user=request.user, structures=structures)
+    return render(
+        request,
+        "structures/transfer/transfer.html",
+        page_context(
+            _("Transférer le gestionnaire principal"),
+            links=_links(),
+            structures=structures,
+            type_form=type_form,
+            kind=kind,
+            form=form,
+            can_submit=form.can_submit if form is not None else False,
+        ),
+    )
+
+
+@access.authenticated
+@require_GET
+def transfer_done(request):
+    """The confirmation page. Any logged-in user may open it: the former principal
+    manager may no longer hold any Organisation profile after the transfer. It shows
+    only structures the user is still attached to."""
+    ids = request.session.get(DONE_SESSION_KEY, [])
+    attached = access.get_access(request).attached_structure_ids()
+    structures = (
+        Structure.objects.filter(pk__in=[pk for pk in ids if pk in attached])
+        .select_related("principal_manager")
+        .order_by("company_name", "identifier")
+    )
+    return render(
+        request,
+        "structures/transfer/done.html",
+        page_context(
+            _("Transfert du gestionnaire principal effectué"),
+            links=_links(),
+            structures=structures,
+            can_transfer_more=access.can(request, TRANSFERER_GP, Level.MODIFICATION),
+        ),
+    )
+
+
+urlpatterns = [
+    path("transfert-gestionnaire-principal/", transfer, name="transfer"),
+    path("transfert-gestionnaire-principal/effectue/", transfer_done, name="transfer_done"),
+]

@@ -1,0 +1,109 @@
+"""Transférer le gestionnaire principal: the current principal manager hands the role
+over to a user attached to the structure.
+
+Invariant 2 (at most one principal manager, always) is held by the single
+`Structure.principal_manager` column; who may take the role is decided under a lock of
+the structure row, so that two simultaneous transfers of one structure cannot both
+apply: the second waits, then finds that its actor is no longer the principal manager.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from chorus import audit, mail
+from structures.models import Structure
+from users.models import Membership
+
+ACTION = "principal_manager_transfer"
+
+
+class TransferRefused(Exception):
+    """A transfer that cannot be applied; the message, in French, says why."""
+
+
+def _has_validated_membership(user, structure) -> bool:
+    return Membership.objects.filter(
+        user=user, structure=structure, service__isnull=True, status=Membership.Status.VALIDEE
+    ).exists()
+
+
+@transaction.atomic
+def structure_transfer_principal_manager(*, structure, new_manager, actor) -> Structure:
+    """Make `new_manager` the principal manager of `structure`, at the request of its
+    current principal manager `actor`.
+
+    The former principal manager stays attached as a simple user, with the profiles they
+    hold: they only lose the Organisation – modification that the role itself gave them.
+    Both are emailed once the transaction commits."""
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    name = structure.display_name
+    if structure.principal_manager_id != actor.pk:
+        raise TransferRefused(
+            _(
+                "Vous n’êtes plus le gestionnaire principal de la structure %(name)s : "
+                "le rôle a déjà été transféré. Aucun transfert n’a été effectué."
+            )
+            % {"name": name}
+        )
+    if new_manager.pk == actor.pk:
+        raise TransferRefused(
+            _("Vous êtes déjà le gestionnaire principal de la structure %(name)s.") % {"name": name}
+        )
+    if not new_manager.is_active or not _has_validated_membership(new_manager, structure):
+        raise TransferRefused(
+            _(
+                "%(user)s n’est pas rattaché à la structure %(name)s (rattachement validé à la maille "
+                "structure) : il ne peut pas en devenir le gestionnaire principal."
+            )
+            % {"user": new_manager.email, "name": name}
+        )
+
+    # The former principal manager stays attached: one whom an operator appointed from
+    # the admin may have no attachment of their own yet.
+    kept_attached = _keep_attached(actor, structure)
+
+    structure.principal_manager = new_manager
+    structure.save(update_fields=["principal_manager", "updated_at"])
+    changes = {"principal_manager": {"before": actor.email, "after": new_manager.email}}
+    if kept_attached:
+        changes["former_principal_manager_attached"] = True
+    audit.record(actor=actor, obj=structure, action=ACTION, changes=changes)
+
+    context = {"structure": structure, "former_manager": actor, "new_manager": new_manager}
+    mail.send_templated(template="transfer_old", to=actor.notification_email, context=context)
+    mail.send_templated(template="transfer_new", to=new_manager.notification_email, context=context)
+    return structure
+
+
+def _keep_attached(user, structure) -> bool:
+    """Give the former principal manager a validated structure-level attachment if they
+    have none. True when one was created or validated."""
+    live = Membership.objects.filter(
+        user=user, structure=structure, service__isnull=True, status__in=Membership.LIVE_STATUSES
+    ).first()
+    if live is None:
+        Membership.objects.create(
+            user=user,
+            structure=structure,
+            status=Membership.Status.VALIDEE,
+            comment=_("Ancien gestionnaire principal, resté rattaché après le transfert."),
+        )
+        return True
+    if live.status != Membership.Status.VALIDEE:
+        live.status = Membership.Status.VALIDEE
+        live.save(update_fields=["status", "updated_at"])
+        return True
+    return False
+
+
+@transaction.atomic
+def structures_transfer_principal_manager(*, transfers, actor) -> list[Structure]:
+    """Several transfers at once, all or nothing: `transfers` is a list of
+    (structure, new_manager). Structures are locked in id order, as every transfer does,
+    so that two multi-structure transfers cannot deadlock."""
+    done = []
+    for structure, new_manager in sorted(transfers, key=lambda pair: pair[0].pk):
+        done.append(
+            structure_transfer_principal_manager(structure=structure, new_manager=new_manager, actor=actor)
+        )
+    return done
