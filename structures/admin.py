@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from structures.models import RESERVED_SERVICE_CODE, Service, Structure
+from structures.forms.attachments import remove_attachment
+from structures.models import RESERVED_SERVICE_CODE, Attachment, BankAccount, Service, Structure
 from users.models import Membership
 
 
@@ -221,3 +222,83 @@ class ServiceAdmin(admin.ModelAdmin):
     list_select_related = ("structure",)
     autocomplete_fields = ("structure",)
     readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(admin.ModelAdmin):
+    """For reading: bank details are declared, checked and deactivated in the portal,
+    where each change is validated and audited; they are never deleted."""
+
+    list_display = ("name", "structure", "kind", "masked_iban", "bic", "is_factor", "is_active", "created_at")
+    list_filter = ("is_active", "kind", "is_factor", "country")
+    search_fields = ("name", "iban", "bic", "factor_name", "structure__identifier", "structure__company_name")
+    list_select_related = ("structure",)
+    ordering = ("structure__company_name", "-is_active", "name")
+    fields = (
+        "structure",
+        "name",
+        ("kind", "country"),
+        "masked_iban",
+        "bic",
+        ("bank_code", "branch_code", "account_number", "rib_key"),
+        ("is_factor", "factor_name", "factor_identifier"),
+        ("proof_name", "proof_stored_as"),
+        "is_active",
+        ("created_by", "created_at"),
+        ("updated_at", "deactivated_at"),
+    )
+    readonly_fields = tuple(name for row in fields for name in (row if isinstance(row, tuple) else (row,)))
+
+    @admin.display(description=_("IBAN"))
+    def masked_iban(self, obj):
+        return obj.masked_iban
+
+    @admin.display(description=_("fichier stocké"))
+    def proof_stored_as(self, obj):
+        # The name only: stored files are not served by a public URL.
+        return obj.proof.name
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """For reading, and deleting (audited, stored file removed): attachments are
+    uploaded in the portal, where their content is checked."""
+
+    list_display = ("original_name", "structure", "content_type", "size", "uploaded_by", "created_at")
+    list_filter = ("content_type", "created_at")
+    search_fields = (
+        "original_name",
+        "structure__identifier",
+        "structure__company_name",
+        "uploaded_by__email",
+    )
+    list_select_related = ("structure", "uploaded_by")
+    ordering = ("-created_at",)
+    fields = ("structure", "original_name", "content_type", "size", "stored_as", "uploaded_by", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("fichier stocké"))
+    def stored_as(self, obj):
+        return obj.file.name
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        remove_attachment(attachment=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for attachment in queryset.select_related("structure"):
+            remove_attachment(attachment=attachment, actor=request.user)

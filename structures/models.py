@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from structures.storage import attachment_path, bank_proof_path
+
 RESERVED_SERVICE_CODE = "FACTURES_PUBLIQUES"
 
 
@@ -164,3 +166,138 @@ class Service(PostalAddress):
 
     def __str__(self):
         return f"{self.code} — {self.name}"
+
+
+class BankAccount(models.Model):
+    """A structure's bank details (coordonnée bancaire), with its PDF proof. Informative:
+    never deleted, deactivated instead, so that past uses stay explained."""
+
+    class Kind(models.TextChoices):
+        IBAN = "IBAN", _("IBAN")
+        RIB = "RIB", _("RIB")
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="bank_accounts", verbose_name=_("structure")
+    )
+    name = models.CharField(_("nom de la coordonnée bancaire"), max_length=100)  # nomCoordonneeBancaire
+    kind = models.CharField(_("type"), max_length=4, choices=Kind.choices, default=Kind.IBAN)
+    country = models.CharField(_("pays"), max_length=2, default="FR")
+    # Always filled, from the RIB when the user typed one: lists and uses read one field.
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC / SWIFT"), max_length=11, blank=True)
+    bank_code = models.CharField(_("code banque"), max_length=5, blank=True)
+    branch_code = models.CharField(_("code guichet"), max_length=5, blank=True)
+    account_number = models.CharField(_("numéro de compte"), max_length=11, blank=True)
+    rib_key = models.CharField(_("clé RIB"), max_length=2, blank=True)
+    is_factor = models.BooleanField(_("affactureur"), default=False)
+    factor_name = models.CharField(_("nom de l’affactureur"), max_length=255, blank=True)
+    factor_identifier = models.CharField(_("identifiant de l’affactureur"), max_length=80, blank=True)
+    proof = models.FileField(_("justificatif"), upload_to=bank_proof_path, max_length=255)
+    proof_name = models.CharField(_("nom du justificatif"), max_length=50)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("créée par"),
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    deactivated_at = models.DateTimeField(_("désactivée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coordonnée bancaire")
+        verbose_name_plural = _("coordonnées bancaires")
+        ordering = ["structure", "-is_active", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_factor=False) | (~Q(factor_name="") & ~Q(factor_identifier="")),
+                name="bank_account_factor_identified",
+                violation_error_message=_("Indiquez le nom et l’identifiant de l’affactureur."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="IBAN")
+                | (~Q(bank_code="") & ~Q(branch_code="") & ~Q(account_number="") & ~Q(rib_key="")),
+                name="bank_account_rib_complete",
+                violation_error_message=_(
+                    "Un RIB comporte un code banque, un code guichet, un numéro et une clé."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=True, deactivated_at__isnull=True)
+                | Q(is_active=False, deactivated_at__isnull=False),
+                name="bank_account_deactivation_dated",
+                violation_error_message=_(
+                    "Une coordonnée bancaire désactivée porte sa date de désactivation."
+                ),
+            ),
+            # The same account declared twice for one structure would be ambiguous.
+            models.UniqueConstraint(
+                fields=["structure", "iban"],
+                condition=Q(is_active=True),
+                name="bank_account_unique_active_iban",
+                violation_error_message=_("Ce compte est déjà déclaré et actif pour cette structure."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} — {self.masked_iban}"
+
+    @property
+    def masked_iban(self):
+        """The IBAN as lists show it, e.g. FR76 **** **** **** **** ***0 189: country and
+        check digits, and the last four characters, in groups of four."""
+        iban = self.iban or ""
+        if len(iban) <= 8:
+            masked = iban
+        else:
+            masked = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
+        return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
+
+
+class Attachment(models.Model):
+    """A document stored for a structure (pièce jointe), visible to all its users."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("structure")
+    )
+    file = models.FileField(_("fichier"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("nom"), max_length=50)
+    content_type = models.CharField(_("type de contenu"), max_length=100)
+    size = models.PositiveBigIntegerField(_("taille (octets)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("déposée par"),
+    )
+    created_at = models.DateTimeField(_("déposée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def extension_label(self):
+        _stem, dot, extension = self.original_name.rpartition(".")
+        return extension.upper() if dot else ""
+
+    @property
+    def size_label(self):
+        """The size as French users write it: "850 octets", "1,5 Ko", "2,3 Mo"."""
+        from django.utils.formats import number_format
+        from django.utils.translation import ngettext
+
+        if self.size < 1024:
+            return ngettext("%(size)d octet", "%(size)d octets", self.size) % {"size": self.size}
+        if self.size < 1024 * 1024:
+            return _("%(size)s Ko") % {"size": number_format(self.size / 1024, 1)}
+        return _("%(size)s Mo") % {"size": number_format(self.size / (1024 * 1024), 1)}

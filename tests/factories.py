@@ -1,9 +1,11 @@
+from datetime import UTC
+
 import factory
 from django.contrib.auth import get_user_model
 
 from chorus.models import Application, Habilitation, Level, Profile
 from structures.identifiers import luhn_complete
-from structures.models import Service, Structure
+from structures.models import Attachment, BankAccount, Service, Structure
 from users import services as user_services
 from users.models import Membership
 
@@ -76,3 +78,56 @@ def attach(user, structure, service=None) -> Membership:
 
 def application(code) -> Application:
     return Application.objects.get(code=code)
+
+
+def pdf_bytes() -> bytes:
+    """A small real PDF: one blank page."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _french_iban(n) -> str:
+    from schwifty import IBAN
+
+    # schwifty computes the RIB key and the IBAN check digits.
+    return IBAN.generate("FR", bank_code="30006", branch_code="00001", account_code=f"{n:011d}").compact
+
+
+class BankAccountFactory(factory.django.DjangoModelFactory):
+    """A valid French IBAN with its PDF proof."""
+
+    class Meta:
+        model = BankAccount
+
+    structure = factory.SubFactory(StructureFactory)
+    name = factory.Sequence(lambda n: f"IBAN {n}")
+    kind = BankAccount.Kind.IBAN
+    country = "FR"
+    iban = factory.Sequence(lambda n: _french_iban(n + 1))
+    bic = "BNPAFRPP"
+    proof = factory.django.FileField(filename="justificatif.pdf", data=pdf_bytes())
+    proof_name = "justificatif.pdf"
+
+    class Params:
+        inactive = factory.Trait(is_active=False, deactivated_at=factory.Faker("past_datetime", tzinfo=UTC))
+        factor = factory.Trait(
+            is_factor=True, factor_name="Affacturage SA", factor_identifier="55208131766522"
+        )
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attachment
+
+    structure = factory.SubFactory(StructureFactory)
+    file = factory.django.FileField(filename="document.pdf", data=pdf_bytes())
+    original_name = factory.Sequence(lambda n: f"document-{n}.pdf")
+    content_type = "application/pdf"
+    size = factory.LazyAttribute(lambda attachment: attachment.file.size)

@@ -1,3 +1,158 @@
-"""URL patterns of this feature are added by the views below."""
+"""Pièces jointes: upload documents for a structure, list, download, delete. Every
+attachment is fetched through the structures the user may act on (another
+structure's is a 404) and downloaded through a view, never from a public URL."""
 
-urlpatterns = []
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chorus import access
+from chorus.models import Level
+from chorus.pages import page_context
+from structures.forms.attachments import (
+    CREATE_APPLICATION,
+    INACTIVE_STRUCTURE_MESSAGE,
+    MANAGE_APPLICATION,
+    AttachmentForm,
+    remove_attachment,
+)
+from structures.forms.bank import (
+    ConfirmForm,
+    StructurePickerForm,
+    initial_structure,
+    preselect_single_structure,
+)
+from structures.models import Attachment
+from structures.storage import download_response
+
+PAGE_SIZE = 20
+
+
+def _links(*, with_list=False):
+    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
+    if with_list:
+        links.append({"url": reverse("structures:attachment_list"), "title": _("Pièces jointes")})
+    return links
+
+
+def list_url(structure_id) -> str:
+    return f"{reverse('structures:attachment_list')}?{urlencode({'structure': structure_id})}"
+
+
+def _get_attachment(request, pk, level=Level.CONSULTATION):
+    attachments = Attachment.objects.filter(
+        structure__in=access.structures_for(request, MANAGE_APPLICATION, level)
+    ).select_related("structure")
+    return get_object_or_404(attachments, pk=pk)
+
+
+@access.access_required(CREATE_APPLICATION, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def attachment_create(request):
+    if request.method == "POST":
+        form = AttachmentForm(request.POST, request.FILES, user_or_request=request)
+        if form.is_valid():
+            created = form.save()
+            names = ", ".join(f"« {attachment.original_name} »" for attachment in created)
+            messages.success(
+                request,
+                ngettext(
+                    "La pièce jointe %(names)s a été déposée.",
+                    "Les pièces jointes %(names)s ont été déposées.",
+                    len(created),
+                )
+                % {"names": names},
+            )
+            return redirect(list_url(form.cleaned_data["structure"].pk))
+    else:
+        form = AttachmentForm(user_or_request=request, initial=initial_structure(request))
+        preselect_single_structure(form)
+    return render(
+        request,
+        "structures/attachments/create.html",
+        page_context(_("Créer une pièce jointe"), links=_links(), form=form),
+    )
+
+
+@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@require_GET
+def attachment_list(request):
+    picker = StructurePickerForm.from_request(request, application_code=MANAGE_APPLICATION)
+    structure = picker.chosen_structure()
+    page_obj = None
+    can_change = can_create = False
+    if structure is not None:
+        attachments = Attachment.objects.filter(structure=structure).select_related("uploaded_by")
+        page_obj = Paginator(attachments.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
+        can_create = access.can(request, CREATE_APPLICATION, Level.MODIFICATION, structure=structure)
+    return render(
+        request,
+        "structures/attachments/list.html",
+        page_context(
+            _("Pièces jointes"),
+            links=_links(),
+            picker=picker,
+            structure=structure,
+            page_obj=page_obj,
+            can_change=can_change,
+            can_create=can_create,
+        ),
+    )
+
+
+@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@require_GET
+def attachment_download(request, pk):
+    attachment = _get_attachment(request, pk)
+    return download_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+@access.access_required(MANAGE_APPLICATION, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def attachment_delete(request, pk):
+    """A confirmation page (Oui / Non, Soumettre), then the deletion, audited."""
+    attachment = _get_attachment(request, pk, Level.MODIFICATION)
+    question = _("Voulez-vous supprimer la pièce jointe « %(name)s » ?") % {"name": attachment.original_name}
+    form = ConfirmForm(request.POST if request.method == "POST" else None, question=question)
+    if form.is_valid():
+        if not attachment.structure.is_active:
+            form.add_error(None, INACTIVE_STRUCTURE_MESSAGE)
+        elif not form.confirmed:
+            messages.info(request, _("La pièce jointe n’a pas été supprimée."))
+            return redirect(list_url(attachment.structure_id))
+        else:
+            structure_id, name = attachment.structure_id, attachment.original_name
+            remove_attachment(attachment=attachment, actor=request.user)
+            messages.success(request, _("La pièce jointe « %(name)s » a été supprimée.") % {"name": name})
+            return redirect(list_url(structure_id))
+    return render(
+        request,
+        "structures/attachments/delete.html",
+        page_context(
+            _("Supprimer une pièce jointe"),
+            links=_links(with_list=True),
+            attachment=attachment,
+            form=form,
+            structure_inactive=not attachment.structure.is_active,
+            inactive_message=INACTIVE_STRUCTURE_MESSAGE,
+            list_url=list_url(attachment.structure_id),
+        ),
+    )
+
+
+urlpatterns = [
+    path("pieces-jointes/", attachment_list, name="attachment_list"),
+    path("pieces-jointes/nouvelle/", attachment_create, name="attachment_create"),
+    path("pieces-jointes/<int:pk>/telecharger/", attachment_download, name="attachment_download"),
+    path("pieces-jointes/<int:pk>/supprimer/", attachment_delete, name="attachment_delete"),
+]

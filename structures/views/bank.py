@@ -1,3 +1,212 @@
-"""URL patterns of this feature are added by the views below."""
+"""Créer / gérer une coordonnée bancaire. Bank details are fetched through the
+structures the user may act on (another structure's is a 404); they are deactivated,
+never deleted; the PDF proof is downloaded through a view that checks access."""
 
-urlpatterns = []
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chorus import access, audit
+from chorus.models import Level
+from chorus.pages import page_context
+from structures.forms.bank import (
+    CREATE_APPLICATION,
+    MANAGE_APPLICATION,
+    BankAccountForm,
+    ConfirmForm,
+    StructurePickerForm,
+    initial_structure,
+    preselect_single_structure,
+)
+from structures.models import BankAccount
+from structures.services import bank as bank_services
+from structures.storage import download_response
+
+PAGE_SIZE = 20
+NOTICE = gettext_lazy(
+    "Ces coordonnées bancaires sont informatives : le comptable public ne paie que sur les "
+    "coordonnées bancaires déclarées dans le contrat ou le marché public."
+)
+# The bank data an audit row keeps: the IBAN masked, as everywhere else.
+AUDITED_FIELDS = [
+    "name",
+    "kind",
+    "country",
+    "bic",
+    "is_factor",
+    "factor_name",
+    "factor_identifier",
+    "proof_name",
+]
+
+
+def _links(*, with_list=False):
+    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
+    if with_list:
+        links.append({"url": reverse("structures:bank_list"), "title": _("Gérer une coordonnée bancaire")})
+    return links
+
+
+def list_url(structure_id) -> str:
+    return f"{reverse('structures:bank_list')}?{urlencode({'structure': structure_id})}"
+
+
+def _get_bank_account(request, pk, level=Level.CONSULTATION):
+    bank_accounts = BankAccount.objects.filter(
+        structure__in=access.structures_for(request, MANAGE_APPLICATION, level)
+    ).select_related("structure", "created_by")
+    return get_object_or_404(bank_accounts, pk=pk)
+
+
+@access.access_required(CREATE_APPLICATION, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def bank_create(request):
+    if request.method == "POST":
+        form = BankAccountForm(request.POST, request.FILES, user_or_request=request)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    bank_account = form.save()
+                    audit.record(
+                        actor=request.user,
+                        obj=bank_account,
+                        action="bank_account_create",
+                        changes={
+                            "iban": bank_account.masked_iban,
+                            **{name: getattr(bank_account, name) for name in AUDITED_FIELDS},
+                        },
+                    )
+            except IntegrityError:
+                # Two identical declarations at the same moment: the constraint keeps one.
+                form.add_error(None, _("Ce compte est déjà déclaré et actif pour cette structure."))
+            else:
+                messages.success(
+                    request,
+                    _("La coordonnée bancaire « %(name)s » a été créée.") % {"name": bank_account.name},
+                )
+                return redirect(list_url(bank_account.structure_id))
+    else:
+        form = BankAccountForm(user_or_request=request, initial=initial_structure(request))
+        preselect_single_structure(form)
+    return render(
+        request,
+        "structures/bank/create.html",
+        page_context(_("Créer une coordonnée bancaire"), links=_links(), form=form, notice=NOTICE),
+    )
+
+
+@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@require_GET
+def bank_list(request):
+    picker = StructurePickerForm.from_request(request, application_code=MANAGE_APPLICATION)
+    structure = picker.chosen_structure()
+    page_obj = None
+    can_change = False
+    if structure is not None:
+        bank_accounts = BankAccount.objects.filter(structure=structure).order_by("-is_active", "name", "id")
+        page_obj = Paginator(bank_accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+        can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
+    return render(
+        request,
+        "structures/bank/list.html",
+        page_context(
+            _("Gérer une coordonnée bancaire"),
+            links=_links(),
+            picker=picker,
+            structure=structure,
+            page_obj=page_obj,
+            can_change=can_change,
+            can_create=structure is not None
+            and access.can(request, CREATE_APPLICATION, Level.MODIFICATION, structure=structure),
+        ),
+    )
+
+
+def _render_detail(request, bank_account, *, confirm_form=None, status=200):
+    can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=bank_account.structure)
+    if can_change and confirm_form is None:
+        confirm_form = _confirm_form(bank_account)
+    return render(
+        request,
+        "structures/bank/detail.html",
+        page_context(
+            _("Coordonnée bancaire « %(name)s »") % {"name": bank_account.name},
+            links=_links(with_list=True),
+            bank_account=bank_account,
+            can_change=can_change,
+            confirm_form=confirm_form,
+            list_url=list_url(bank_account.structure_id),
+            notice=NOTICE,
+        ),
+        status=status,
+    )
+
+
+def _confirm_form(bank_account, data=None):
+    if bank_account.is_active:
+        question = _("Voulez-vous désactiver ces informations bancaires ?")
+    else:
+        question = _("Voulez-vous réactiver ces informations bancaires ?")
+    return ConfirmForm(data, question=question)
+
+
+@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@require_GET
+def bank_detail(request, pk):
+    return _render_detail(request, _get_bank_account(request, pk))
+
+
+@access.access_required(MANAGE_APPLICATION, Level.MODIFICATION)
+@require_POST
+def bank_change_status(request, pk):
+    """Deactivate an active bank detail, or reactivate an inactive one, after a yes."""
+    bank_account = _get_bank_account(request, pk, Level.MODIFICATION)
+    form = _confirm_form(bank_account, request.POST)
+    if not form.is_valid():
+        return _render_detail(request, bank_account, confirm_form=form)
+    if not form.confirmed:
+        messages.info(request, _("Les coordonnées bancaires n’ont pas été modifiées."))
+        return redirect("structures:bank_detail", pk=bank_account.pk)
+    change = (
+        bank_services.bank_account_deactivate
+        if bank_account.is_active
+        else bank_services.bank_account_reactivate
+    )
+    try:
+        bank_account = change(bank_account_id=bank_account.pk, actor=request.user)
+    except bank_services.BankAccountStateError as error:
+        form.add_error(None, error.message)
+        return _render_detail(request, bank_account, confirm_form=form)
+    if bank_account.is_active:
+        message = _("Les coordonnées bancaires « %(name)s » ont été réactivées.")
+    else:
+        message = _("Les coordonnées bancaires « %(name)s » ont été désactivées.")
+    messages.success(request, message % {"name": bank_account.name})
+    return redirect("structures:bank_detail", pk=bank_account.pk)
+
+
+@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@require_GET
+def bank_proof(request, pk):
+    bank_account = _get_bank_account(request, pk)
+    if not bank_account.proof:
+        raise Http404
+    return download_response(
+        bank_account.proof, filename=bank_account.proof_name, content_type="application/pdf"
+    )
+
+
+urlpatterns = [
+    path("coordonnees-bancaires/", bank_list, name="bank_list"),
+    path("coordonnees-bancaires/nouvelle/", bank_create, name="bank_create"),
+    path("coordonnees-bancaires/<int:pk>/", bank_detail, name="bank_detail"),
+    path("coordonnees-bancaires/<int:pk>/statut/", bank_change_status, name="bank_change_status"),
+    path("coordonnees-bancaires/<int:pk>/justificatif/", bank_proof, name="bank_proof"),
+]

@@ -1,0 +1,141 @@
+"""Créer une pièce jointe: one or several files for a structure, all or nothing."""
+
+from django import forms
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from chorus import audit
+from chorus.forms import DsfrForm
+from chorus.models import Level
+from structures.fields import StructureChoiceField
+from structures.forms.bank import replace_field
+from structures.models import Attachment
+from structures.validators import ATTACHMENT_EXTENSIONS, clean_file_name, formats_label, validate_upload
+
+CREATE_APPLICATION = "CREER_PIECE_JOINTE"
+MANAGE_APPLICATION = "GERER_PIECE_JOINTE"
+
+INACTIVE_STRUCTURE_MESSAGE = _(
+    "Cette structure n’est pas active : ses pièces jointes ne peuvent être ni déposées ni "
+    "supprimées. Activez-la d’abord (Gérer une structure › Activer une structure)."
+)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django documentation, "Uploading multiple files")."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_file_clean = super().clean
+        if isinstance(data, list | tuple) and data:
+            return [single_file_clean(item, initial) for item in data]
+        return [single_file_clean(data, initial)]
+
+
+class AttachmentForm(DsfrForm, forms.Form):
+    structure = forms.Field()  # replaced in __init__ by the user's structures
+    files = MultipleFileField(
+        label=_("Fichiers"),
+        error_messages={"required": _("Choisissez au moins un fichier.")},
+        # The validator says which of the files is empty.
+        allow_empty_file=True,
+        widget=MultipleFileInput(
+            attrs={"class": "fr-upload", "accept": ",".join(f".{ext}" for ext in ATTACHMENT_EXTENSIONS)}
+        ),
+    )
+
+    def __init__(self, *args, user_or_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = getattr(user_or_request, "user", user_or_request)
+        replace_field(
+            self,
+            "structure",
+            StructureChoiceField(
+                user_or_request=user_or_request, application_code=CREATE_APPLICATION, level=Level.MODIFICATION
+            ),
+        )
+        self.fields["files"].widget.group_class = "fr-upload-group"
+        self.fields["files"].help_text = _(
+            "Un ou plusieurs fichiers, 10 Mo au maximum chacun. Formats acceptés : %(formats)s. "
+            "Les noms sont raccourcis à 50 caractères."
+        ) % {"formats": formats_label(ATTACHMENT_EXTENSIONS)}
+        self.checked_files = []
+
+    def clean_structure(self):
+        structure = self.cleaned_data["structure"]
+        if not structure.is_active:
+            raise forms.ValidationError(INACTIVE_STRUCTURE_MESSAGE, code="inactive_structure")
+        return structure
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        errors, checked = [], []
+        for uploaded in files:
+            try:
+                checked.append((uploaded, validate_upload(uploaded)))
+            except forms.ValidationError as error:
+                # Several files at once: each message says which file it is about.
+                for message in error.messages:
+                    errors.append(
+                        forms.ValidationError(
+                            _("« %(name)s » : %(message)s"),
+                            code=error.code,
+                            params={"name": clean_file_name(uploaded.name), "message": message},
+                        )
+                    )
+        if errors:
+            raise forms.ValidationError(errors)
+        self.checked_files = checked
+        return files
+
+    @transaction.atomic
+    def save(self) -> list:
+        """Store every file (the form is valid only when each one is) and record it."""
+        structure = self.cleaned_data["structure"]
+        created = []
+        for uploaded, checked in self.checked_files:
+            attachment = Attachment(
+                structure=structure,
+                original_name=checked.name,
+                content_type=checked.content_type,
+                size=checked.size,
+                uploaded_by=self.user,
+            )
+            attachment.file.save(checked.name, uploaded, save=False)
+            attachment.save()
+            audit.record(
+                actor=self.user,
+                obj=attachment,
+                action="attachment_create",
+                changes={"name": checked.name, "size": checked.size, "content_type": checked.content_type},
+            )
+            created.append(attachment)
+        return created
+
+
+@transaction.atomic
+def remove_attachment(*, attachment, actor):
+    """Delete an attachment, audited with its name; its stored file goes once the
+    deletion is committed."""
+    file_name, storage = attachment.file.name, attachment.file.storage
+    audit.record(
+        actor=actor,
+        obj=attachment,
+        action="attachment_delete",
+        changes={"name": attachment.original_name, "size": attachment.size},
+    )
+    attachment.delete()
+
+    def delete_file():
+        # A duplicated structure may share the stored file: keep it while referenced.
+        if not Attachment.objects.filter(file=file_name).exists():
+            storage.delete(file_name)
+
+    transaction.on_commit(delete_file)

@@ -1,0 +1,390 @@
+"""Créer une coordonnée bancaire, and the deactivation question of Gérer une coordonnée
+bancaire."""
+
+import functools
+import gettext
+import re
+import unicodedata
+
+import pycountry
+from django import forms
+from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from schwifty import BIC, IBAN, registry
+from schwifty import exceptions as iban_errors
+
+from chorus.forms import DsfrForm
+from chorus.models import Level
+from structures.fields import StructureChoiceField
+from structures.models import BankAccount
+from structures.services.bank import INACTIVE_STRUCTURE_MESSAGE
+from structures.validators import PDF_ONLY, validate_upload
+
+CREATE_APPLICATION = "CREER_COORDONNEE_BANCAIRE"
+MANAGE_APPLICATION = "GERER_COORDONNEE_BANCAIRE"
+
+IBAN_ERRORS = {
+    iban_errors.InvalidCountryCode: _("L’IBAN doit commencer par le code d’un pays (par exemple FR)."),
+    iban_errors.InvalidLength: _(
+        "L’IBAN n’a pas la longueur attendue pour son pays (27 caractères en France)."
+    ),
+    iban_errors.InvalidStructure: _("Le format de l’IBAN n’est pas celui attendu pour son pays."),
+    iban_errors.InvalidChecksumDigits: _(
+        "L’IBAN n’est pas valide : sa clé de contrôle ne correspond pas. Vérifiez votre saisie."
+    ),
+    iban_errors.InvalidBBANChecksum: _(
+        "L’IBAN n’est pas valide : la clé RIB qu’il contient ne correspond pas. Vérifiez votre saisie."
+    ),
+}
+RIB_FORMATS = {
+    "bank_code": (re.compile(r"\d{5}"), _("Le code banque est composé de 5 chiffres.")),
+    "branch_code": (re.compile(r"\d{5}"), _("Le code guichet est composé de 5 chiffres.")),
+    "account_number": (
+        re.compile(r"[0-9A-Z]{11}"),
+        _("Le numéro de compte est composé de 11 chiffres ou lettres."),
+    ),
+    "rib_key": (re.compile(r"\d{2}"), _("La clé RIB est composée de 2 chiffres.")),
+}
+
+
+@functools.cache
+def _iban_countries() -> tuple:
+    """Countries whose accounts have an IBAN (the IBAN registry that schwifty ships)."""
+    codes = []
+    for country in pycountry.countries:
+        try:
+            registry.get_iban_spec(country.alpha_2)
+        except iban_errors.InvalidCountryCode:
+            continue
+        codes.append(country.alpha_2)
+    return tuple(codes)
+
+
+@functools.cache
+def _country_names(language: str) -> tuple:
+    names = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+    choices = [
+        (code, names.gettext(pycountry.countries.get(alpha_2=code).name)) for code in _iban_countries()
+    ]
+
+    def fold(choice):
+        decomposed = unicodedata.normalize("NFKD", choice[1].casefold())
+        return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+    return tuple(sorted(choices, key=fold))
+
+
+def country_choices():
+    """(ISO code, name in the interface's language), sorted by name."""
+    return list(_country_names((translation.get_language() or "fr").split("-")[0]))
+
+
+def replace_field(form, name, field):
+    """Put a field in place of a declared one, after the form's __init__.
+
+    DsfrBaseForm's __init__ already built (and cached) the bound fields, and Django
+    cleans through them: without dropping the cached one, the declared field — not
+    this one — would validate the data (another structure's id would be accepted)."""
+    form.fields[name] = field
+    form._bound_fields_cache.pop(name, None)
+
+
+def initial_structure(request) -> dict:
+    """The structure a list's "Créer" button passes (?structure=id): only preselected,
+    the choice field still accepts nothing but the user's structures."""
+    value = request.GET.get("structure", "")
+    return {"structure": int(value)} if value.isdigit() else {}
+
+
+def preselect_single_structure(form):
+    """A user with a single structure has nothing to choose: it comes selected."""
+    if form.initial.get("structure"):
+        return None
+    choices = list(form.fields["structure"].queryset[:2])
+    if len(choices) == 1:
+        form.initial["structure"] = choices[0].pk
+    return choices[0] if len(choices) == 1 else None
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s-]+", "", value or "").upper()
+
+
+class BankAccountForm(DsfrForm, forms.ModelForm):
+    """Name, structure, factoring, IBAN or French RIB (keys verified), BIC and the
+    mandatory PDF proof. Choices are limited to the structures the user may act on."""
+
+    kind = forms.ChoiceField(
+        label=_("Type de coordonnée bancaire"),
+        choices=BankAccount.Kind.choices,
+        initial=BankAccount.Kind.IBAN,
+        widget=forms.RadioSelect,
+    )
+    country = forms.ChoiceField(label=_("Pays du compte"), initial="FR")
+    iban = forms.CharField(
+        label=_("IBAN"),
+        required=False,
+        max_length=50,
+        help_text=_("Pour le type IBAN. Par exemple : FR76 3000 6000 0112 3456 7890 189"),
+    )
+    bank_code = forms.CharField(
+        label=_("Code banque"), required=False, max_length=5, help_text=_("Pour le type RIB : 5 chiffres.")
+    )
+    branch_code = forms.CharField(
+        label=_("Code guichet"), required=False, max_length=5, help_text=_("Pour le type RIB : 5 chiffres.")
+    )
+    account_number = forms.CharField(
+        label=_("Numéro de compte"),
+        required=False,
+        max_length=13,
+        help_text=_("Pour le type RIB : 11 chiffres ou lettres."),
+    )
+    rib_key = forms.CharField(
+        label=_("Clé RIB"), required=False, max_length=2, help_text=_("Pour le type RIB : 2 chiffres.")
+    )
+    bic = forms.CharField(
+        label=_("BIC / SWIFT"),
+        required=False,
+        max_length=14,
+        help_text=_("8 ou 11 caractères, par exemple BNPAFRPP. Obligatoire pour un compte hors de France."),
+    )
+    proof = forms.FileField(
+        label=_("Justificatif (PDF)"),
+        help_text=_(
+            "Un relevé d’identité bancaire ou une attestation de la banque, au format PDF, "
+            "10 Mo au maximum. Un aperçu s’affiche une fois le fichier choisi."
+        ),
+        error_messages={"required": _("Joignez le justificatif PDF de ces coordonnées bancaires.")},
+        widget=forms.FileInput(
+            attrs={
+                "accept": "application/pdf,.pdf",
+                "class": "fr-upload",
+                "data-pdf-preview": "apercu-justificatif",
+            }
+        ),
+    )
+
+    class Meta:
+        model = BankAccount
+        fields = [
+            "name",
+            "structure",
+            "is_factor",
+            "factor_name",
+            "factor_identifier",
+            "kind",
+            "country",
+            "iban",
+            "bank_code",
+            "branch_code",
+            "account_number",
+            "rib_key",
+            "bic",
+            "proof",
+        ]
+        labels = {
+            "name": _("Nom de la coordonnée bancaire"),
+            "is_factor": _("Affactureur"),
+            "factor_name": _("Nom de l’affactureur"),
+            "factor_identifier": _("Identifiant de l’affactureur (SIRET ou autre)"),
+        }
+        help_texts = {
+            "name": _("Un nom qui permet de la reconnaître, par exemple « IBAN test »."),
+            "is_factor": _("Cochez si ces coordonnées sont celles d’une société d’affacturage."),
+            "factor_name": _("Obligatoire si la case Affactureur est cochée."),
+            "factor_identifier": _("Obligatoire si la case Affactureur est cochée."),
+        }
+
+    def __init__(self, *args, user_or_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = getattr(user_or_request, "user", user_or_request)
+        replace_field(
+            self,
+            "structure",
+            StructureChoiceField(
+                user_or_request=user_or_request, application_code=CREATE_APPLICATION, level=Level.MODIFICATION
+            ),
+        )
+        self.fields["country"].choices = country_choices()
+        self.fields["proof"].widget.group_class = "fr-upload-group"
+        self.checked_proof = None
+
+    def clean_structure(self):
+        structure = self.cleaned_data["structure"]
+        if not structure.is_active:
+            raise forms.ValidationError(INACTIVE_STRUCTURE_MESSAGE, code="inactive_structure")
+        return structure
+
+    def clean_proof(self):
+        proof = self.cleaned_data["proof"]
+        self.checked_proof = validate_upload(proof, extensions=PDF_ONLY)
+        return proof
+
+    def clean(self):
+        cleaned = super().clean()
+        self._clean_factor(cleaned)
+        kind, country = cleaned.get("kind"), cleaned.get("country")
+        if kind == BankAccount.Kind.RIB:
+            cleaned["iban"] = self._clean_rib(cleaned, country)
+        elif kind == BankAccount.Kind.IBAN:
+            cleaned["iban"] = self._clean_iban(cleaned.get("iban"), country)
+            for name in RIB_FORMATS:
+                cleaned[name] = ""
+        self._clean_bic(cleaned, country)
+        structure = cleaned.get("structure")
+        if structure is not None and cleaned.get("iban"):
+            duplicate = BankAccount.objects.filter(structure=structure, iban=cleaned["iban"], is_active=True)
+            if duplicate.exists():
+                self.add_error(
+                    "iban" if kind == BankAccount.Kind.IBAN else "account_number",
+                    _("Ce compte est déjà déclaré et actif pour cette structure."),
+                )
+        return cleaned
+
+    def _clean_factor(self, cleaned):
+        if not cleaned.get("is_factor"):
+            cleaned["factor_name"] = cleaned["factor_identifier"] = ""
+            return
+        if not cleaned.get("factor_name", "").strip():
+            self.add_error("factor_name", _("Indiquez le nom de l’affactureur."))
+        if not cleaned.get("factor_identifier", "").strip():
+            self.add_error("factor_identifier", _("Indiquez l’identifiant de l’affactureur."))
+
+    def _clean_iban(self, value, country):
+        value = _compact(value)
+        if not value:
+            self.add_error("iban", _("Saisissez l’IBAN."))
+            return ""
+        if not value.isalnum() or not value.isascii():
+            self.add_error("iban", _("L’IBAN ne contient que des lettres et des chiffres."))
+            return ""
+        try:
+            iban = IBAN(value, validate_bban=True)
+        except iban_errors.SchwiftyException as error:
+            self.add_error("iban", IBAN_ERRORS.get(type(error), _("L’IBAN n’est pas valide.")))
+            return ""
+        if country and iban.country_code != country:
+            self.add_error(
+                "iban",
+                forms.ValidationError(
+                    _(
+                        "Cet IBAN est celui d’un compte du pays %(iban_country)s, "
+                        "pas du pays choisi (%(country)s)."
+                    ),
+                    params={"iban_country": iban.country_code, "country": country},
+                ),
+            )
+            return ""
+        return iban.compact
+
+    def _clean_rib(self, cleaned, country):
+        if country and country != "FR":
+            self.add_error(
+                "country",
+                _("Un RIB est celui d’un compte en France : choisissez le type IBAN pour un autre pays."),
+            )
+        parts = {}
+        for name, (pattern, message) in RIB_FORMATS.items():
+            value = _compact(cleaned.get(name))
+            cleaned[name] = value
+            if not value:
+                self.add_error(name, _("Ce champ est obligatoire pour un RIB."))
+            elif not pattern.fullmatch(value):
+                self.add_error(name, message)
+            else:
+                parts[name] = value
+        if len(parts) < len(RIB_FORMATS):
+            return ""
+        bban = parts["bank_code"] + parts["branch_code"] + parts["account_number"] + parts["rib_key"]
+        try:
+            # schwifty checks the RIB key of a French BBAN (validate_bban).
+            iban = IBAN(IBAN.from_bban("FR", bban), validate_bban=True)
+        except iban_errors.SchwiftyException:
+            self.add_error(
+                "rib_key",
+                _(
+                    "La clé RIB ne correspond pas au code banque, au code guichet et au numéro de "
+                    "compte : vérifiez votre saisie."
+                ),
+            )
+            return ""
+        return iban.compact
+
+    def _clean_bic(self, cleaned, country):
+        value = _compact(cleaned.get("bic"))
+        cleaned["bic"] = value
+        if not value:
+            if country and country != "FR":
+                self.add_error("bic", _("Le BIC / SWIFT est obligatoire pour un compte hors de France."))
+            return
+        try:
+            BIC(value)
+        except iban_errors.SchwiftyException:
+            self.add_error(
+                "bic",
+                _(
+                    "Le BIC / SWIFT n’est pas valide : 8 ou 11 caractères, "
+                    "par exemple BNPAFRPP ou BNPAFRPPXXX."
+                ),
+            )
+
+    def save(self, commit=True):
+        self.instance.proof_name = self.checked_proof.name
+        self.instance.created_by = self.user
+        return super().save(commit=commit)
+
+
+class ConfirmForm(DsfrForm, forms.Form):
+    """A yes / no question answered with Valider (SPEC: "Voulez-vous désactiver ces
+    informations bancaires ?" Oui → Valider)."""
+
+    YES, NO = "oui", "non"
+
+    answer = forms.ChoiceField(
+        choices=[(YES, _("Oui")), (NO, _("Non"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Répondez Oui ou Non.")},
+    )
+
+    def __init__(self, *args, question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].label = question
+        # The bound field, built by DsfrBaseForm's __init__, copied the old label.
+        self._bound_fields_cache.pop("answer", None)
+
+    @property
+    def confirmed(self):
+        return self.cleaned_data.get("answer") == self.YES
+
+
+class StructurePickerForm(DsfrForm, forms.Form):
+    """The GET form that opens a list on one of the user's structures."""
+
+    def __init__(self, data=None, *, user_or_request, application_code):
+        super().__init__(data)
+        replace_field(
+            self,
+            "structure",
+            StructureChoiceField(
+                user_or_request=user_or_request, application_code=application_code, level=Level.CONSULTATION
+            ),
+        )
+        self.fields["structure"].error_messages["required"] = _("Choisissez une structure.")
+
+    @classmethod
+    def from_request(cls, request, *, application_code):
+        data = request.GET if "structure" in request.GET else None
+        return cls(data, user_or_request=request, application_code=application_code)
+
+    def chosen_structure(self):
+        """The structure to show: the one chosen, or the user's only one; None while
+        there is a choice to make. A structure the user may not see is a 404, as in
+        a URL."""
+        if not self.is_bound:
+            return preselect_single_structure(self)
+        if self.is_valid():
+            return self.cleaned_data["structure"]
+        if self.data.get("structure"):
+            raise Http404
+        return None
