@@ -16,11 +16,21 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # DEBUG defaults to on for the local server only; production sets its own environment.
+# Unless SIRENE_API_URL is set (environment or .env), the local stand-in of INSEE's
+# Sirene API serves on port 8765 for as long as the portal runs.
 run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@if [ -n "$$SIRENE_API_URL" ] || grep -qs '^SIRENE_API_URL=' .env; then \
+		echo "API Sirene : $${SIRENE_API_URL:-celle de .env}"; \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	else \
+		$(BIN)/python -m sirene_standin --port 8765 --key demo-sirene-key & standin=$$!; \
+		trap 'kill $$standin 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+		SIRENE_API_URL=http://127.0.0.1:8765/api-sirene/3.11 SIRENE_API_KEY=demo-sirene-key \
+			$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	fi
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -141,7 +141,8 @@ DEFAULT_FROM_EMAIL = env(
 )
 
 SIRENE_API_URL = env("SIRENE_API_URL", default="http://127.0.0.1:8765/api-sirene/3.11")
-SIRENE_API_KEY = env("SIRENE_API_KEY", default="")
+# The default key is the one the local stand-in (sirene_standin) accepts.
+SIRENE_API_KEY = env("SIRENE_API_KEY", default="demo-sirene-key")
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 DSFR_CONTENT_IS_SAFE = False

@@ -1,3 +1,399 @@
-"""URL patterns of this feature are added by the views below."""
+"""The pages that ask the INSEE Sirene register: Créer une structure (from its SIRET),
+Mettre à jour depuis la base INSEE, Dupliquer une structure.
 
-urlpatterns = []
+Each page asks INSEE on display (a GET: nothing changes) and again on Soumettre, so
+that what is saved is what INSEE says at that moment; errors of the register become
+French messages on the page and nothing is saved."""
+
+import hashlib
+import json
+import logging
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from chorus import access
+from chorus.models import Level
+from chorus.pages import page_context
+from structures import sirene
+from structures.forms.insee import DuplicateForm, InseeUpdateForm, SiretLookupForm, StructureCreateForm
+from structures.models import Structure
+from structures.services.insee import (
+    COPIED_RELATIONS,
+    DuplicationError,
+    StructureExists,
+    insee_changes,
+    insee_values,
+    structure_create_from_insee,
+    structure_duplicate,
+    structure_update_from_insee,
+)
+from users.models import Membership
+
+logger = logging.getLogger(__name__)
+
+CREATE_APPLICATION = "CREER_STRUCTURE"
+MANAGE_APPLICATION = "GERER_STRUCTURE"
+DUPLICATE_APPLICATION = "DUPLIQUER_STRUCTURE"
+
+CREATED = gettext_lazy(
+    "La structure « %(name)s » (SIRET %(siret)s) est créée avec les données de la base INSEE. "
+    "Vous en êtes le gestionnaire principal."
+)
+UP_TO_DATE = gettext_lazy(
+    "La structure est déjà conforme à la base INSEE : la date de mise à jour est enregistrée."
+)
+DUPLICATED = gettext_lazy(
+    "La structure « %(name)s » (SIRET %(siret)s) est créée à partir de la structure %(model)s, avec ses "
+    "services, coordonnées bancaires, pièces jointes, utilisateurs et habilitations. La structure "
+    "%(model)s est désactivée."
+)
+
+# Errors that say something about the SIRET typed (shown on the field); the others
+# say the register cannot answer now (shown above the form).
+SIRET_ERRORS = (
+    sirene.SireneUnknown,
+    sirene.SireneClosed,
+    sirene.SireneNonDiffusible,
+    sirene.SireneInvalidRequest,
+)
+
+
+def _organisation_links():
+    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
+
+
+def _ask_insee(siret):
+    """(establishment, None) or (None, the SireneError)."""
+    try:
+        return sirene.get_client().get_siret(siret), None
+    except sirene.SireneError as error:
+        logger.warning("Sirene lookup of %s failed: %s", siret, error.detail)
+        return None, error
+
+
+def _add_sirene_error(form, error, field="siret"):
+    form.add_error(field if isinstance(error, SIRET_ERRORS) else None, str(error.message))
+
+
+def _existing_structure(siret):
+    return (
+        Structure.objects.filter(identifier_type=Structure.IdentifierType.SIRET, identifier=siret)
+        .only("pk", "identifier", "company_name", "first_name", "last_name")
+        .first()
+    )
+
+
+def _attach_context(request, structure):
+    """What to offer when the SIRET already has a structure: ask to be attached (or
+    say the user already is)."""
+    if structure is None:
+        return {"existing": None, "already_member": False, "attach_url": ""}
+    member = Membership.objects.filter(
+        user=request.user, structure=structure, status__in=Membership.LIVE_STATUSES
+    ).exists()
+    return {
+        "existing": structure,
+        "already_member": member,
+        "attach_url": reverse("application", args=["DEMANDER_RATTACHEMENT"]),
+    }
+
+
+# Créer une structure
+
+
+@access.access_required(CREATE_APPLICATION, Level.CONSULTATION)
+def create(request):
+    """Step 1 (GET ?siret=…): what INSEE says of the SIRET. Step 2 (POST, Soumettre):
+    the structure is created, the user becomes its principal manager."""
+    establishment = None
+    confirm_form = None
+    existing = None
+    if request.method == "POST":
+        # The SIRET comes back from the confirmation's hidden field: checked again.
+        lookup_form = SiretLookupForm(request.POST)
+        if lookup_form.is_valid():
+            siret = lookup_form.cleaned_data["siret"]
+            existing = _existing_structure(siret)
+            if existing is None:
+                establishment, error = _ask_insee(siret)
+                if error is None:
+                    try:
+                        structure = structure_create_from_insee(
+                            establishment=establishment, user=request.user
+                        )
+                    except StructureExists:
+                        existing = _existing_structure(establishment.siret)
+                    except sirene.SireneError as refusal:
+                        _add_sirene_error(lookup_form, refusal)
+                    else:
+                        messages.success(
+                            request,
+                            CREATED % {"name": structure.display_name, "siret": structure.identifier},
+                        )
+                        return redirect("structures:detail", structure.pk)
+                else:
+                    _add_sirene_error(lookup_form, error)
+    elif "siret" in request.GET:
+        lookup_form = SiretLookupForm(request.GET)
+        if lookup_form.is_valid():
+            siret = lookup_form.cleaned_data["siret"]
+            existing = _existing_structure(siret)
+            if existing is None:
+                establishment, error = _ask_insee(siret)
+                if error is not None:
+                    _add_sirene_error(lookup_form, error)
+                elif establishment.was_redirected and _existing_structure(establishment.siret):
+                    existing = _existing_structure(establishment.siret)
+                else:
+                    try:
+                        establishment.check_usable()
+                    except sirene.SireneError as refusal:
+                        _add_sirene_error(lookup_form, refusal)
+                    else:
+                        confirm_form = StructureCreateForm(initial={"siret": establishment.siret})
+    else:
+        lookup_form = SiretLookupForm()
+    return render(
+        request,
+        "structures/insee/create.html",
+        page_context(
+            _("Créer une structure"),
+            links=_organisation_links(),
+            lookup_form=lookup_form,
+            establishment=establishment,
+            establishment_items=establishment_items(establishment) if establishment else [],
+            confirm_form=confirm_form,
+            **_attach_context(request, existing),
+        ),
+    )
+
+
+def establishment_items(establishment):
+    """(label, value) rows of what INSEE says, for the pages."""
+    values = insee_values(establishment)
+    if establishment.is_active:
+        state = _("Actif")
+    elif establishment.state_since:
+        state = _("Fermé depuis le %(date)s") % {"date": establishment.state_since.strftime("%d/%m/%Y")}
+    else:
+        state = _("Fermé")
+    hidden = _("non diffusé")
+    rows = [
+        (_("SIRET"), establishment.siret),
+        (_("Raison sociale"), values.get("company_name", hidden)),
+        (_("Libellé (enseigne)"), values.get("label", hidden)),
+        (_("Adresse"), values.get("address", hidden)),
+        (_("Complément d’adresse"), values.get("address_complement_1", hidden)),
+        (_("Distribution spéciale"), values.get("address_complement_2", hidden)),
+        (_("Code postal"), values.get("postcode", hidden)),
+        (_("Ville"), values.get("city", hidden)),
+        (_("Catégorie juridique"), values.get("legal_category", hidden)),
+        (_("Catégorie d’entreprise"), values.get("company_category", hidden)),
+        (_("Structure privée ou publique"), Structure.Kind(_kind(establishment)).label),
+        (_("Numéro de TVA intracommunautaire"), values.get("vat_number", "")),
+        (_("Établissement siège"), _("Oui") if establishment.is_head_office else _("Non")),
+        (_("État administratif"), state),
+    ]
+    return [(label, value) for label, value in rows if value not in ("", None)]
+
+
+def _kind(establishment):
+    return Structure.Kind.PUBLIQUE if establishment.is_public else Structure.Kind.PRIVEE
+
+
+# Mettre à jour depuis la base INSEE
+
+
+def _fingerprint(changes):
+    payload = json.dumps([[c.name, c.after] for c in changes], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@access.access_required(MANAGE_APPLICATION, Level.MODIFICATION)
+def insee_update(request, pk):
+    structure = access.get_structure_or_404(request, pk, MANAGE_APPLICATION, Level.MODIFICATION)
+    links = [
+        *_organisation_links(),
+        {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
+        {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
+    ]
+    context = {
+        "structure": structure,
+        "error": None,
+        "establishment": None,
+        "changes": [],
+        "form": None,
+        "deactivate_url": reverse("structures:deactivate", args=[structure.pk]),
+    }
+    title = _("Mettre à jour depuis la base INSEE")
+    if structure.identifier_type != Structure.IdentifierType.SIRET:
+        context["error"] = _(
+            "Seule une structure identifiée par un SIRET peut être mise à jour depuis la base INSEE."
+        )
+        return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
+
+    establishment, error = _ask_insee(structure.identifier)
+    if error is not None:
+        context["error"] = (
+            _("La base INSEE ne connaît pas (ou plus) le SIRET %(siret)s : rien n’a été modifié.")
+            % {"siret": structure.identifier}
+            if isinstance(error, sirene.SireneUnknown)
+            else error.message
+        )
+        return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
+
+    changes = insee_changes(structure, establishment)
+    fingerprint = _fingerprint(changes)
+    if request.method == "POST":
+        form = InseeUpdateForm(request.POST)
+        if form.is_valid() and form.cleaned_data["fingerprint"] == fingerprint:
+            result = structure_update_from_insee(
+                structure_id=structure.pk, establishment=establishment, actor=request.user
+            )
+            if result.changes:
+                messages.success(
+                    request,
+                    ngettext(
+                        "La structure est mise à jour depuis la base INSEE : %(count)d champ modifié.",
+                        "La structure est mise à jour depuis la base INSEE : %(count)d champs modifiés.",
+                        len(result.changes),
+                    )
+                    % {"count": len(result.changes)},
+                )
+            else:
+                messages.success(request, UP_TO_DATE)
+            return redirect("structures:detail", structure.pk)
+        if form.is_valid():
+            # Shown again with the differences of now, to be submitted again.
+            form = InseeUpdateForm({"fingerprint": fingerprint})
+            form.is_valid()
+            form.add_error(
+                None,
+                _(
+                    "Les données de la base INSEE ont changé depuis l’affichage de la page : vérifiez les "
+                    "différences ci-dessous, puis soumettez à nouveau. Rien n’a été modifié."
+                ),
+            )
+    else:
+        form = InseeUpdateForm(initial={"fingerprint": fingerprint})
+    context.update(establishment=establishment, changes=_change_rows(changes), form=form)
+    return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
+
+
+def _display(value):
+    if value is True:
+        return _("Oui")
+    if value is False:
+        return _("Non")
+    return value
+
+
+def _change_rows(changes):
+    return [{"label": c.label, "before": _display(c.before), "after": _display(c.after)} for c in changes]
+
+
+# Dupliquer une structure
+
+
+def _copy_summary(model):
+    """How much of the model will be copied, for the confirmation."""
+    counts = Structure.objects.filter(pk=model.pk).aggregate(
+        services=Count("services", distinct=True),
+        memberships=Count(
+            "memberships", filter=Q(memberships__status=Membership.Status.VALIDEE), distinct=True
+        ),
+        habilitations=Count("habilitations", distinct=True),
+    )
+    rows = [
+        (_("Services"), counts["services"]),
+        (_("Utilisateurs rattachés"), counts["memberships"]),
+        (_("Habilitations"), counts["habilitations"]),
+    ]
+    labels = {"bank_accounts": _("Coordonnées bancaires"), "attachments": _("Pièces jointes")}
+    for relation in COPIED_RELATIONS:
+        manager = getattr(model, relation, None)
+        if manager is not None:
+            rows.append((labels[relation], manager.count()))
+    return rows
+
+
+@access.access_required(DUPLICATE_APPLICATION, Level.MODIFICATION)
+def duplicate(request):
+    """Step 1 (GET ?model=…&siret=…): the model and what INSEE says of the new SIRET.
+    Step 2 (POST, Soumettre): the duplicate is created, the model deactivated."""
+    establishment = None
+    confirm_form = None
+    model = None
+    summary = []
+    if request.method == "POST":
+        form = DuplicateForm(request.POST, request=request)
+        if form.is_valid():
+            model, siret = form.cleaned_data["model"], form.cleaned_data["siret"]
+            establishment, error = _ask_insee(siret)
+            if error is not None:
+                _add_sirene_error(form, error)
+            else:
+                try:
+                    new = structure_duplicate(
+                        model_id=model.pk, establishment=establishment, actor=request.user
+                    )
+                except (StructureExists, DuplicationError) as refusal:
+                    form.add_error("siret", str(refusal.message))
+                except sirene.SireneError as refusal:
+                    _add_sirene_error(form, refusal)
+                else:
+                    messages.success(
+                        request,
+                        DUPLICATED
+                        % {"name": new.display_name, "siret": new.identifier, "model": model.identifier},
+                    )
+                    return redirect("structures:detail", new.pk)
+    elif "siret" in request.GET or "model" in request.GET:
+        form = DuplicateForm(request.GET, request=request)
+        if form.is_valid():
+            model, siret = form.cleaned_data["model"], form.cleaned_data["siret"]
+            establishment, error = _ask_insee(siret)
+            if error is not None:
+                _add_sirene_error(form, error)
+            elif establishment.was_redirected and _existing_structure(establishment.siret):
+                form.add_error("siret", str(StructureExists.message))
+            else:
+                try:
+                    establishment.check_usable()
+                except sirene.SireneError as refusal:
+                    _add_sirene_error(form, refusal)
+                else:
+                    confirm_form = DuplicateForm(
+                        initial={"model": model.pk, "siret": establishment.siret},
+                        request=request,
+                        confirm=True,
+                    )
+                    summary = _copy_summary(model)
+    else:
+        form = DuplicateForm(request=request)
+    return render(
+        request,
+        "structures/insee/duplicate.html",
+        page_context(
+            _("Dupliquer une structure"),
+            links=_organisation_links(),
+            form=form,
+            establishment=establishment,
+            establishment_items=establishment_items(establishment) if establishment else [],
+            confirm_form=confirm_form,
+            model=model,
+            summary=summary,
+        ),
+    )
+
+
+urlpatterns = [
+    path("nouvelle/", create, name="create"),
+    path("<int:pk>/mise-a-jour-insee/", insee_update, name="insee_update"),
+    path("dupliquer/", duplicate, name="duplicate"),
+]

@@ -47,6 +47,19 @@ ACTION_LABELS = {
     "attachment_delete": gettext_lazy("Suppression d’une pièce jointe"),
     "structure_insee_update": gettext_lazy("Mise à jour depuis la base INSEE"),
     "structure_duplicate": gettext_lazy("Duplication de la structure"),
+    "structure_create": gettext_lazy("Création de la structure"),
+    "service_activate": gettext_lazy("Réactivation d’un service"),
+    "service_delete": gettext_lazy("Suppression d’un service"),
+    "membership_detach": gettext_lazy("Détachement"),
+    "membership_status": gettext_lazy("Changement de statut d’un rattachement"),
+    "invitation_send": gettext_lazy("Invitation envoyée"),
+    "invitation_accept": gettext_lazy("Invitation acceptée"),
+    "habilitations_change": gettext_lazy("Modification des habilitations"),
+    "habilitations_remove_on_detach": gettext_lazy("Habilitations retirées au détachement"),
+    "approval_request": gettext_lazy("Demande d’approbation"),
+    "approval_approve": gettext_lazy("Demande approuvée"),
+    "approval_refuse": gettext_lazy("Demande refusée"),
+    "approval_granted_at_once": gettext_lazy("Rattachement accordé d’office"),
 }
 
 
