@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
 from users import services
-from users.models import Membership, User
+from users.models import Invitation, Membership, User
 
 
 class EmailLoginMixin:
@@ -203,3 +203,24 @@ class MembershipAdmin(admin.ModelAdmin):
                 action="membership_status",
                 changes={"before": before, "after": obj.status},
             )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are sent from the portal (Rattacher un utilisateur) and accepted on
+    activation: operators read them, they do not write them."""
+
+    list_display = ("email", "structure", "invited_by", "created_at", "accepted_at")
+    list_filter = (("accepted_at", admin.EmptyFieldListFilter),)
+    search_fields = ("email", "structure__identifier", "structure__company_name", "invited_by__email")
+    ordering = ("-created_at", "-id")
+    list_select_related = ("structure", "invited_by")
+    date_hierarchy = "created_at"
+    fields = ("email", "structure", "services", "invited_by", "created_at", "accepted_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -149,3 +151,44 @@ class Membership(models.Model):
     @property
     def is_structure_level(self):
         return self.service_id is None
+
+
+class Invitation(models.Model):
+    """An invitation to create an account, sent when a manager attaches an email that
+    has no account yet. Once that address's account is activated, the invitation is
+    accepted: the user is attached as the manager asked."""
+
+    VALIDITY = timedelta(days=7)
+
+    email = models.EmailField(_("adresse électronique"))
+    structure = models.ForeignKey(
+        "structures.Structure",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("structure"),
+    )
+    services = models.ManyToManyField(
+        "structures.Service",
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("services"),
+        help_text=_("Vide : maille structure (toute la structure)."),
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invité par"),
+    )
+    created_at = models.DateTimeField(_("envoyée le"), default=timezone.now, db_index=True)
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.email} → {self.structure}"

@@ -1,10 +1,30 @@
 """Attachment of users to structures: the transitions that keep the invariants."""
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from chorus import audit
+from chorus import audit, mail
+from chorus.models import Habilitation
 from structures.models import Structure
-from users.models import Membership
+from users.models import Invitation, Membership
+
+
+class MembershipError(Exception):
+    """A refused attachment or detachment; the message is French, for the form."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class PrincipalManagerError(MembershipError):
+    """SPEC invariant 3: the principal manager stays attached until they hand the role over."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message or _("Le gestionnaire principal ne peut pas être détaché : transférez d'abord son rôle.")
+        )
 
 
 @transaction.atomic
@@ -28,3 +48,245 @@ def membership_attach(*, user, structure, service=None, actor=None, comment="") 
         changes["principal_manager"] = {"before": None, "after": user.email}
     audit.record(actor=actor or user, obj=membership, action="membership_attach", changes=changes)
     return membership
+
+
+def _refuse_live_membership(user, structure, services):
+    """Raise when the user already holds a live attachment at the level asked for."""
+    live = Membership.objects.filter(user=user, structure=structure, status__in=Membership.LIVE_STATUSES)
+    if services:
+        live = live.filter(service__in=services).select_related("service").order_by("service__code")
+    else:
+        live = live.filter(service__isnull=True)
+    membership = live.first()
+    if membership is None:
+        return
+    if membership.status == Membership.Status.EN_COURS_DE_VALIDATION:
+        raise MembershipError(
+            _(
+                "L'utilisateur a déjà une demande de rattachement en cours pour « %(target)s » : "
+                "traitez-la dans Approbations."
+            )
+            % {"target": membership.service.name if membership.service else structure.display_name}
+        )
+    if membership.service is not None:
+        raise MembershipError(
+            _("L'utilisateur est déjà rattaché au service « %(service)s ».")
+            % {"service": membership.service.name}
+        )
+    raise MembershipError(_("L'utilisateur est déjà rattaché à cette structure."))
+
+
+@transaction.atomic
+def members_attach(*, actor, user, structure, services=(), comment="") -> list[Membership]:
+    """Attach a known user at structure level (no services) or to each of the given
+    services, all or nothing. Refuses an attachment the user already has."""
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    services = list(services)
+    if any(service.structure_id != structure.pk for service in services):
+        raise MembershipError(_("Un des services choisis n'appartient pas à la structure."))
+    # Checked under the structure's lock: a second manager attaching the same user at
+    # the same moment waits here, then sees the first attachment.
+    _refuse_live_membership(user, structure, services)
+    return [
+        membership_attach(user=user, structure=structure, service=service, actor=actor, comment=comment)
+        for service in (services or [None])
+    ]
+
+
+@transaction.atomic
+def membership_detach(*, membership, actor, comment) -> list[Membership]:
+    """End an attachment: status DESACTIVEE, end date and comment kept as history.
+
+    A structure-level detach also ends the user's service-level attachments on that
+    structure. A detach from a service removes the habilitations held on that service.
+    When nothing live remains on the structure, every habilitation of the user there is
+    removed: the user has left the structure. Returns the memberships ended."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise MembershipError(_("Le commentaire est obligatoire."))
+    structure = Structure.objects.select_for_update().get(pk=membership.structure_id)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "service")
+        .get(pk=membership.pk)
+    )
+    user = membership.user
+    if membership.status not in Membership.LIVE_STATUSES:
+        raise MembershipError(_("Ce rattachement est déjà terminé."))
+    if structure.principal_manager_id == user.pk:
+        raise PrincipalManagerError()
+
+    to_end = [membership]
+    if membership.service_id is None:
+        to_end += list(
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("service")
+            .filter(
+                user=user, structure=structure, service__isnull=False, status__in=Membership.LIVE_STATUSES
+            )
+            .order_by("service__code")
+        )
+    now = timezone.now()
+    for ended in to_end:
+        before = ended.status
+        ended.status = Membership.Status.DESACTIVEE
+        ended.ended_at = now
+        ended.comment = comment
+        ended.save(update_fields=["status", "ended_at", "comment", "updated_at"])
+        audit.record(
+            actor=actor,
+            obj=ended,
+            action="membership_detach",
+            changes={
+                "status": {"before": before, "after": ended.status},
+                "service": ended.service.code if ended.service else None,
+                "comment": comment,
+            },
+        )
+
+    habilitations = Habilitation.objects.filter(user=user, structure=structure)
+    still_attached = Membership.objects.filter(
+        user=user, structure=structure, status__in=Membership.LIVE_STATUSES
+    ).exists()
+    if still_attached:
+        habilitations = habilitations.filter(service__in=[m.service_id for m in to_end if m.service_id])
+    removed = [
+        str(habilitation)
+        for habilitation in habilitations.select_related(
+            "profile__application", "service", "structure", "user"
+        )
+    ]
+    if removed:
+        habilitations.delete()
+        audit.record(
+            actor=actor,
+            obj=user,
+            structure=structure,
+            action="habilitations_remove_on_detach",
+            changes={"removed": sorted(removed)},
+        )
+    return to_end
+
+
+@transaction.atomic
+def members_detach(*, actor, user, structure, services=(), comment) -> list[Membership]:
+    """Detach a user from a whole structure (no services: every live attachment there
+    ends) or from the given services only, then email them. All or nothing."""
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    if structure.principal_manager_id == user.pk:
+        raise PrincipalManagerError()
+    live = Membership.objects.filter(user=user, structure=structure, status=Membership.Status.VALIDEE)
+    services = list(services)
+    if services:
+        memberships = []
+        for service in services:
+            membership = live.filter(service=service).first()
+            if membership is None:
+                raise MembershipError(
+                    _("L'utilisateur n'est pas rattaché au service « %(service)s ».")
+                    % {"service": service.name}
+                )
+            memberships.append(membership)
+    else:
+        structure_level = live.filter(service__isnull=True).first()
+        # Attached through services only: leaving the structure ends each of them.
+        memberships = [structure_level] if structure_level else list(live.order_by("service__code"))
+        if not memberships:
+            raise MembershipError(_("L'utilisateur n'est pas rattaché à cette structure."))
+    ended = []
+    for membership in memberships:
+        ended += membership_detach(membership=membership, actor=actor, comment=comment)
+    mail.send_templated(
+        template="detach",
+        to=user.notification_email,
+        context={
+            "user": user,
+            "structure": structure,
+            "services": [m.service for m in ended if m.service_id] if services else [],
+            "whole_structure": not services,
+            "comment": comment.strip(),
+        },
+    )
+    return ended
+
+
+# Invitations: attaching an email that has no account yet.
+
+
+@transaction.atomic
+def invitation_send(*, actor, email, structures, services=(), signup_url) -> list[Invitation]:
+    """Invite an email without account to the given structures (at structure level, or
+    to the given services of the only structure), in one email."""
+    structures = list(structures)
+    services = list(services)
+    if services and (len(structures) != 1 or any(s.structure_id != structures[0].pk for s in services)):
+        raise MembershipError(_("Un des services choisis n'appartient pas à la structure."))
+    invitations = []
+    for structure in structures:
+        invitation = Invitation.objects.create(email=email, structure=structure, invited_by=actor)
+        if services:
+            invitation.services.set(services)
+        audit.record(
+            actor=actor,
+            obj=invitation,
+            action="invitation_send",
+            changes={"email": email, "services": sorted(s.code for s in services)},
+        )
+        invitations.append(invitation)
+    mail.send_templated(
+        template="invitation",
+        to=email,
+        context={
+            "invited_by": actor,
+            "structures": structures,
+            "services": services,
+            "signup_url": signup_url,
+            "validity_days": Invitation.VALIDITY.days,
+        },
+    )
+    return invitations
+
+
+def pending_invitations(email):
+    return Invitation.objects.filter(
+        email__iexact=email,
+        accepted_at__isnull=True,
+        created_at__gt=timezone.now() - Invitation.VALIDITY,
+    )
+
+
+@transaction.atomic
+def invitations_accept(*, user) -> list[Membership]:
+    """Once the account of an invited email is activated, attach it as the managers
+    asked. An attachment the user already holds is skipped; the first user of a
+    structure without principal manager takes the role (membership_attach)."""
+    invitations = list(
+        pending_invitations(user.email)
+        .select_for_update(of=("self",))
+        .select_related("structure", "invited_by")
+        .order_by("created_at", "pk")
+    )
+    memberships = []
+    now = timezone.now()
+    for invitation in invitations:
+        services = list(invitation.services.order_by("code")) or [None]
+        for service in services:
+            live = Membership.objects.filter(
+                user=user, structure=invitation.structure, status__in=Membership.LIVE_STATUSES
+            )
+            live = live.filter(service=service) if service else live.filter(service__isnull=True)
+            if live.exists():
+                continue
+            memberships.append(
+                membership_attach(
+                    user=user,
+                    structure=invitation.structure,
+                    service=service,
+                    actor=invitation.invited_by,
+                    comment=_("Invitation acceptée"),
+                )
+            )
+        invitation.accepted_at = now
+        invitation.save(update_fields=["accepted_at"])
+        audit.record(actor=user, obj=invitation, action="invitation_accept")
+    return memberships

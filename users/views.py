@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from chorus import access, audit, mail
 from chorus.pages import PageMixin, page_context
-from users import forms
+from users import forms, services
 from users.tokens import TokenStatus, activation_token
 
 User = get_user_model()
@@ -117,6 +117,7 @@ def activate(request, uidb64, token):
                 user.activated_at = timezone.now()
                 user.save(update_fields=["is_active", "activated_at"])
                 audit.record(actor=user, obj=user, action="user_activate")
+                services.invitations_accept(user=user)
         if status is TokenStatus.VALID:
             messages.success(request, _("Votre compte est activé. Vous pouvez maintenant vous connecter."))
             return redirect("users:login")

@@ -1,0 +1,70 @@
+"""Organisation › Utilisateurs in a real browser: the principal manager attaches a user
+to a service, and detaches another with a comment."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.browser.test_shell_journeys import log_in
+from users.models import Membership
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def company(catalogue):
+    structure = factories.StructureFactory(company_name="Textiles du Nord")
+    manager = factories.UserFactory(email="gestionnaire@exemple.fr", first_name="Gaëlle", last_name="Gérant")
+    factories.attach(manager, structure)
+    structure.refresh_from_db()
+    return structure, manager
+
+
+def test_principal_manager_attaches_a_user_at_service_level(page, company):
+    structure, manager = company
+    textile = factories.ServiceFactory(structure=structure, code="TEXTILE", name="Service textile")
+    factories.ServiceFactory(structure=structure, code="COMPTA", name="Service comptable")
+    newcomer = factories.UserFactory(email="nouveau@exemple.fr")
+
+    log_in(page, manager.email)
+    page.check()
+    page.goto("/organisation/utilisateurs/rattacher/")
+    page.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rattacher un utilisateur")
+    # The structure is the manager's only one: it is chosen already.
+    page.get_by_label("Adresse électronique de l'utilisateur").fill("nouveau@exemple.fr")
+    page.get_by_text("Maille service", exact=True).click()
+    page.get_by_text("TEXTILE — Service textile", exact=True).click()
+    expect(page.get_by_role("radio", name="Maille service")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="TEXTILE — Service textile")).to_be_checked()
+    page.get_by_role("button", name="Soumettre").click()
+
+    expect(page.get_by_role("main")).to_contain_text(
+        "nouveau@exemple.fr est rattaché aux services « Service textile » "
+        "de la structure « Textiles du Nord »."
+    )
+    page.check()
+    membership = Membership.objects.get(user=newcomer)
+    assert (membership.service, membership.status) == (textile, Membership.Status.VALIDEE)
+
+
+def test_principal_manager_detaches_a_user_with_a_comment(page, company):
+    structure, manager = company
+    leaving = factories.UserFactory(email="partant@exemple.fr", first_name="Paul", last_name="Partant")
+    factories.attach(leaving, structure)
+
+    log_in(page, manager.email)
+    page.check()
+    page.goto("/organisation/utilisateurs/detacher/")
+    page.check()
+    page.get_by_role("combobox", name="Utilisateur").select_option(label="Paul Partant (partant@exemple.fr)")
+    page.get_by_text("Maille structure", exact=True).click()
+    page.get_by_label("Commentaire").fill("Fin de contrat")
+    page.get_by_role("button", name="Soumettre").click()
+
+    expect(page.get_by_role("main")).to_contain_text(
+        "Paul Partant est détaché de la structure « Textiles du Nord »."
+    )
+    page.check()
+    membership = Membership.objects.get(user=leaving)
+    assert (membership.status, membership.comment) == (Membership.Status.DESACTIVEE, "Fin de contrat")

@@ -1,0 +1,306 @@
+"""Forms of Organisation › Utilisateurs: attach, detach, the users list's filters.
+
+Every choice is limited to what the requesting user may act on: structures through the
+policy, services and users through the chosen structure. A value posted by hand outside
+those choices is an invalid choice, never a change."""
+
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from chorus import access
+from chorus.forms import DsfrForm
+from chorus.models import Application, Level, Profile
+from structures.fields import StructureChoiceField
+from structures.models import Service, Structure
+from users.forms import normalize_email
+from users.models import Membership, User
+from users.services import PrincipalManagerError
+
+RATTACHER_UTILISATEUR = "RATTACHER_UTILISATEUR"
+DETACHER_UTILISATEUR = "DETACHER_UTILISATEUR"
+CONSULTER_UTILISATEURS = "CONSULTER_UTILISATEURS"
+AFFICHER_UTILISATEUR = "AFFICHER_UTILISATEUR"
+
+LEVEL_STRUCTURE = "structure"
+LEVEL_SERVICE = "service"
+LEVEL_CHOICES = [(LEVEL_STRUCTURE, _("Maille structure")), (LEVEL_SERVICE, _("Maille service"))]
+
+INACTIVE_STRUCTURE = _(
+    "La structure « %(structure)s » est désactivée : réactivez-la d'abord "
+    "(Gérer une structure › Activer une structure)."
+)
+
+
+def email_field():
+    return forms.EmailField(
+        label=_("Adresse électronique de l'utilisateur"),
+        max_length=254,
+        help_text=_("Saisissez l'adresse complète. Format attendu : nom@domaine.fr"),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class ServicesField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Services"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": _("Le service choisi n'appartient pas à la structure ou n'est pas proposé.")},
+        )
+        super().__init__(queryset=Service.objects.none(), **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.code} — {obj.name}"
+
+
+class StructureScopedForm(DsfrForm, forms.Form):
+    """A form about one structure, chosen in the first step of the page and carried in a
+    hidden field: the structure's own choices (services, users) are built from it."""
+
+    application_code = None
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.fields["structure"] = StructureChoiceField(
+            user_or_request=request,
+            application_code=self.application_code,
+            level=Level.MODIFICATION,
+            widget=forms.HiddenInput,
+        )
+        self.structure = self._chosen_structure()
+
+    def _chosen_structure(self):
+        value = self.data.get("structure") if self.is_bound else self.initial.get("structure")
+        if isinstance(value, Structure):
+            value = value.pk
+        try:
+            return self.fields["structure"].queryset.filter(pk=int(value)).first()
+        except (TypeError, ValueError):
+            return None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "structure" in self.errors:
+            # The structure travels in a hidden field: say it where the user reads.
+            self.add_error(None, _("Choisissez une structure parmi les vôtres."))
+        return cleaned_data
+
+    def clean_level_and_services(self, cleaned_data):
+        """Maille service needs at least one service; maille structure ignores them."""
+        if cleaned_data.get("level") == LEVEL_SERVICE:
+            if not cleaned_data.get("services") and "services" not in self.errors:
+                self.add_error("services", _("Choisissez au moins un service."))
+        else:
+            cleaned_data["services"] = []
+        return cleaned_data
+
+
+class AttachForm(StructureScopedForm):
+    application_code = RATTACHER_UTILISATEUR
+
+    email = email_field()
+    level = forms.ChoiceField(
+        label=_("Maille du rattachement"),
+        choices=LEVEL_CHOICES,
+        initial=LEVEL_STRUCTURE,
+        widget=forms.RadioSelect,
+        help_text=_("Toute la structure, ou seulement certains de ses services."),
+    )
+    services = ServicesField(help_text=_("Pour la maille service : les services actifs de la structure."))
+
+    field_order = ["structure", "email", "level", "services"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.structure is not None:
+            services = self.structure.services.filter(is_active=True).order_by("code")
+            self.fields["services"].queryset = services
+            if not services.exists():
+                self.fields["services"].help_text = _("Cette structure n'a aucun service actif.")
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean(self):
+        cleaned_data = super().clean()
+        structure = cleaned_data.get("structure")
+        # A deactivated structure keeps its history, but takes no new member.
+        if structure is not None and structure.status == Structure.Status.INACTIVE:
+            raise forms.ValidationError(INACTIVE_STRUCTURE % {"structure": structure.display_name})
+        return self.clean_level_and_services(cleaned_data)
+
+
+class AttachManyForm(DsfrForm, forms.Form):
+    email = email_field()
+    structures = forms.ModelMultipleChoiceField(
+        label=_("Structures"),
+        queryset=Structure.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("L'utilisateur est rattaché à chacune, en maille structure."),
+        error_messages={
+            "required": _("Choisissez au moins une structure."),
+            "invalid_choice": _("La structure choisie ne fait pas partie de vos structures."),
+        },
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["structures"]
+        field.queryset = access.structures_for(request, RATTACHER_UTILISATEUR, Level.MODIFICATION).order_by(
+            "company_name", "identifier"
+        )
+        field.label_from_instance = lambda obj: f"{obj.identifier} — {obj.display_name}"
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean_structures(self):
+        structures = list(self.cleaned_data["structures"])
+        for structure in structures:
+            if structure.status == Structure.Status.INACTIVE:
+                raise forms.ValidationError(INACTIVE_STRUCTURE % {"structure": structure.display_name})
+        return structures
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.email})" if name else obj.email
+
+
+class DetachForm(StructureScopedForm):
+    application_code = DETACHER_UTILISATEUR
+
+    user = MemberChoiceField(
+        label=_("Utilisateur"),
+        queryset=User.objects.none(),
+        empty_label=_("Choisir un utilisateur"),
+        help_text=_("Les utilisateurs rattachés à la structure choisie."),
+        error_messages={
+            "required": _("Choisissez l'utilisateur à détacher."),
+            "invalid_choice": _("L'utilisateur choisi n'est pas rattaché à cette structure."),
+        },
+    )
+    level = forms.ChoiceField(
+        label=_("Maille du détachement"),
+        choices=LEVEL_CHOICES,
+        initial=LEVEL_STRUCTURE,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Maille structure : l'utilisateur quitte la structure et perd ses habilitations sur "
+            "celle-ci. Maille service : il quitte seulement les services choisis."
+        ),
+    )
+    services = ServicesField(help_text=_("Pour la maille service : les services à quitter."))
+    comment = forms.CharField(
+        label=_("Commentaire"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Obligatoire : il est conservé dans l'historique et envoyé à l'utilisateur."),
+        error_messages={"required": _("Le commentaire est obligatoire.")},
+    )
+
+    field_order = ["structure", "user", "level", "services", "comment"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.principal_manager_refused = False
+        if self.structure is not None:
+            live = Membership.objects.filter(structure=self.structure, status=Membership.Status.VALIDEE)
+            self.fields["user"].queryset = User.objects.filter(
+                Exists(live.filter(user=OuterRef("pk")))
+            ).order_by("last_name", "first_name", "email")
+            self.fields["services"].queryset = self.structure.services.filter(
+                Exists(live.filter(service=OuterRef("pk")))
+            ).order_by("code")
+
+    def clean(self):
+        cleaned_data = self.clean_level_and_services(super().clean())
+        user, structure = cleaned_data.get("user"), cleaned_data.get("structure")
+        if user is not None and structure is not None and structure.principal_manager_id == user.pk:
+            self.principal_manager_refused = True
+            self.add_error("user", PrincipalManagerError().message)
+        return cleaned_data
+
+
+class StructureStepForm(DsfrForm, forms.Form):
+    """First step of attach / detach: which structure (GET)."""
+
+    def __init__(self, *args, request, application_code, level=Level.MODIFICATION, **kwargs):
+        # Its own ids: the page's main form carries a structure field too.
+        kwargs.setdefault("auto_id", "etape_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["structure"] = StructureChoiceField(
+            user_or_request=request, application_code=application_code, level=level
+        )
+
+
+class DirectoryFilterForm(DsfrForm, forms.Form):
+    """The users list's search and filters (GET). An invalid value is ignored, with its
+    error shown: the list and its export apply the same valid filters."""
+
+    q = forms.CharField(label=_("Nom, prénom ou adresse électronique"), required=False, max_length=200)
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.none(),
+        required=False,
+        empty_label=_("Tous les services"),
+    )
+    profile = forms.ModelChoiceField(
+        label=_("Profil"),
+        queryset=Profile.objects.none(),
+        required=False,
+        empty_label=_("Tous les profils"),
+    )
+    status = forms.ChoiceField(
+        label=_("Statut du rattachement"),
+        choices=[("", _("Tous les statuts")), *Membership.Status.choices],
+        required=False,
+    )
+
+    field_order = ["q", "structure", "service", "profile", "status"]
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["structure"] = StructureChoiceField(
+            user_or_request=request,
+            application_code=CONSULTER_UTILISATEURS,
+            level=Level.CONSULTATION,
+            required=False,
+            empty_label=_("Toutes les structures"),
+        )
+        self.order_fields(self.field_order)
+        structures = self.fields["structure"].queryset
+        service = self.fields["service"]
+        service.queryset = (
+            Service.objects.filter(structure__in=structures)
+            .select_related("structure")
+            .order_by("structure__company_name", "code", "pk")
+        )
+        service.label_from_instance = lambda obj: f"{obj.code} — {obj.name} ({obj.structure.display_name})"
+        profile = self.fields["profile"]
+        # Profiles of the catalogue's own applications (a governed tool has no profile of its own).
+        profile.queryset = (
+            Profile.objects.filter(
+                application__access=Application.Access.PROFILE, application__governed_by__isnull=True
+            )
+            .select_related("application__domain")
+            .order_by("application__domain__order", "application__order", "application__name", "level")
+        )
+        profile.label_from_instance = profile_label
+
+    def filters(self) -> dict:
+        """The valid filters only."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+def profile_label(profile) -> str:
+    return f"{profile.application.label} – {Level(profile.level).label}"
