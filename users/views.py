@@ -70,7 +70,8 @@ def signup(request):
                 request.session[SIGNUP_EMAIL_SESSION_KEY] = user.email
                 return redirect("users:signup_done")
     else:
-        form = forms.SignupForm()
+        # An invitation links here with the invited address filled in.
+        form = forms.SignupForm(initial={"email": request.GET.get("email", "")})
     title = _("Créer un compte")
     return render(
         request,

@@ -458,3 +458,9 @@ def test_password_reset_link_with_bad_token_is_refused(client):
 def test_every_account_view_declares_its_access_rule():
     for pattern in users_urls.urlpatterns:
         assert getattr(pattern.callback, "access_rule", None) in ("public", "authenticated"), pattern.name
+
+
+def test_signup_form_is_prefilled_from_an_invitation_link(client):
+    response = client.get(reverse("users:signup"), {"email": "invitee@exemple.fr"})
+
+    assert 'value="invitee@exemple.fr"' in response.text
