@@ -1,3 +1,299 @@
-"""URL patterns of this feature are added by the views below."""
+"""Approbations: ask to be attached (Demander un rattachement), the approvers' inbox and
+detail (approve, refuse with a reason, several at once), and the requester's history.
 
-urlpatterns = []
+An approver reaches only the requests of the structures they administer (principal
+manager or Organisation – modification): another structure's request is a 404."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from approvals import services
+from approvals.forms import (
+    AttachmentRequestForm,
+    BulkDecisionForm,
+    FindStructureForm,
+    InboxFilterForm,
+    RefusalForm,
+    structures_with_identifier,
+)
+from approvals.models import ApprovalRequest
+from chorus import access
+from chorus.pages import page_context
+
+PAGE_SIZE = 25
+
+
+def _links(*, with_inbox=False):
+    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
+    if with_inbox:
+        links.append({"url": reverse("approvals:inbox"), "title": _("Approbations")})
+    return links
+
+
+def _with_details(queryset):
+    """Everything a list row shows, in a fixed number of queries."""
+    return queryset.select_related("requester", "structure", "service", "decided_by").prefetch_related(
+        "services", "profiles_to_add__application", "profiles_to_remove__application"
+    )
+
+
+def _page(request, queryset):
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj.pages_list = page_obj.paginator.get_elided_page_range(page_obj.number)
+    return page_obj
+
+
+# Demander un rattachement
+
+
+@access.access_required("DEMANDER_RATTACHEMENT")
+@require_http_methods(["GET", "POST"])
+def request_attachment(request):
+    """Find a structure by its identifier typed in full, then ask to join it (or some of
+    its services). A structure nobody is attached to is joined at once, as principal
+    manager."""
+    identifier = (
+        request.POST.get("identifiant") if request.method == "POST" else request.GET.get("identifiant")
+    )
+    find_form = FindStructureForm({"identifiant": identifier} if identifier is not None else None)
+    structures, form, refusal = [], None, ""
+    if find_form.is_valid():
+        structures = list(structures_with_identifier(find_form.cleaned_data["identifiant"]))
+        if not structures:
+            find_form.add_error(
+                "identifiant",
+                _("Aucune structure ne correspond à cet identifiant. Vérifiez-le : il doit être complet."),
+            )
+        elif all(not structure.is_active for structure in structures):
+            refusal = _(
+                "Cette structure est désactivée : aucun rattachement n’est possible tant qu’elle n’est "
+                "pas réactivée (Gérer une structure › Activer une structure)."
+            )
+        else:
+            structures = [structure for structure in structures if structure.is_active]
+            data = request.POST if request.method == "POST" else None
+            initial = {"identifiant": find_form.cleaned_data["identifiant"]}
+            if len(structures) == 1:
+                initial["structure"] = structures[0].pk
+            form = AttachmentRequestForm(data, structures=structures, initial=initial)
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            approval = services.request_attachment(
+                requester=request.user,
+                structure=form.cleaned_data["structure"],
+                services=form.cleaned_data["services"],
+                comment=form.cleaned_data["comment"],
+            )
+        except services.RequestError as exc:
+            form.add_error(None, exc.message)
+        else:
+            name = approval.structure.display_name
+            if approval.granted_at_once:
+                messages.success(
+                    request,
+                    _(
+                        "Vous êtes rattaché à la structure %(name)s. Personne n’y était encore "
+                        "rattaché : vous en êtes le gestionnaire principal."
+                    )
+                    % {"name": name},
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Votre demande de rattachement %(number)s à la structure %(name)s est "
+                        "envoyée à ses gestionnaires. Vous serez informé par courriel de leur décision."
+                    )
+                    % {"number": approval.number, "name": name},
+                )
+            return redirect("approvals:my_requests")
+    return render(
+        request,
+        "approvals/request_attachment.html",
+        page_context(
+            _("Demander un rattachement"),
+            links=_links(),
+            find_form=find_form,
+            form=form,
+            structures=structures,
+            refusal=refusal,
+        ),
+    )
+
+
+# The approvers' inbox
+
+
+@access.access_required("APPROBATIONS")
+@require_http_methods(["GET", "POST"])
+def inbox(request):
+    """Pending requests of my structures, oldest first; several decided at once."""
+    filter_form = InboxFilterForm(request.GET or None, request=request)
+    pending = services.requests_to_decide(request)
+    if filter_form.is_valid():
+        if filter_form.cleaned_data["kind"]:
+            pending = pending.filter(kind=filter_form.cleaned_data["kind"])
+        if filter_form.cleaned_data["structure"]:
+            pending = pending.filter(structure=filter_form.cleaned_data["structure"])
+    pending = _with_details(pending).order_by("created_at", "id")
+
+    bulk_form = BulkDecisionForm(
+        request.POST if request.method == "POST" else None, decidable=services.decidable(request)
+    )
+    if request.method == "POST" and bulk_form.is_valid():
+        _decide_several(request, bulk_form)
+        return redirect(request.get_full_path())
+
+    return render(
+        request,
+        "approvals/inbox.html",
+        page_context(
+            _("Approbations"),
+            links=_links(),
+            filter_form=filter_form,
+            bulk_form=bulk_form,
+            page_obj=_page(request, pending),
+            selected={str(pk) for pk in request.POST.getlist("requests")},
+        ),
+    )
+
+
+def _decide_several(request, form):
+    """Each request gets its own decision, effect and email; one failing does not undo
+    the others. The report says how many were decided and which were not."""
+    approve, reason = form.approve, form.cleaned_data["reason"]
+    decided, already, failed = [], [], []
+    for approval in sorted(form.cleaned_data["requests"], key=lambda a: (a.created_at, a.pk)):
+        try:
+            services.approval_decide(
+                request_id=approval.pk, approver=request.user, approve=approve, reason=reason
+            )
+        except services.AlreadyDecided:
+            already.append(approval.number)
+        except services.RequestError as exc:
+            failed.append(f"{approval.number} : {exc.message}")
+        except ApprovalRequest.DoesNotExist:
+            failed.append(f"{approval.number} : {_('demande introuvable')}")
+        else:
+            decided.append(approval.number)
+    if decided:
+        if approve:
+            text = ngettext("%(count)d demande approuvée.", "%(count)d demandes approuvées.", len(decided))
+        else:
+            text = ngettext("%(count)d demande refusée.", "%(count)d demandes refusées.", len(decided))
+        messages.success(request, text % {"count": len(decided)})
+    if already:
+        messages.warning(
+            request,
+            ngettext(
+                "Cette demande a déjà été traitée : %(numbers)s.",
+                "Ces demandes ont déjà été traitées : %(numbers)s.",
+                len(already),
+            )
+            % {"numbers": ", ".join(already)},
+        )
+    for failure in failed:
+        messages.error(request, _("Demande non traitée — %(detail)s") % {"detail": failure})
+
+
+def _get_decidable(request, pk):
+    return get_object_or_404(_with_details(services.decidable(request)), pk=pk)
+
+
+@access.access_required("APPROBATIONS")
+@require_http_methods(["GET"])
+def detail(request, pk):
+    approval = _get_decidable(request, pk)
+    return _render_detail(request, approval, RefusalForm())
+
+
+def _render_detail(request, approval, refusal_form, *, status=200):
+    return render(
+        request,
+        "approvals/detail.html",
+        page_context(
+            _("Demande %(number)s") % {"number": approval.number},
+            links=_links(with_inbox=True),
+            approval=approval,
+            approvers=services.approvers_of(approval.structure),
+            refusal_form=refusal_form,
+            noscript_refusal_form=RefusalForm(auto_id="sans-js-%s"),
+            # A refusal sent without its reason shows its form on the page, with the error.
+            refusal_inline=refusal_form.is_bound,
+        ),
+        status=status,
+    )
+
+
+@access.access_required("APPROBATIONS")
+@require_POST
+def approve(request, pk):
+    approval = _get_decidable(request, pk)
+    return _decide(request, approval, approve=True)
+
+
+@access.access_required("APPROBATIONS")
+@require_POST
+def refuse(request, pk):
+    approval = _get_decidable(request, pk)
+    form = RefusalForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, approval, form)
+    return _decide(request, approval, approve=False, reason=form.cleaned_data["reason"])
+
+
+def _decide(request, approval, *, approve, reason=""):
+    try:
+        services.approval_decide(
+            request_id=approval.pk, approver=request.user, approve=approve, reason=reason
+        )
+    except ApprovalRequest.DoesNotExist:
+        raise Http404 from None
+    except services.AlreadyDecided as exc:
+        messages.error(request, exc.message)
+        return redirect("approvals:inbox")
+    except services.RequestError as exc:
+        messages.error(request, exc.message)
+        return redirect("approvals:detail", pk=approval.pk)
+    if approve:
+        text = _("La demande %(number)s de %(name)s est approuvée : elle s’applique dès maintenant.")
+    else:
+        text = _("La demande %(number)s de %(name)s est refusée : le demandeur en est informé par courriel.")
+    messages.success(request, text % {"number": approval.number, "name": approval.requester})
+    return redirect("approvals:inbox")
+
+
+# Historique de mes demandes
+
+
+@access.authenticated
+@require_http_methods(["GET"])
+def my_requests(request):
+    mine = _with_details(ApprovalRequest.objects.filter(requester=request.user)).order_by(
+        "-created_at", "-id"
+    )
+    return render(
+        request,
+        "approvals/my_requests.html",
+        page_context(
+            _("Historique de mes demandes"),
+            links=[{"url": reverse("users:account"), "title": _("Mon compte")}],
+            page_obj=_page(request, mine),
+        ),
+    )
+
+
+urlpatterns = [
+    path("", inbox, name="inbox"),
+    path("<int:pk>/", detail, name="detail"),
+    path("<int:pk>/approuver/", approve, name="approve"),
+    path("<int:pk>/refuser/", refuse, name="refuse"),
+    path("demander-un-rattachement/", request_attachment, name="request_attachment"),
+    path("mes-demandes/", my_requests, name="my_requests"),
+]

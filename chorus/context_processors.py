@@ -42,7 +42,16 @@ def portal(request):
         context["approvals_url"] = SimpleLazyObject(
             lambda: catalogue.application_url(access.get_access(request).catalogue["APPROBATIONS"])
         )
+        context["approvals_waiting"] = SimpleLazyObject(lambda: _approvals_waiting(request))
     return context
+
+
+def _approvals_waiting(request):
+    # Given the request, not only its user: the count reuses the access context the
+    # page already loaded, and costs one query.
+    from approvals.services import pending_count_for
+
+    return pending_count_for(request)
 
 
 def _user_menu():

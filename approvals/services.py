@@ -1,0 +1,471 @@
+"""Approbations: raising a request, deciding it (once), counting and notifying.
+
+The approvers of a structure are its principal manager and the users holding
+Organisation – modification on it (delegated administrators): the same rule as
+`chorus.access`, which every read goes through.
+"""
+
+from collections import defaultdict
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.models import ApprovalRequest
+from chorus import access, audit, mail
+from chorus.models import Habilitation, Level
+from structures.models import Structure
+from users import habilitations
+from users import services as user_services
+from users.models import Membership
+
+Kind = ApprovalRequest.Kind
+Status = ApprovalRequest.Status
+
+
+class RequestError(Exception):
+    """A request or a decision that cannot be made; the message is French, for the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadyDecided(RequestError):
+    """Someone decided the request first (two approvers at the same moment)."""
+
+    def __init__(self, approval):
+        super().__init__(_("Cette demande a déjà été traitée"))
+        self.approval = approval
+
+
+# Who decides
+
+
+def _user_of(who):
+    return who.user if isinstance(who, HttpRequest) else who
+
+
+def administered_structure_ids(who) -> set:
+    """The structures whose requests this user decides. `who` is a request (its access
+    context, loaded once, is reused) or a user."""
+    return access.structure_ids_for(who, access.ORGANISATION, Level.MODIFICATION)
+
+
+def requests_to_decide(who):
+    """Pending requests of the structures the user administers (not their own)."""
+    ids = administered_structure_ids(who)
+    return ApprovalRequest.objects.filter(status=Status.EN_ATTENTE, structure_id__in=ids).exclude(
+        requester=_user_of(who)
+    )
+
+
+def decidable(who):
+    """Every request, decided or not, of the structures the user administers: what an
+    approver may open. Anything else is a 404."""
+    ids = administered_structure_ids(who)
+    return ApprovalRequest.objects.filter(structure_id__in=ids).exclude(requester=_user_of(who))
+
+
+def pending_count_for(who) -> int:
+    """The number shown next to *Approbations* in the header: one COUNT query on top of
+    the request's access context (none when the user administers nothing)."""
+    if not _user_of(who).is_authenticated:
+        return 0
+    if not administered_structure_ids(who):
+        return 0
+    return requests_to_decide(who).count()
+
+
+def approver_ids_by_structure(structure_ids) -> dict[int, set[int]]:
+    """{structure id: ids of its active approvers}, in two queries: principal managers,
+    then the holders of Organisation – modification on the whole structure who are still
+    attached to it (a habilitation counts only while its holder is attached)."""
+    result = defaultdict(set)
+    for structure_id, manager_id in Structure.objects.filter(
+        pk__in=structure_ids, principal_manager__is_active=True
+    ).values_list("pk", "principal_manager_id"):
+        result[structure_id].add(manager_id)
+    attached = Membership.objects.filter(
+        user=OuterRef("user"),
+        structure=OuterRef("structure"),
+        service__isnull=True,
+        status=Membership.Status.VALIDEE,
+    )
+    delegates = Habilitation.objects.filter(
+        structure_id__in=structure_ids,
+        service__isnull=True,
+        profile__application__code=access.ORGANISATION,
+        profile__level=Level.MODIFICATION,
+        user__is_active=True,
+    ).filter(Exists(attached))
+    for structure_id, user_id in delegates.values_list("structure_id", "user_id"):
+        result[structure_id].add(user_id)
+    return result
+
+
+def approvers_of(structure):
+    """The approvers of one structure, by name."""
+    ids = approver_ids_by_structure([structure.pk]).get(structure.pk, set())
+    return get_user_model().objects.filter(pk__in=ids).order_by("last_name", "first_name", "email")
+
+
+# Raising a request
+
+
+def _inactive_structure_error(structure):
+    return RequestError(
+        _(
+            "La structure %(name)s est désactivée : elle doit d’abord être réactivée "
+            "(Gérer une structure › Activer une structure)."
+        )
+        % {"name": structure.display_name}
+    )
+
+
+def profile_label(profile):
+    return f"{profile.application.label} – {profile.get_level_display()}"
+
+
+def _lock_structure(structure):
+    # Serialises the requests on one structure: two identical requests sent at once,
+    # or two first comers on an empty structure, are seen one after the other.
+    return Structure.objects.select_for_update().get(pk=structure.pk)
+
+
+@transaction.atomic
+def request_attachment(*, requester, structure, services=(), comment="") -> ApprovalRequest:
+    """Ask to be attached to a structure (no services) or to some of its services.
+
+    A structure nobody is attached to has no approver: the attachment is granted at
+    once and the requester becomes its principal manager. Otherwise the request waits,
+    and the requester sees the attachments "en cours de validation"."""
+    structure = _lock_structure(structure)
+    services = sorted(set(services), key=lambda service: service.code)
+    comment = comment.strip()
+    if not structure.is_active:
+        raise _inactive_structure_error(structure)
+    for service in services:
+        if service.structure_id != structure.pk:
+            raise RequestError(_("Le service choisi n’appartient pas à cette structure."))
+        if not service.is_active:
+            raise RequestError(_("Le service %(service)s est inactif.") % {"service": service.name})
+
+    wanted = {service.pk for service in services}
+    for pending in ApprovalRequest.objects.filter(
+        requester=requester, kind=Kind.RATTACHEMENT, structure=structure, status=Status.EN_ATTENTE
+    ).prefetch_related("services"):
+        if {service.pk for service in pending.services.all()} == wanted:
+            raise RequestError(
+                _("Une demande identique est déjà en attente de validation (%(number)s).")
+                % {"number": pending.number}
+            )
+
+    live = list(
+        Membership.objects.filter(
+            user=requester, structure=structure, status__in=Membership.LIVE_STATUSES
+        ).select_related("service")
+    )
+    for membership in live:
+        if membership.service_id is None:
+            if membership.status == Membership.Status.VALIDEE:
+                raise RequestError(_("Vous êtes déjà rattaché à toute cette structure."))
+            raise RequestError(
+                _("Une demande de rattachement à cette structure est déjà en attente de validation.")
+            )
+        if membership.service_id in wanted:
+            if membership.status == Membership.Status.VALIDEE:
+                message = _("Vous êtes déjà rattaché au service %(service)s.")
+            else:
+                message = _("Une demande de rattachement au service %(service)s est déjà en attente.")
+            raise RequestError(message % {"service": membership.service.name})
+
+    approval = ApprovalRequest.objects.create(
+        kind=Kind.RATTACHEMENT, requester=requester, structure=structure, comment=comment
+    )
+    approval.services.set(services)
+    targets = services or [None]
+    nobody_attached = (
+        structure.principal_manager_id is None
+        and not Membership.objects.filter(structure=structure, status=Membership.Status.VALIDEE).exists()
+    )
+    if nobody_attached:
+        approval.status = Status.APPROUVEE
+        approval.decided_by = requester
+        approval.decided_at = timezone.now()
+        approval.granted_at_once = True
+        approval.save(update_fields=["status", "decided_by", "decided_at", "granted_at_once"])
+        for service in targets:
+            user_services.membership_attach(
+                user=requester, structure=structure, service=service, actor=requester, comment=comment
+            )
+        audit.record(
+            actor=requester, obj=approval, action="approval_granted_at_once", changes=_summary(approval)
+        )
+        return approval
+
+    for service in targets:
+        Membership.objects.create(
+            user=requester,
+            structure=structure,
+            service=service,
+            status=Membership.Status.EN_COURS_DE_VALIDATION,
+            comment=comment,
+        )
+    audit.record(actor=requester, obj=approval, action="approval_request", changes=_summary(approval))
+    return approval
+
+
+@transaction.atomic
+def request_profiles(*, requester, structure, service=None, add=(), remove=(), comment="") -> ApprovalRequest:
+    """Ask for profiles to be added to (or removed from) oneself, on a structure or one
+    of its services. What a simple user asks from *Gérer mes habilitations*."""
+    structure = _lock_structure(structure)
+    add, remove = set(add), set(remove)
+    comment = comment.strip()
+    if not structure.is_active:
+        raise _inactive_structure_error(structure)
+    if not add and not remove:
+        raise RequestError(_("Choisissez au moins un profil à ajouter ou à retirer."))
+    if add & remove:
+        raise RequestError(_("Un même profil ne peut pas être à la fois ajouté et retiré."))
+    if service is not None and service.structure_id != structure.pk:
+        raise RequestError(_("Le service choisi n’appartient pas à cette structure."))
+    attachments = Membership.objects.filter(
+        user=requester, structure=structure, status=Membership.Status.VALIDEE
+    )
+    if not attachments.filter(service__isnull=True).exists() and not (
+        service is not None and attachments.filter(service=service).exists()
+    ):
+        raise RequestError(_("Vous n’êtes pas rattaché à cette structure (ou à ce service)."))
+
+    grantable = set(habilitations.grantable_profiles().values_list("pk", flat=True))
+    held = habilitations.held_profile_ids(user=requester, structure=structure, service=service)
+    for profile in sorted(add, key=profile_label):
+        if profile.pk not in grantable:
+            raise RequestError(
+                _("Le profil %(profile)s ne peut pas être attribué.") % {"profile": profile_label(profile)}
+            )
+        if profile.pk in held:
+            raise RequestError(
+                _("Vous possédez déjà le profil sélectionné : %(profile)s.")
+                % {"profile": profile_label(profile)}
+            )
+    for profile in sorted(remove, key=profile_label):
+        if profile.pk not in held:
+            raise RequestError(
+                _("Vous ne possédez pas le profil %(profile)s.") % {"profile": profile_label(profile)}
+            )
+
+    wanted_add, wanted_remove = {p.pk for p in add}, {p.pk for p in remove}
+    for pending in ApprovalRequest.objects.filter(
+        requester=requester,
+        kind=Kind.HABILITATIONS,
+        structure=structure,
+        service=service,
+        status=Status.EN_ATTENTE,
+    ).prefetch_related("profiles_to_add", "profiles_to_remove"):
+        pending_add = {p.pk for p in pending.profiles_to_add.all()}
+        pending_remove = {p.pk for p in pending.profiles_to_remove.all()}
+        if (pending_add, pending_remove) == (wanted_add, wanted_remove):
+            raise RequestError(
+                _("Une demande identique est déjà en attente de validation (%(number)s).")
+                % {"number": pending.number}
+            )
+        if (pending_add | pending_remove) & (wanted_add | wanted_remove):
+            raise RequestError(
+                _("Un de ces profils fait déjà l’objet d’une demande en attente (%(number)s).")
+                % {"number": pending.number}
+            )
+
+    approval = ApprovalRequest.objects.create(
+        kind=Kind.HABILITATIONS, requester=requester, structure=structure, service=service, comment=comment
+    )
+    approval.profiles_to_add.set(add)
+    approval.profiles_to_remove.set(remove)
+    audit.record(actor=requester, obj=approval, action="approval_request", changes=_summary(approval))
+    return approval
+
+
+def _summary(approval) -> dict:
+    """What the request asks, for the audit trail."""
+    summary = {"kind": approval.kind}
+    if approval.kind == Kind.RATTACHEMENT:
+        summary["services"] = [service.code for service in approval.services.all()]
+    else:
+        summary["service"] = approval.service.code if approval.service_id else None
+        summary["add"] = [str(profile) for profile in approval.profiles_to_add.all()]
+        summary["remove"] = [str(profile) for profile in approval.profiles_to_remove.all()]
+    return summary
+
+
+# Deciding
+
+
+@transaction.atomic
+def approval_decide(*, request_id: int, approver, approve: bool, reason: str = "") -> ApprovalRequest:
+    """Approve (apply what was asked) or refuse (with a reason) a pending request, once.
+
+    The row lock makes a second approver wait for the first decision, then see it
+    (AlreadyDecided). A request of a structure the approver does not administer raises
+    ApprovalRequest.DoesNotExist, like an unknown id: its existence is not confirmed."""
+    approval = (
+        ApprovalRequest.objects.select_for_update(of=("self",))
+        .select_related("structure", "requester", "service")
+        .get(pk=request_id)
+    )
+    if approval.requester_id == approver.pk or approval.structure_id not in administered_structure_ids(
+        approver
+    ):
+        raise ApprovalRequest.DoesNotExist
+    if not approval.is_pending:
+        raise AlreadyDecided(approval)
+    reason = reason.strip()
+    if not approve and not reason:
+        raise RequestError(_("Indiquez le motif du refus."))
+
+    if approve:
+        _apply(approval, approver)
+        approval.status = Status.APPROUVEE
+        approval.reason = ""
+    else:
+        Membership.objects.filter(
+            pk__in=_pending_memberships(approval).values("pk"),
+        ).update(status=Membership.Status.REFUSEE, ended_at=timezone.now(), updated_at=timezone.now())
+        approval.status = Status.REFUSEE
+        approval.reason = reason
+    approval.decided_by = approver
+    approval.decided_at = timezone.now()
+    approval.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    changes = {"status": {"before": Status.EN_ATTENTE.value, "after": approval.status}}
+    if reason and not approve:
+        changes["reason"] = reason
+    audit.record(
+        actor=approver,
+        obj=approval,
+        action="approval_approve" if approve else "approval_refuse",
+        changes=changes,
+    )
+    mail.send_templated(
+        template="approval_decided",
+        to=approval.requester.notification_email,
+        context={"approval": approval, "approved": approve, "services": list(approval.services.all())},
+    )
+    return approval
+
+
+def _pending_memberships(approval):
+    """The attachments "en cours de validation" this request created."""
+    pending = Membership.objects.filter(
+        user=approval.requester,
+        structure=approval.structure,
+        status=Membership.Status.EN_COURS_DE_VALIDATION,
+    )
+    services = list(approval.services.all())
+    if services:
+        return pending.filter(service__in=services)
+    return pending.filter(service__isnull=True)
+
+
+def _apply(approval, approver):
+    if approval.kind == Kind.RATTACHEMENT:
+        _apply_attachment(approval, approver)
+    else:
+        _apply_profiles(approval, approver)
+
+
+def _apply_attachment(approval, approver):
+    structure = approval.structure
+    if not structure.is_active:
+        raise _inactive_structure_error(structure)
+    for service in list(approval.services.all()) or [None]:
+        pending = (
+            Membership.objects.select_for_update()
+            .filter(
+                user=approval.requester,
+                structure=structure,
+                service=service,
+                status=Membership.Status.EN_COURS_DE_VALIDATION,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if pending is not None:
+            # The validated attachment replaces the one shown "en cours de validation";
+            # membership_attach keeps the principal manager rule in one place.
+            pending.delete()
+        elif Membership.objects.filter(
+            user=approval.requester, structure=structure, service=service, status=Membership.Status.VALIDEE
+        ).exists():
+            continue  # attached in the meantime (Rattacher un utilisateur): nothing to do
+        user_services.membership_attach(
+            user=approval.requester,
+            structure=structure,
+            service=service,
+            actor=approver,
+            comment=approval.comment,
+        )
+
+
+def _apply_profiles(approval, approver):
+    attachments = Membership.objects.filter(
+        user=approval.requester, structure=approval.structure, status=Membership.Status.VALIDEE
+    )
+    if not attachments.filter(service__isnull=True).exists() and not (
+        approval.service_id and attachments.filter(service_id=approval.service_id).exists()
+    ):
+        raise RequestError(_("Le demandeur n’est plus rattaché à cette structure : refusez la demande."))
+    try:
+        habilitations.habilitations_apply(
+            actor=approver,
+            user=approval.requester,
+            structure=approval.structure,
+            service=approval.service,
+            add=list(approval.profiles_to_add.select_related("application")),
+            remove=list(approval.profiles_to_remove.select_related("application")),
+        )
+    except habilitations.HabilitationError as exc:
+        raise RequestError(str(exc)) from exc
+
+
+# Notifying the approvers
+
+
+@transaction.atomic
+def digest_send() -> tuple[int, int]:
+    """Email each approver ONE message listing the requests waiting for them that no
+    digest mentioned yet, and remember them (notified_at). Returns (emails, requests).
+
+    Requests of a structure without an active approver stay unmentioned: they will be
+    in the first digest after an operator appoints a principal manager. Rows are locked
+    and skipped when locked, so two overlapping runs cannot announce a request twice."""
+    pending = list(
+        ApprovalRequest.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Status.EN_ATTENTE, notified_at__isnull=True)
+        .select_related("requester", "structure", "service")
+        .order_by("created_at", "id")
+    )
+    if not pending:
+        return 0, 0
+    approvers = approver_ids_by_structure({approval.structure_id for approval in pending})
+    by_approver = defaultdict(list)
+    notified = []
+    for approval in pending:
+        recipients = approvers.get(approval.structure_id, set()) - {approval.requester_id}
+        for user_id in recipients:
+            by_approver[user_id].append(approval)
+        if recipients:
+            notified.append(approval.pk)
+    users = get_user_model().objects.in_bulk(list(by_approver))
+    for user_id, approvals in sorted(by_approver.items()):
+        user = users[user_id]
+        mail.send_templated(
+            template="approval_digest",
+            to=user.notification_email,
+            context={"approver": user, "approvals": approvals, "count": len(approvals)},
+        )
+    ApprovalRequest.objects.filter(pk__in=notified).update(notified_at=timezone.now())
+    return len(by_approver), len(notified)
