@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chorus import access
-from users import views
+from users import views, views_me
 
 app_name = "users"
 
@@ -49,4 +49,14 @@ urlpatterns = [
         access.authenticated(views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
+    # The user menu's own pages.
+    path("mes-rattachements/", views_me.my_memberships, name="my_memberships"),
+    path("adresse-de-connexion/", views_me.change_email, name="change_email"),
+    path(
+        "adresse-de-connexion/confirmer/<str:token>/",
+        views_me.change_email_confirm,
+        name="change_email_confirm",
+    ),
+    path("desactiver/", views_me.deactivate, name="deactivate"),
+    path("reactiver/<str:token>/", views_me.reactivate, name="reactivate"),
 ]

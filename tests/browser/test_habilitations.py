@@ -1,0 +1,138 @@
+"""Gérer les habilitations in a real browser: the principal manager stages an addition,
+a replacement (pencil) and a removal (cross), then submits; or leaves without submitting."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from chorus.models import Habilitation, Level
+from tests import factories
+from tests.browser.test_shell_journeys import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def held(user, structure):
+    rows = Habilitation.objects.filter(user=user, structure=structure, service__isnull=True)
+    return set(rows.values_list("profile__application__code", "profile__level"))
+
+
+@pytest.fixture
+def team():
+    structure = factories.StructureFactory(company_name="Textiles du Nord")
+    manager = factories.UserFactory(email="gestionnaire@exemple.fr", first_name="Gaëlle", last_name="Gestion")
+    factories.attach(manager, structure)
+    user = factories.UserFactory(email="utilisateur@exemple.fr", first_name="Ugo", last_name="Usager")
+    factories.attach(user, structure)
+    factories.grant(user, structure, "FACTURE_EMISE", Level.CONSULTATION)
+    factories.grant(user, structure, "ENGAGEMENT", Level.CONSULTATION)
+    structure.refresh_from_db()
+    return structure, manager, user
+
+
+def open_user_page(page, structure):
+    page.goto("/organisation/utilisateurs/habilitations/")
+    page.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gérer les habilitations des utilisateurs")
+    # The manager's only structure is already chosen: its users are listed.
+    page.get_by_label("Utilisateur").select_option(label="Ugo Usager — utilisateur@exemple.fr")
+    page.get_by_role("button", name="Afficher les profils").click()
+    page.wait_for_url(re.compile(rf"/habilitations/{structure.pk}/utilisateurs/\d+/$"))
+    page.check()
+
+
+def choose_profile(page, application, level):
+    page.get_by_role("combobox", name="Application").select_option(label=application)
+    page.get_by_text(level, exact=True).click()
+
+
+def test_principal_manager_adds_replaces_and_removes_profiles_then_submits(page, team):
+    structure, manager, user = team
+    log_in(page, manager.email)
+    page.check()
+    open_user_page(page, structure)
+    table = page.get_by_role("table")
+    expect(table).to_contain_text("Facture émise – consultation")
+    expect(table).to_contain_text("Engagement – consultation")
+
+    page.get_by_role("button", name="Ajouter", exact=True).click()
+    page.check()
+    picker = page.get_by_role("region", name="Ajouter un profil")
+    expect(picker).to_contain_text("utilisateur@exemple.fr")
+    # A profile already held is refused.
+    choose_profile(page, "Facture émise", "Consultation")
+    picker.get_by_role("button", name="Ajouter à la liste").click()
+    page.check()
+    expect(page.get_by_role("region", name="Ajouter un profil")).to_contain_text(
+        "L'utilisateur possède déjà le profil sélectionné"
+    )
+    choose_profile(page, "Facture reçue", "Modification")
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    page.check()
+    expect(page.get_by_role("row", name=re.compile("Facture reçue – modification"))).to_contain_text(
+        "À ajouter"
+    )
+
+    page.get_by_role("button", name="Remplacer le profil Facture émise – consultation").click()
+    page.check()
+    expect(page.get_by_role("heading", level=2, name=re.compile("Remplacer le profil"))).to_be_visible()
+    choose_profile(page, "Facture émise", "Modification")
+    page.get_by_role("button", name="Remplacer dans la liste").click()
+    page.check()
+
+    page.get_by_role("button", name="Retirer le profil Engagement – consultation").click()
+    page.check()
+    expect(page.get_by_role("row", name=re.compile("Engagement – consultation"))).to_contain_text("À retirer")
+    expect(page.get_by_role("main")).to_contain_text("4 modifications en attente")
+    assert held(user, structure) == {
+        ("FACTURE_EMISE", Level.CONSULTATION),
+        ("ENGAGEMENT", Level.CONSULTATION),
+    }
+
+    page.get_by_role("button", name="Soumettre").click()
+    page.check()
+
+    expect(page.get_by_role("main")).to_contain_text("Les habilitations de Ugo Usager ont été mises à jour.")
+    table = page.get_by_role("table")
+    expect(table).to_contain_text("Facture reçue – modification")
+    expect(table).to_contain_text("Facture émise – modification")
+    expect(table).not_to_contain_text("Engagement")
+    expect(table).not_to_contain_text("À ajouter")
+    assert held(user, structure) == {
+        ("FACTURE_RECUE", Level.MODIFICATION),
+        ("FACTURE_EMISE", Level.MODIFICATION),
+    }
+
+
+def test_leaving_the_page_without_submitting_changes_nothing(page, team):
+    structure, manager, user = team
+    log_in(page, manager.email)
+    page.check()
+    open_user_page(page, structure)
+    page.get_by_role("button", name="Retirer le profil Facture émise – consultation").click()
+    page.check()
+    expect(page.get_by_role("row", name=re.compile("Facture émise – consultation"))).to_contain_text(
+        "À retirer"
+    )
+
+    page.get_by_role("banner").get_by_role("link", name="Portail Organisation", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Quitter la page ?")
+    expect(dialog).to_contain_text("Les modifications apportées seront perdues")
+    # Checked once shown: during its fade-in, axe measures the text's contrast half-transparent.
+    page.wait_for_function(
+        "() => getComputedStyle(document.getElementById('modale-modifications-non-enregistrees'))"
+        ".opacity === '1'"
+    )
+    page.check()
+    dialog.get_by_role("link", name="Quitter").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
+    assert held(user, structure) == {
+        ("FACTURE_EMISE", Level.CONSULTATION),
+        ("ENGAGEMENT", Level.CONSULTATION),
+    }
+    # Coming back shows what is stored, without the abandoned change.
+    open_user_page(page, structure)
+    expect(page.get_by_role("table")).not_to_contain_text("À retirer")

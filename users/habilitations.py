@@ -1,0 +1,272 @@
+"""Habilitations: which profiles may be granted, who holds what, and the one transition
+that changes a user's profiles on a structure (or one of its services).
+
+The principal manager's Organisation – modification is implicit (Structure.principal_manager),
+not a Habilitation row: it is shown with the profiles but can never be removed here."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from chorus import access, audit
+from chorus.models import Application, Habilitation, Level, Profile
+from structures.models import Structure
+from users.models import Membership, User
+
+# The words of SPEC.md, as the user reads them.
+ALREADY_HELD = gettext_noop("L'utilisateur possède déjà le profil sélectionné")
+
+
+class HabilitationError(Exception):
+    """A change refused as a whole; `message` is French, for the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def grantable_profiles():
+    """Profiles that can be granted: those of applications opened by their own profile
+    (an Organisation tool is opened by the Organisation profile, not by one of its own)."""
+    return (
+        Profile.objects.filter(
+            application__access=Application.Access.PROFILE, application__governed_by__isnull=True
+        )
+        .select_related("application")
+        .order_by("application__domain__order", "application__order", "level")
+    )
+
+
+def grantable_applications():
+    return Application.objects.filter(access=Application.Access.PROFILE, governed_by__isnull=True).order_by(
+        "domain__order", "order"
+    )
+
+
+def is_principal_manager_profile(profile) -> bool:
+    return (profile.application.code, profile.level) == access.PRINCIPAL_MANAGER_PROFILE
+
+
+def principal_manager_profile():
+    code, level = access.PRINCIPAL_MANAGER_PROFILE
+    return Profile.objects.select_related("application").get(application__code=code, level=level)
+
+
+def profile_label(profile) -> str:
+    """ "Facture émise – consultation", in the user's language."""
+    return f"{profile.application.label} – {Level(profile.level).label}"
+
+
+def scope_filter(structure, service=None) -> Q:
+    """Habilitations exactly on this scope: the whole structure, or one service."""
+    if service is None:
+        return Q(structure=structure, service__isnull=True)
+    return Q(structure=structure, service=service)
+
+
+def attached_users(structure):
+    """Users attached to the structure (validated, wholly or through a service), and its
+    principal manager: the only users whose habilitations on it can be managed."""
+    return (
+        User.objects.filter(
+            Q(
+                memberships__structure=structure,
+                memberships__status=Membership.Status.VALIDEE,
+            )
+            | Q(managed_structures=structure)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+def scope_refusal(*, user, structure, service=None) -> str:
+    """Why this user cannot hold profiles on this scope, or "" when they can.
+
+    A profile on the whole structure counts only for a user attached to the whole
+    structure; a profile on a service, for one attached to the structure or to that
+    service (chorus.access ignores the others)."""
+    if structure.principal_manager_id == user.pk:
+        return ""
+    memberships = Membership.objects.filter(user=user, structure=structure, status=Membership.Status.VALIDEE)
+    if service is None:
+        if memberships.filter(service__isnull=True).exists():
+            return ""
+        if memberships.exists():
+            return _(
+                "Cet utilisateur n’est rattaché qu’à certains services de la structure : "
+                "choisissez l’un de ces services."
+            )
+        return _("L’utilisateur n’est pas rattaché à cette structure.")
+    if memberships.filter(Q(service__isnull=True) | Q(service=service)).exists():
+        return ""
+    return _("L’utilisateur n’est pas rattaché à ce service.")
+
+
+def scope_checker(*, user, structure):
+    """A predicate on service ids (None: the whole structure) saying where this user can
+    hold profiles, the rule of scope_refusal() computed in one query for many scopes."""
+    attached = set(
+        Membership.objects.filter(
+            user=user, structure=structure, status=Membership.Status.VALIDEE
+        ).values_list("service_id", flat=True)
+    )
+    whole = structure.principal_manager_id == user.pk or None in attached
+    return lambda service_id: whole or service_id in attached
+
+
+def held_profile_ids(*, user, structure, service=None) -> set:
+    """Profiles the user holds on this scope, the principal manager's implicit one included."""
+    ids = set(
+        Habilitation.objects.filter(scope_filter(structure, service), user=user).values_list(
+            "profile_id", flat=True
+        )
+    )
+    if structure.principal_manager_id == user.pk:
+        ids.add(principal_manager_profile().pk)
+    return ids
+
+
+def _labels(profiles):
+    return sorted(str(profile) for profile in profiles)
+
+
+@transaction.atomic
+def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=()) -> None:
+    """Remove then add profiles of `user` on the structure (or one service), all or
+    nothing: any refusal raises HabilitationError before anything is written, and a
+    failure while writing rolls every change back.
+
+    Refused: removing Organisation – modification from the principal manager, adding a
+    profile already held, removing one not held, a profile that cannot be granted, a
+    user not attached to the scope, an inactive structure."""
+    add, remove = list(add), list(remove)
+    # Locking the structure serialises this with a transfer of the principal manager
+    # and with another change of the same user's profiles.
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    if service is not None and service.structure_id != structure.pk:
+        raise HabilitationError(_("Ce service n’appartient pas à la structure."))
+    if not structure.is_active:
+        raise HabilitationError(
+            _(
+                "La structure est désactivée : réactivez-la d’abord "
+                "(Gérer une structure › Activer une structure)."
+            )
+        )
+    refusal = scope_refusal(user=user, structure=structure, service=service)
+    if refusal:
+        raise HabilitationError(refusal)
+
+    rows = {
+        row.profile_id: row
+        for row in Habilitation.objects.select_for_update(of=("self",))
+        .filter(scope_filter(structure, service), user=user)
+        .select_related("profile__application")
+    }
+    is_principal_manager = structure.principal_manager_id == user.pk
+    grantable = set(grantable_profiles().values_list("pk", flat=True))
+
+    removed_ids = set()
+    for profile in remove:
+        if is_principal_manager and is_principal_manager_profile(profile):
+            raise HabilitationError(
+                _(
+                    "Le profil Organisation – modification du gestionnaire principal ne peut pas lui "
+                    "être retiré : transférez d’abord le rôle de gestionnaire principal."
+                )
+            )
+        if profile.pk not in rows or profile.pk in removed_ids:
+            raise HabilitationError(
+                _("L’utilisateur ne possède pas le profil « %(profile)s ».")
+                % {"profile": profile_label(profile)}
+            )
+        removed_ids.add(profile.pk)
+
+    held_after_removal = set(rows) - removed_ids
+    added_ids = set()
+    for profile in add:
+        if profile.pk not in grantable:
+            raise HabilitationError(
+                _("Le profil « %(profile)s » ne peut pas être attribué.")
+                % {"profile": profile_label(profile)}
+            )
+        implicit = is_principal_manager and is_principal_manager_profile(profile)
+        if profile.pk in held_after_removal or profile.pk in added_ids or implicit:
+            raise HabilitationError(_(ALREADY_HELD))
+        added_ids.add(profile.pk)
+
+    if not add and not remove:
+        return
+    before = [row.profile for row in rows.values()]
+    Habilitation.objects.filter(pk__in=[rows[pk].pk for pk in removed_ids]).delete()
+    for profile in add:
+        Habilitation.objects.create(
+            user=user, structure=structure, service=service, profile=profile, granted_by=actor
+        )
+    after = [row.profile for pk, row in rows.items() if pk not in removed_ids] + add
+    audit.record(
+        actor=actor,
+        obj=user,
+        action="habilitations_change",
+        structure=structure,
+        changes={
+            "user": user.email,
+            "service": service.code if service else None,
+            "added": _labels(add),
+            "removed": _labels(remove),
+            "profiles": {"before": _labels(before), "after": _labels(after)},
+        },
+    )
+
+
+# Copier les habilitations
+
+
+@dataclass
+class CopyLine:
+    profile: object
+    label: str
+    service: object
+    outcome: str  # "add", "held" or "not_attached"
+
+
+def habilitations_copy_plan(*, structure, source, target):
+    """What copying `source`'s habilitations on the structure to `target` would do, line
+    by line. The principal manager's role is not a habilitation: it is not copied."""
+    source_rows = (
+        Habilitation.objects.filter(user=source, structure=structure)
+        .select_related("profile__application", "service")
+        .order_by("service__code", "pk")
+    )
+    held = set(
+        Habilitation.objects.filter(user=target, structure=structure).values_list("service_id", "profile_id")
+    )
+    target_is_manager = structure.principal_manager_id == target.pk
+    can_hold = scope_checker(user=target, structure=structure)
+    lines = []
+    for row in source_rows:
+        if not can_hold(row.service_id):
+            outcome = "not_attached"
+        elif (row.service_id, row.profile_id) in held or (
+            target_is_manager and is_principal_manager_profile(row.profile)
+        ):
+            outcome = "held"
+        else:
+            outcome = "add"
+        lines.append(CopyLine(row.profile, profile_label(row.profile), row.service, outcome))
+    return lines
+
+
+@transaction.atomic
+def habilitations_copy_apply(*, actor, structure, source, target):
+    """Copy, all or nothing; returns the number of profiles added."""
+    by_scope = {}
+    for line in habilitations_copy_plan(structure=structure, source=source, target=target):
+        if line.outcome == "add":
+            by_scope.setdefault(line.service, []).append(line.profile)
+    for service, profiles in by_scope.items():
+        habilitations_apply(actor=actor, user=target, structure=structure, service=service, add=profiles)
+    return sum(len(profiles) for profiles in by_scope.values())
