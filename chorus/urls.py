@@ -15,5 +15,6 @@ urlpatterns = [
     path("organisation/structure/", include("structures.urls")),
     path("organisation/utilisateurs/", include("users.urls_members")),
     path("approbations/", include("approvals.urls")),
+    path("support/", include("support.urls")),
     path("admin/", admin.site.urls),
 ]

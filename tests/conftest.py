@@ -113,3 +113,4 @@ def catalogue(transactional_db):
         import_module("chorus.migrations.0003_catalogue").seed_catalogue(apps, None)
         import_module("chorus.migrations.0005_application_urls").set_url_names(apps, None)
         import_module("chorus.migrations.0006_application_urls_users").set_url_names(apps, None)
+        import_module("chorus.migrations.0007_application_urls_support").set_url_names(apps, None)

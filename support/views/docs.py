@@ -1,0 +1,3 @@
+"""URL patterns of this feature are added by the views below."""
+
+urlpatterns = []

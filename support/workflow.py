@@ -1,0 +1,89 @@
+"""The ticket status machine: every allowed transition, who may make it, in one place."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from support.models import Ticket, TicketEvent
+
+S = Ticket.Status
+
+REQUESTER, AGENT, SYSTEM = "requester", "agent", "system"
+
+# (from, to) -> the roles allowed to make that move.
+TRANSITIONS = {
+    (S.BROUILLON, S.SOUMIS): {REQUESTER},
+    (S.SOUMIS, S.EN_COURS): {AGENT},
+    (S.EN_COURS, S.EN_ATTENTE_INFORMATION): {AGENT},
+    (S.EN_ATTENTE_INFORMATION, S.EN_COURS): {REQUESTER},  # the requester brings the information
+    (S.EN_COURS, S.RESOLU): {AGENT},
+    (S.RESOLU, S.CLOTURE): {REQUESTER, SYSTEM},  # solution accepted, or no answer in time
+    (S.RESOLU, S.EN_COURS): {REQUESTER},  # solution refused, with a comment
+    (S.SOUMIS, S.CLOTURE): {REQUESTER},
+    (S.EN_COURS, S.CLOTURE): {REQUESTER},
+    (S.EN_ATTENTE_INFORMATION, S.CLOTURE): {REQUESTER},
+}
+
+
+class TransitionRefused(Exception):
+    """A move the machine does not allow; `message` is for the user, in French."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def allowed_targets(status, role) -> list[str]:
+    return [to for (frm, to), roles in TRANSITIONS.items() if frm == status and role in roles]
+
+
+def next_number(now=None) -> str:
+    """T-<year>-<6 digits>, counted per year. Called under the ticket's lock; the unique
+    constraint on `number` settles the rare race between two submissions."""
+    year = (now or timezone.now()).year
+    prefix = f"T-{year}-"
+    last = (
+        Ticket.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{sequence:06d}"
+
+
+@transaction.atomic
+def ticket_transition(*, ticket_id: int, actor, role: str, to_status: str, message: str = "") -> Ticket:
+    """Move a ticket to another status, or refuse and change nothing.
+
+    Locks the ticket, checks the transition against TRANSITIONS, stamps the dates, and
+    writes the Activité entries (the status change, and the accompanying message)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    roles = TRANSITIONS.get((ticket.status, to_status))
+    if not roles or role not in roles:
+        raise TransitionRefused(
+            _("Action impossible : le ticket est « %(status)s ».") % {"status": ticket.get_status_display()}
+        )
+    now = timezone.now()
+    before = ticket.status
+    ticket.status = to_status
+    ticket.last_activity_at = now
+    fields = ["status", "last_activity_at"]
+    if to_status == S.SOUMIS and ticket.submitted_at is None:
+        ticket.submitted_at = now
+        ticket.number = next_number(now)
+        fields += ["submitted_at", "number"]
+    if to_status == S.RESOLU:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    if to_status == S.CLOTURE:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    ticket.save(update_fields=fields)
+    author = actor if getattr(actor, "is_authenticated", False) else None
+    if message:
+        TicketEvent.objects.create(ticket=ticket, author=author, kind=TicketEvent.Kind.MESSAGE, body=message)
+    TicketEvent.objects.create(
+        ticket=ticket, author=author, kind=TicketEvent.Kind.STATUS, from_status=before, to_status=to_status
+    )
+    return ticket
