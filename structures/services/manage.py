@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
 from structures.models import Structure
+from users.models import Membership
 
 
 class StructureStateError(Exception):
@@ -21,6 +22,18 @@ def _set_status(*, structure, actor, new_status, allowed_from, refused_message, 
     locked = Structure.objects.select_for_update().get(pk=structure.pk)
     if locked.status not in allowed_from:
         raise StructureStateError(refused_message)
+    if (
+        new_status == Structure.Status.ACTIVE
+        and locked.principal_manager_id is None
+        and locked.memberships.filter(status=Membership.Status.VALIDEE).exists()
+    ):
+        # Invariant: an active structure with attached users has exactly one principal manager.
+        raise StructureStateError(
+            _(
+                "La structure n’a pas de gestionnaire principal : un opérateur doit en désigner "
+                "un avant qu’elle puisse être activée."
+            )
+        )
     before = {"status": locked.status}
     locked.status = new_status
     locked.save(update_fields=["status", "updated_at"])

@@ -700,3 +700,12 @@ def test_two_simultaneous_deactivations_change_the_structure_once(catalogue):
 
     assert sorted(outcomes) == ["done", "refused"]
     assert AuditEvent.objects.filter(action="structure_deactivate", structure=structure).count() == 1
+
+
+def test_activation_refused_while_users_are_attached_without_principal_manager(structure, delegate):
+    Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.INACTIVE, principal_manager=None)
+    structure.refresh_from_db()
+    with pytest.raises(StructureStateError, match="pas de gestionnaire principal"):
+        structure_activate(structure=structure, actor=delegate)
+    structure.refresh_from_db()
+    assert structure.status == Structure.Status.INACTIVE
