@@ -65,6 +65,8 @@ class CheckedPage:
 
     def check(self):
         self._page.wait_for_load_state("load")
+        # Measured at rest: during a fade-in, text is half-transparent and fails contrast.
+        self._page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
         check_accessibility(self._page)
         self.checked.add(_path(self._page.url))
 
