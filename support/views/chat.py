@@ -1,3 +1,347 @@
-"""URL patterns of this feature are added by the views below."""
+"""Échange avec un agent: the user opens a chat on a theme during opening hours, an
+agent takes it from the back-office, both write; new messages reach the other side by
+short polling (static/js/chat.js), and every page also works without JavaScript.
 
-urlpatterns = []
+A chat is fetched through `_sessions_for()`: its own user, or a support agent (staff,
+Tickets reçus). Anybody else gets a 404, which does not confirm that the chat exists."""
+
+import json
+
+from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chorus import access
+from chorus.catalogue import application_url
+from chorus.pages import page_context
+from support import chat
+from support.forms_chat import ChatMessageForm, ChatStartForm
+from support.models import ChatSession
+
+USER_APPLICATION = "NOUS_CONTACTER"
+AGENT_APPLICATION = "TICKETS_RECUS"
+POLL_INTERVAL_MS = 3000
+RECENT_CHATS = 10
+# At most this many messages per poll: a client far behind catches up over a few polls.
+POLL_BATCH = 200
+# What the page's <template> of a message is rendered with: chat.js fills it in.
+EMPTY_MESSAGE = {"id": "", "author": "", "is_agent": False, "body": "", "created_at": "", "time": ""}
+
+
+def _application_link(request, code):
+    application = access.get_access(request).catalogue[code]
+    return {"url": application_url(application), "title": application.label}
+
+
+def _user_links(request, *, with_start=False):
+    links = [
+        {"url": reverse("domain", args=["support"]), "title": _("Support")},
+        _application_link(request, USER_APPLICATION),
+    ]
+    if with_start:
+        links.append({"url": reverse("support:chat_start"), "title": _("Échange avec un agent")})
+    return links
+
+
+def _agent_links(request, *, with_list=False):
+    links = [
+        {"url": reverse("domain", args=["support"]), "title": _("Support")},
+        _application_link(request, AGENT_APPLICATION),
+    ]
+    if with_list:
+        links.append({"url": reverse("support:agent_chats"), "title": _("Échanges avec les utilisateurs")})
+    return links
+
+
+def _is_agent(request):
+    return access.can(request, AGENT_APPLICATION)
+
+
+def _sessions_for(request):
+    """The chats this user may open: their own, or every chat for a support agent."""
+    sessions = ChatSession.objects.select_related("user", "agent", "theme", "ticket")
+    if _is_agent(request):
+        return sessions
+    return sessions.filter(user=request.user)
+
+
+def _get_session(request, pk):
+    return get_object_or_404(_sessions_for(request), pk=pk)
+
+
+def _chat_url(session):
+    return reverse("support:chat", args=[session.pk])
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _json(data, status=200):
+    """JSON whose text never holds <, > or &: the body stays inert even if a browser
+    were made to read it as HTML. Parsed, the strings are exactly what was written."""
+    text = json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    response = HttpResponse(text, content_type="application/json; charset=utf-8", status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _message_data(session, message):
+    data = chat.message_json(session, message)
+    data["time"] = formats.date_format(timezone.localtime(message.created_at), "d/m/Y H:i")
+    return data
+
+
+# The user's side
+
+
+@access.access_required(USER_APPLICATION)
+@require_http_methods(["GET", "POST"])
+def chat_start(request):
+    open_now = chat.is_open()
+    current = ChatSession.objects.filter(chat.OPEN, user=request.user).order_by("-created_at", "-id").first()
+    form = None
+    if open_now and current is None:
+        form = ChatStartForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                session = chat.chat_start(user=request.user, theme=form.cleaned_data["theme"])
+            except chat.ChatRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Votre demande d’échange sur le thème « %(theme)s » est transmise : "
+                        "un agent va vous répondre."
+                    )
+                    % {"theme": session.theme.name},
+                )
+                return redirect(_chat_url(session))
+    elif request.method == "POST":
+        # Closed, or a chat already going on: the page says why, nothing is created.
+        messages.error(
+            request,
+            _("Les agents ne sont pas disponibles en ce moment.")
+            if not open_now
+            else _("Vous avez déjà un échange en cours : terminez-le avant d’en ouvrir un autre."),
+        )
+        return redirect("support:chat_start")
+    recent = (
+        ChatSession.objects.filter(user=request.user).select_related("theme").order_by("-created_at", "-id")
+    )
+    return render(
+        request,
+        "support/chat/start.html",
+        page_context(
+            _("Échange avec un agent"),
+            links=_user_links(request),
+            form=form,
+            has_themes=form is not None and form.fields["theme"].queryset.exists(),
+            is_open=open_now,
+            hours=chat.hours_label(),
+            current=current,
+            recent=[_row(session) for session in recent[:RECENT_CHATS]],
+            ticket_url=reverse("support:ticket_create"),
+        ),
+    )
+
+
+def _row(session):
+    return {"session": session, "status_label": chat.status_label(session), "url": _chat_url(session)}
+
+
+def _render_chat(request, session, *, form=None, status=200):
+    is_user = session.user_id == request.user.pk
+    ended = chat.is_ended(session)
+    try:
+        chat.check_can_write(session, request.user)
+        can_write = True
+    except chat.ChatRefused:
+        can_write = False
+    if can_write and form is None:
+        form = ChatMessageForm()
+    chat_messages = [
+        _message_data(session, m) for m in session.messages.select_related("author").order_by("id")
+    ]
+    title = _("Échange du %(date)s") % {
+        "date": formats.date_format(timezone.localtime(session.created_at), "d/m/Y")
+    }
+    links = _user_links(request, with_start=True) if is_user else _agent_links(request, with_list=True)
+    return render(
+        request,
+        "support/chat/chat.html",
+        page_context(
+            title,
+            links=links,
+            session=session,
+            status_code=chat.status_code(session),
+            status_label=chat.status_label(session),
+            chat_messages=chat_messages,
+            last_id=chat_messages[-1]["id"] if chat_messages else 0,
+            form=form if can_write else None,
+            is_user=is_user,
+            ended=ended,
+            can_take=not is_user and session.status == ChatSession.Status.EN_ATTENTE and not ended,
+            can_end=not ended and request.user.pk in (session.user_id, session.agent_id),
+            can_convert=is_user and session.ticket_id is None,
+            poll_interval=POLL_INTERVAL_MS,
+            template_message=EMPTY_MESSAGE,
+        ),
+        status=status,
+    )
+
+
+@access.authenticated
+@never_cache
+@require_GET
+def chat_detail(request, pk):
+    return _render_chat(request, _get_session(request, pk))
+
+
+@access.authenticated
+@never_cache
+@require_GET
+def chat_messages(request, pk):
+    """The messages after ?after=<id>, and the chat's status, for the polling script."""
+    session = _get_session(request, pk)
+    try:
+        after = max(int(request.GET.get("after", 0)), 0)
+    except (TypeError, ValueError):
+        after = 0
+    newer = session.messages.filter(id__gt=after).select_related("author").order_by("id")[:POLL_BATCH]
+    return _json(
+        {
+            "messages": [_message_data(session, message) for message in newer],
+            "status": chat.status_code(session),
+            "status_label": chat.status_label(session),
+        }
+    )
+
+
+@access.authenticated
+@require_POST
+def chat_post(request, pk):
+    session = _get_session(request, pk)
+    form = ChatMessageForm(request.POST)
+    if not form.is_valid():
+        if _wants_json(request):
+            return _json({"error": form.errors["body"][0]}, status=400)
+        return _render_chat(request, session, form=form)
+    try:
+        message = chat.chat_post(session_id=session.pk, author=request.user, body=form.cleaned_data["body"])
+    except chat.ChatRefused as refused:
+        if _wants_json(request):
+            return _json({"error": str(refused.message)}, status=409)
+        messages.error(request, refused.message)
+        return redirect(_chat_url(session))
+    if _wants_json(request):
+        return _json({"message": _message_data(session, message)}, status=201)
+    messages.success(request, _("Votre message a été envoyé."))
+    return redirect(f"{_chat_url(session)}#message-{message.pk}")
+
+
+@access.authenticated
+@require_POST
+def chat_end(request, pk):
+    session = _get_session(request, pk)
+    try:
+        chat.chat_end(session_id=session.pk, actor=request.user)
+    except chat.ChatRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("L’échange est terminé."))
+    return redirect(_chat_url(session))
+
+
+@access.access_required(USER_APPLICATION)
+@require_POST
+def chat_to_ticket(request, pk):
+    # Only the chat's own user turns it into a ticket in their name: an agent gets a 404.
+    session = get_object_or_404(ChatSession.objects.filter(user=request.user), pk=pk)
+    try:
+        ticket = chat.chat_to_ticket(session_id=session.pk, user=request.user)
+    except chat.ChatRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Le ticket %(number)s a été créé avec la transcription de l’échange : "
+                "suivez-le dans Tickets émis."
+            )
+            % {"number": ticket.number},
+        )
+    return redirect(_chat_url(session))
+
+
+@access.authenticated
+@require_GET
+def chat_transcript(request, pk):
+    session = _get_session(request, pk)
+    response = HttpResponse(chat.transcript(session), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="echange-{session.pk}.txt"'
+    return response
+
+
+# The agents' side
+
+
+@access.access_required(AGENT_APPLICATION)
+@require_GET
+def agent_chats(request):
+    waiting = (
+        ChatSession.objects.filter(chat.WAITING)
+        .select_related("user", "theme")
+        .annotate(message_count=Count("messages"))
+        .order_by("theme__order", "theme__name", "created_at", "id")
+    )
+    mine = (
+        ChatSession.objects.filter(chat.OPEN, agent=request.user, status=ChatSession.Status.EN_COURS)
+        .select_related("user", "theme")
+        .order_by("taken_at", "id")
+    )
+    return render(
+        request,
+        "support/chat/agent_list.html",
+        page_context(
+            _("Échanges avec les utilisateurs"),
+            links=_agent_links(request),
+            waiting=list(waiting),
+            mine=list(mine),
+        ),
+    )
+
+
+@access.access_required(AGENT_APPLICATION)
+@require_POST
+def agent_chat_take(request, pk):
+    session = get_object_or_404(ChatSession, pk=pk)
+    try:
+        session = chat.chat_take(session_id=session.pk, agent=request.user)
+    except chat.ChatRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("support:agent_chats")
+    messages.success(request, _("Vous avez pris en charge l’échange avec %(user)s.") % {"user": session.user})
+    return redirect(_chat_url(session))
+
+
+urlpatterns = [
+    path("echange/", chat_start, name="chat_start"),
+    path("echange/<int:pk>/", chat_detail, name="chat"),
+    path("echange/<int:pk>/messages/", chat_messages, name="chat_messages"),
+    path("echange/<int:pk>/envoyer/", chat_post, name="chat_post"),
+    path("echange/<int:pk>/terminer/", chat_end, name="chat_end"),
+    path("echange/<int:pk>/ticket/", chat_to_ticket, name="chat_to_ticket"),
+    path("echange/<int:pk>/transcription/", chat_transcript, name="chat_transcript"),
+    path("agents/echanges/", agent_chats, name="agent_chats"),
+    path("agents/echanges/<int:pk>/prendre/", agent_chat_take, name="agent_chat_take"),
+]
