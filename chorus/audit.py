@@ -11,7 +11,10 @@ def record(*, actor, obj, action: str, changes: dict | None = None, structure=No
     if structure is None:
         from structures.models import Structure
 
-        structure = obj if isinstance(obj, Structure) else getattr(obj, "structure", None)
+        # A model may opt out of its structure's history with `audit_structure = None`.
+        structure = (
+            obj if isinstance(obj, Structure) else getattr(obj, "audit_structure", getattr(obj, "structure", None))
+        )
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,

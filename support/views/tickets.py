@@ -1,3 +1,648 @@
-"""URL patterns of this feature are added by the views below."""
+"""Support › Nous contacter, Créer un ticket, Tickets émis and the ticket page, for the
+requester; and the form for people who cannot log in.
 
-urlpatterns = []
+A ticket is fetched through `services.visible_tickets()` (mine, or read-only a
+submitted ticket of a structure I administer) and acted on only through the
+requester's own tickets: anybody else's is a 404, which does not confirm it exists."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chorus import access
+from chorus.pages import page_context
+from structures.forms.bank import ConfirmForm
+from structures.storage import download_response
+from support import exports, services, workflow
+from support.forms_tickets import (
+    DRAFT,
+    SUBMIT,
+    CommentForm,
+    MessageForm,
+    PublicTicketForm,
+    RatingForm,
+    RefuseForm,
+    TicketFilterForm,
+    TicketForm,
+)
+from support.models import Ticket, TicketEvent
+
+NOUS_CONTACTER = "NOUS_CONTACTER"
+TICKETS_EMIS = "TICKETS_EMIS"
+PAGE_SIZE = 20
+PUBLIC_SESSION_KEY = "support_public_ticket_number"
+
+S = Ticket.Status
+
+
+def _optional_url(name):
+    """A page another part of Support provides, when it is there."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def _support_links(*extra):
+    return [{"url": reverse("domain", args=["support"]), "title": _("Support")}, *extra]
+
+
+def _contact_link():
+    return {"url": reverse("support:contact"), "title": _("Nous contacter")}
+
+
+def _tickets_link():
+    return {"url": reverse("support:tickets"), "title": _("Tickets émis")}
+
+
+def _ticket_link(ticket):
+    return {"url": reverse("support:ticket_detail", args=[ticket.pk]), "title": _ticket_title(ticket)}
+
+
+def _ticket_title(ticket):
+    if ticket.number:
+        return _("Ticket %(number)s") % {"number": ticket.number}
+    return _("Brouillon de ticket")
+
+
+# Nous contacter
+
+
+@access.access_required(NOUS_CONTACTER)
+@require_GET
+def contact(request):
+    return render(
+        request,
+        "support/contact.html",
+        page_context(
+            _("Nous contacter"),
+            links=_support_links(),
+            docs_url=_optional_url("support:docs"),
+            chat_url=_optional_url("support:chat_start"),
+        ),
+    )
+
+
+# Créer un ticket, modifier un brouillon
+
+
+def _initial(request, ticket):
+    """What the form opens with: the draft, or the user's contact details; then what
+    the two-step GET (category chosen, without JavaScript) carries."""
+    user = request.user
+    if ticket is not None:
+        initial = {name: getattr(ticket, name) for name in services.FIELDS}
+        initial["structure"] = ticket.structure_id
+        initial["category"] = ticket.category_id
+        initial["subcategory"] = ticket.subcategory_id
+    else:
+        initial = {"contact_email": user.notification_email, "phone": user.phone}
+        attached = access.get_access(request).attached_structure_ids()
+        if len(attached) == 1:
+            initial["structure"] = next(iter(attached))
+    if "category" in request.GET:
+        for name in services.FIELDS:
+            if name in request.GET:
+                initial[name] = request.GET[name]
+    return initial
+
+
+def _ticket_form(request, ticket=None):
+    if request.method == "POST":
+        action = DRAFT if request.POST.get("action") == DRAFT else SUBMIT
+        form = TicketForm(request.POST, request.FILES, request=request, action=action)
+        if form.is_valid():
+            try:
+                saved = services.ticket_save(
+                    requester=request.user,
+                    data=form.ticket_data(),
+                    files=form.checked_files,
+                    ticket_id=ticket.pk if ticket else None,
+                    submit=action == SUBMIT,
+                )
+            except (services.TicketError, workflow.TransitionRefused) as error:
+                form.add_error(None, error.message)
+            else:
+                if action == SUBMIT:
+                    messages.success(
+                        request,
+                        _(
+                            "Votre ticket %(number)s a été soumis au %(recipient)s. Un courriel de "
+                            "confirmation vous a été envoyé."
+                        )
+                        % {"number": saved.number, "recipient": saved.queue.recipient},
+                    )
+                    return redirect("support:ticket_detail", pk=saved.pk)
+                messages.success(
+                    request,
+                    _("Le brouillon a été enregistré : retrouvez-le dans l’onglet « Brouillons »."),
+                )
+                return redirect(f"{reverse('support:tickets')}?{urlencode({'tab': 'brouillons'})}")
+    else:
+        form = TicketForm(initial=_initial(request, ticket), request=request)
+    if ticket is None:
+        title, links = _("Créer un ticket"), _support_links(_contact_link())
+    else:
+        title, links = _("Modifier le brouillon"), _support_links(_tickets_link())
+    return render(
+        request,
+        "support/tickets/form.html",
+        page_context(
+            title,
+            links=links,
+            form=form,
+            ticket=ticket,
+            attachments=list(ticket.attachments.all()) if ticket else [],
+            cancel_url=reverse("support:ticket_detail", args=[ticket.pk])
+            if ticket
+            else reverse("support:contact"),
+        ),
+    )
+
+
+@access.access_required(NOUS_CONTACTER)
+@require_http_methods(["GET", "POST"])
+def ticket_create(request):
+    return _ticket_form(request)
+
+
+def _own_ticket(request, pk):
+    tickets = Ticket.objects.filter(requester=request.user).select_related(
+        "category", "subcategory", "queue", "structure"
+    )
+    return get_object_or_404(tickets, pk=pk)
+
+
+@access.access_required(TICKETS_EMIS)
+@require_http_methods(["GET", "POST"])
+def ticket_edit(request, pk):
+    ticket = _own_ticket(request, pk)
+    if ticket.status != S.BROUILLON:
+        messages.error(request, _("Ce ticket a déjà été soumis : il ne peut plus être modifié."))
+        return redirect("support:ticket_detail", pk=ticket.pk)
+    return _ticket_form(request, ticket)
+
+
+@access.access_required(TICKETS_EMIS)
+@require_http_methods(["GET", "POST"])
+def ticket_delete(request, pk):
+    ticket = _own_ticket(request, pk)
+    if ticket.status != S.BROUILLON:
+        messages.error(request, _("Seul un brouillon peut être supprimé."))
+        return redirect("support:ticket_detail", pk=ticket.pk)
+    form = ConfirmForm(
+        request.POST if request.method == "POST" else None,
+        question=_("Voulez-vous supprimer ce brouillon ?"),
+    )
+    if form.is_valid():
+        if not form.confirmed:
+            messages.info(request, _("Le brouillon n’a pas été supprimé."))
+            return redirect("support:ticket_detail", pk=ticket.pk)
+        try:
+            services.ticket_delete_draft(ticket_id=ticket.pk, requester=request.user)
+        except services.TicketError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Le brouillon a été supprimé."))
+            return redirect(f"{reverse('support:tickets')}?{urlencode({'tab': 'brouillons'})}")
+    return render(
+        request,
+        "support/tickets/delete.html",
+        page_context(
+            _("Supprimer le brouillon"),
+            links=_support_links(_tickets_link(), _ticket_link(ticket)),
+            ticket=ticket,
+            form=form,
+        ),
+    )
+
+
+# Tickets émis
+
+
+def _tab(request, counts):
+    code = request.GET.get("tab", "")
+    tab = services.TABS_BY_CODE.get(code)
+    if tab is None or (tab.structures and "structures" not in counts):
+        return services.TABS[0]
+    return tab
+
+
+def _list_state(request):
+    counts = services.tab_counts(request)
+    tab = _tab(request, counts)
+    form = TicketFilterForm(
+        request.GET if any(k in request.GET for k in ("q", "category", "order")) else None
+    )
+    return counts, tab, form
+
+
+def _query(request, **changes) -> str:
+    query = {key: value for key, value in request.GET.items() if key in ("tab", "q", "category", "order")}
+    query.update(changes)
+    return urlencode({key: value for key, value in query.items() if value})
+
+
+@access.access_required(TICKETS_EMIS)
+@require_GET
+def ticket_list(request):
+    counts, tab, form = _list_state(request)
+    tickets = services.tab_tickets(request, tab, **form.filters())
+    paginator = Paginator(tickets, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    tabs = [
+        {
+            "code": candidate.code,
+            "label": candidate.label,
+            "count": counts[candidate.code],
+            "url": f"{reverse('support:tickets')}?{_query(request, tab=candidate.code)}",
+            "current": candidate == tab,
+        }
+        for candidate in services.TABS
+        if candidate.code in counts
+    ]
+    export_url = reverse("support:tickets_export")
+    return render(
+        request,
+        "support/tickets/list.html",
+        page_context(
+            _("Tickets émis"),
+            links=_support_links(),
+            tab=tab,
+            tabs=tabs,
+            form=form,
+            page_obj=page_obj,
+            rows=[exports.row_for(ticket) for ticket in page_obj.object_list],
+            columns=exports.columns(),
+            export_urls={
+                fmt: f"{export_url}?{_query(request, tab=tab.code, format=fmt)}" for fmt in exports.FORMATS
+            },
+            reset_url=f"{reverse('support:tickets')}?{urlencode({'tab': tab.code})}",
+            filtered=bool(form.is_bound),
+        ),
+    )
+
+
+@access.access_required(TICKETS_EMIS)
+@require_GET
+def ticket_export(request):
+    """The current tab with its search and filters, every page, as a file."""
+    respond = exports.FORMATS.get(request.GET.get("format", ""))
+    if respond is None:
+        raise Http404
+    _counts, tab, form = _list_state(request)
+    return respond(
+        [exports.row_for(ticket) for ticket in services.tab_tickets(request, tab, **form.filters())]
+    )
+
+
+# The ticket page
+
+
+def _visible_events(ticket):
+    # Internal notes are for agents: never shown to the requester, whatever their kind.
+    return (
+        ticket.events.filter(is_internal=False)
+        .exclude(kind=TicketEvent.Kind.NOTE)
+        .select_related("author")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _visible_attachments(ticket):
+    return ticket.attachments.filter(Q(event__isnull=True) | Q(event__is_internal=False)).order_by(
+        "created_at", "id"
+    )
+
+
+def _event_view(event, ticket, user):
+    """What the Activité timeline says of one entry: who, and what."""
+    author = event.author
+    if author is None:
+        who = _("Système") if ticket.requester_id else _("Demandeur")
+    elif author.pk == user.pk:
+        who = _("Vous")
+    elif author.pk == ticket.requester_id:
+        who = str(author)
+    elif author.is_staff:
+        who = _("%(name)s (support)") % {"name": author}
+    else:
+        who = str(author)
+    if event.kind == TicketEvent.Kind.STATUS:
+        what = _("Statut : %(before)s → %(after)s") % {
+            "before": event.get_from_status_display(),
+            "after": event.get_to_status_display(),
+        }
+    elif event.kind == TicketEvent.Kind.ASSIGN:
+        what = _("Ticket pris en charge par le support.")
+    else:
+        what = ""
+    body = event.body if event.kind in (TicketEvent.Kind.MESSAGE, TicketEvent.Kind.TRANSFER) else ""
+    return {"event": event, "who": who, "what": what, "body": body, "attachments": []}
+
+
+# Requester actions: (label, url name, button style) by status.
+ACTION_LINKS = {
+    S.BROUILLON: [
+        (gettext_lazy("Modifier et soumettre"), "support:ticket_edit", ""),
+        (gettext_lazy("Supprimer le brouillon"), "support:ticket_delete", "fr-btn--secondary"),
+    ],
+    S.SOUMIS: [(gettext_lazy("Clôturer"), "support:ticket_close", "fr-btn--secondary")],
+    S.EN_COURS: [(gettext_lazy("Clôturer"), "support:ticket_close", "fr-btn--secondary")],
+    S.EN_ATTENTE_INFORMATION: [
+        (gettext_lazy("Apporter un complément d’information"), "support:ticket_answer", ""),
+        (gettext_lazy("Clôturer"), "support:ticket_close", "fr-btn--secondary"),
+    ],
+    S.RESOLU: [
+        (gettext_lazy("Accepter la solution"), "support:ticket_accept", ""),
+        (gettext_lazy("Refuser la solution"), "support:ticket_refuse", "fr-btn--secondary"),
+    ],
+    S.CLOTURE: [],
+}
+
+
+@access.access_required(TICKETS_EMIS)
+@require_GET
+def ticket_detail(request, pk):
+    tickets = services.visible_tickets(request).select_related(
+        "category", "subcategory", "queue", "structure", "requester", "rating"
+    )
+    ticket = get_object_or_404(tickets, pk=pk)
+    is_requester = ticket.requester_id == request.user.pk
+    events = [_event_view(event, ticket, request.user) for event in _visible_events(ticket)]
+    attachments = list(_visible_attachments(ticket))
+    by_event = {entry["event"].pk: entry for entry in events}
+    for attachment in attachments:
+        if attachment.event_id in by_event:
+            by_event[attachment.event_id]["attachments"].append(attachment)
+    rating = getattr(ticket, "rating", None)
+    actions = []
+    if is_requester:
+        actions = [
+            {"label": label, "url": reverse(name, args=[ticket.pk]), "style": style}
+            for label, name, style in ACTION_LINKS[ticket.status]
+        ]
+        if ticket.status == S.CLOTURE and rating is None:
+            actions.append(
+                {
+                    "label": _("Évaluer la réponse du support"),
+                    "url": reverse("support:ticket_rate", args=[ticket.pk]),
+                    "style": "",
+                }
+            )
+    return render(
+        request,
+        "support/tickets/detail.html",
+        page_context(
+            _ticket_title(ticket),
+            links=_support_links(_tickets_link()),
+            ticket=ticket,
+            is_requester=is_requester,
+            events=events,
+            attachments=attachments,
+            rating=rating,
+            actions=actions,
+        ),
+    )
+
+
+@access.access_required(TICKETS_EMIS)
+@require_GET
+def ticket_attachment(request, pk, attachment_pk):
+    ticket = get_object_or_404(services.visible_tickets(request), pk=pk)
+    attachment = get_object_or_404(_visible_attachments(ticket), pk=attachment_pk)
+    return download_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+# The requester's actions: one page each, the form or why it is not possible now.
+
+ANSWER, ACCEPT, REFUSE, CLOSE, RATE = "answer", "accept", "refuse", "close", "rate"
+
+ACTIONS = {
+    ANSWER: {
+        "statuses": {S.EN_ATTENTE_INFORMATION},
+        "form": MessageForm,
+        "title": gettext_lazy("Apporter un complément d’information"),
+        "intro": gettext_lazy(
+            "Le support attend des informations de votre part. Votre réponse lui est transmise et le "
+            "ticket repasse « En cours »."
+        ),
+        "done": gettext_lazy("Votre complément d’information a été transmis au support (ticket %(number)s)."),
+    },
+    ACCEPT: {
+        "statuses": {S.RESOLU},
+        "form": CommentForm,
+        "title": gettext_lazy("Accepter la solution"),
+        "intro": gettext_lazy("En acceptant la solution proposée, vous clôturez le ticket."),
+        "done": gettext_lazy(
+            "Vous avez accepté la solution : le ticket %(number)s est clôturé. Vous pouvez maintenant "
+            "évaluer la réponse du support."
+        ),
+    },
+    REFUSE: {
+        "statuses": {S.RESOLU},
+        "form": RefuseForm,
+        "title": gettext_lazy("Refuser la solution"),
+        "intro": gettext_lazy(
+            "Le ticket retourne au support avec votre commentaire : dites ce qui ne convient pas."
+        ),
+        "done": gettext_lazy(
+            "Votre refus a été transmis au support : le ticket %(number)s est de nouveau en cours."
+        ),
+    },
+    CLOSE: {
+        "statuses": {S.SOUMIS, S.EN_COURS, S.EN_ATTENTE_INFORMATION},
+        "form": CommentForm,
+        "title": gettext_lazy("Clôturer le ticket"),
+        "intro": gettext_lazy(
+            "Vous n’avez plus besoin de l’aide du support : le ticket sera clôturé et ne pourra plus "
+            "être rouvert."
+        ),
+        "done": gettext_lazy("Le ticket %(number)s est clôturé."),
+    },
+    RATE: {
+        "statuses": {S.CLOTURE},
+        "form": RatingForm,
+        "title": gettext_lazy("Évaluer la réponse du support"),
+        "intro": gettext_lazy(
+            "Votre avis aide le support à s’améliorer. Vous ne pouvez évaluer un ticket qu’une fois."
+        ),
+        "done": gettext_lazy("Merci : votre évaluation du ticket %(number)s a été enregistrée."),
+    },
+}
+
+
+def _refusal(ticket, action) -> str:
+    if action == RATE and hasattr(ticket, "rating"):
+        return _("Vous avez déjà évalué ce ticket : une évaluation ne peut être donnée qu’une fois.")
+    if ticket.status not in ACTIONS[action]["statuses"]:
+        return _("Action impossible : le ticket est « %(status)s ».") % {
+            "status": ticket.get_status_display()
+        }
+    return ""
+
+
+def _run(action, ticket, user, form):
+    data = form.cleaned_data
+    if action == ANSWER:
+        services.ticket_answer(
+            ticket_id=ticket.pk, requester=user, message=data["message"], files=form.checked_files
+        )
+    elif action == ACCEPT:
+        services.ticket_accept(ticket_id=ticket.pk, requester=user, message=data["message"])
+    elif action == REFUSE:
+        services.ticket_refuse(ticket_id=ticket.pk, requester=user, message=data["message"])
+    elif action == CLOSE:
+        services.ticket_close(ticket_id=ticket.pk, requester=user, message=data["message"])
+    else:
+        services.ticket_rate(
+            ticket_id=ticket.pk, requester=user, score=data["score"], comment=data["comment"]
+        )
+
+
+def _action(request, pk, action):
+    ticket = get_object_or_404(
+        Ticket.objects.filter(requester=request.user).select_related(
+            "category", "subcategory", "queue", "rating"
+        ),
+        pk=pk,
+    )
+    spec = ACTIONS[action]
+    refusal = _refusal(ticket, action)
+    form = None
+    if not refusal:
+        if request.method == "POST":
+            form = spec["form"](request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    _run(action, ticket, request.user, form)
+                except (services.TicketError, workflow.TransitionRefused) as error:
+                    form.add_error(None, error.message)
+                else:
+                    messages.success(request, spec["done"] % {"number": ticket.number})
+                    return redirect("support:ticket_detail", pk=ticket.pk)
+        else:
+            form = spec["form"]()
+    return render(
+        request,
+        "support/tickets/action.html",
+        page_context(
+            str(spec["title"]),
+            links=_support_links(_tickets_link(), _ticket_link(ticket)),
+            ticket=ticket,
+            intro=spec["intro"],
+            form=form,
+            refusal=refusal,
+            with_files=action == ANSWER,
+        ),
+    )
+
+
+@access.access_required(TICKETS_EMIS)
+@require_http_methods(["GET", "POST"])
+def ticket_answer(request, pk):
+    return _action(request, pk, ANSWER)
+
+
+@access.access_required(TICKETS_EMIS)
+@require_http_methods(["GET", "POST"])
+def ticket_accept(request, pk):
+    return _action(request, pk, ACCEPT)
+
+
+@access.access_required(TICKETS_EMIS)
+@require_http_methods(["GET", "POST"])
+def ticket_refuse(request, pk):
+    return _action(request, pk, REFUSE)
+
+
+@access.access_required(TICKETS_EMIS)
+@require_http_methods(["GET", "POST"])
+def ticket_close(request, pk):
+    return _action(request, pk, CLOSE)
+
+
+@access.access_required(TICKETS_EMIS)
+@require_http_methods(["GET", "POST"])
+def ticket_rate(request, pk):
+    return _action(request, pk, RATE)
+
+
+# Without an account
+
+
+@access.public
+@require_http_methods(["GET", "POST"])
+def public_ticket(request):
+    if request.method == "POST":
+        form = PublicTicketForm(request.POST)
+        if form.is_valid():
+            try:
+                ticket = services.ticket_save(requester=None, data=form.ticket_data(), submit=True)
+            except (services.TicketError, workflow.TransitionRefused) as error:
+                form.add_error(None, error.message)
+            else:
+                request.session[PUBLIC_SESSION_KEY] = ticket.number
+                return redirect("support:public_ticket_done")
+    else:
+        initial = {
+            name: request.GET[name]
+            for name in ("category", "subcategory", "email", "title", "description")
+            if name in request.GET
+        }
+        form = PublicTicketForm(initial=initial)
+    return render(
+        request,
+        "support/tickets/public.html",
+        page_context(_("Contacter le support sans compte"), form=form),
+    )
+
+
+@access.public
+@require_GET
+def public_ticket_done(request):
+    number = request.session.get(PUBLIC_SESSION_KEY)
+    if not number:
+        return redirect("support:public_ticket")
+    return render(
+        request,
+        "support/tickets/public_done.html",
+        page_context(
+            _("Votre demande est enregistrée"),
+            links=[{"url": reverse("support:public_ticket"), "title": _("Contacter le support sans compte")}],
+            number=number,
+        ),
+    )
+
+
+urlpatterns = [
+    path("", contact, name="contact"),
+    path("tickets/", ticket_list, name="tickets"),
+    path("tickets/export/", ticket_export, name="tickets_export"),
+    path("tickets/nouveau/", ticket_create, name="ticket_create"),
+    path("tickets/<int:pk>/", ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/modifier/", ticket_edit, name="ticket_edit"),
+    path("tickets/<int:pk>/supprimer/", ticket_delete, name="ticket_delete"),
+    path("tickets/<int:pk>/complement/", ticket_answer, name="ticket_answer"),
+    path("tickets/<int:pk>/accepter/", ticket_accept, name="ticket_accept"),
+    path("tickets/<int:pk>/refuser/", ticket_refuse, name="ticket_refuse"),
+    path("tickets/<int:pk>/cloturer/", ticket_close, name="ticket_close"),
+    path("tickets/<int:pk>/evaluer/", ticket_rate, name="ticket_rate"),
+    path(
+        "tickets/<int:pk>/pieces-jointes/<int:attachment_pk>/",
+        ticket_attachment,
+        name="ticket_attachment",
+    ),
+    path("contact/", public_ticket, name="public_ticket"),
+    path("contact/confirmation/", public_ticket_done, name="public_ticket_done"),
+]

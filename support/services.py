@@ -1,0 +1,414 @@
+"""Support tickets, the requester's side: drafts, submission, complements, accepting or
+refusing the solution, closing, rating; the logged-out form; the automatic closing of
+resolved tickets left unanswered; and the lists of Tickets émis.
+
+Every status change goes through the status machine (support.workflow). Each function
+here is keyword-only, locks the ticket it changes, refuses a wrong starting state by
+raising (nothing changed), writes the audit trail and sends its emails on commit.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chorus import access, audit, mail
+from chorus.models import Level
+from support import workflow
+from support.models import Queue, Rating, Ticket, TicketAttachment, TicketEvent
+
+S = Ticket.Status
+
+# The fields a requester fills in (the rest is derived: object type, queue).
+FIELDS = (
+    "category",
+    "subcategory",
+    "structure",
+    "contact_email",
+    "phone",
+    "object_number",
+    "title",
+    "summary",
+    "description",
+)
+
+RELATED_FIELDS = ("category", "subcategory", "structure")
+
+# Settings-free: part of the product, documented in the command's help.
+AUTOCLOSE_DAYS = 10
+
+
+class TicketError(Exception):
+    """What a requester cannot do now; `message` is French, for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# Routing
+
+
+def route(subcategory) -> Queue | None:
+    """The queue a sub-category sends tickets to ("M…" → business support)."""
+    if subcategory is None:
+        return None
+    return Queue.objects.filter(code=subcategory.queue_code).first()
+
+
+def missing_for_submission(ticket) -> list[str]:
+    """What a ticket still lacks to be submitted (the form says it field by field;
+    this is the last check, under the lock)."""
+    missing = []
+    if ticket.category_id is None:
+        missing.append(str(_("la catégorie")))
+    if ticket.subcategory_id is None:
+        missing.append(str(_("la sous-catégorie")))
+    if not ticket.title.strip():
+        missing.append(str(_("le titre")))
+    if not ticket.description.strip():
+        missing.append(str(_("la description")))
+    if not ticket.contact_email:
+        missing.append(str(_("l’adresse de contact")))
+    return missing
+
+
+# Drafts and submission
+
+
+def _snapshot(ticket) -> dict:
+    return {name: getattr(ticket, name) for name in FIELDS}
+
+
+def _store_files(ticket, files, *, uploader, event=None) -> list[TicketAttachment]:
+    """Store checked uploads (pairs of the uploaded file and what the validator found)."""
+    stored = []
+    for uploaded, checked in files:
+        attachment = TicketAttachment(
+            ticket=ticket,
+            event=event,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            uploaded_by=uploader if getattr(uploader, "is_authenticated", False) else None,
+        )
+        attachment.file.save(checked.name, uploaded, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _lock_own(ticket_id, requester) -> Ticket:
+    """The requester's ticket, locked; another user's ticket does not exist for them."""
+    return Ticket.objects.select_for_update().get(pk=ticket_id, requester=requester)
+
+
+@transaction.atomic
+def ticket_save(
+    *, requester, data: dict, files=(), ticket_id: int | None = None, submit: bool = False
+) -> Ticket:
+    """Create a draft or change one (a draft may lack fields), with its new files; with
+    `submit`, submit it in the same transaction: all or nothing.
+
+    `requester` is None for the logged-out form."""
+    if ticket_id is None:
+        ticket, before, action = Ticket(requester=requester, status=S.BROUILLON), {}, "ticket_create"
+    else:
+        ticket = _lock_own(ticket_id, requester)
+        if ticket.status != S.BROUILLON:
+            raise TicketError(_("Ce ticket a déjà été soumis : il ne peut plus être modifié."))
+        before, action = _snapshot(ticket), "ticket_update"
+    for name in FIELDS:
+        value = data.get(name)
+        setattr(ticket, name, value if name in RELATED_FIELDS else (value or "").strip())
+    if ticket.subcategory is not None and ticket.subcategory.category_id != ticket.category_id:
+        raise TicketError(_("Cette sous-catégorie n’appartient pas à la catégorie choisie."))
+    ticket.object_type = ticket.subcategory.object_type if ticket.subcategory else ""
+    ticket.queue = route(ticket.subcategory)
+    ticket.last_activity_at = timezone.now()
+    ticket.save()
+    stored = _store_files(ticket, files, uploader=requester)
+    changes = audit.diff(before, _snapshot(ticket))
+    if stored:
+        changes["attachments"] = [attachment.original_name for attachment in stored]
+    audit.record(actor=requester, obj=ticket, action=action, changes=changes)
+    if submit:
+        ticket = _submit(ticket, requester)
+    return ticket
+
+
+def _submit(ticket, actor) -> Ticket:
+    missing = missing_for_submission(ticket)
+    if missing:
+        raise TicketError(
+            _("Le ticket ne peut pas être soumis : renseignez %(fields)s.") % {"fields": ", ".join(missing)}
+        )
+    if ticket.queue_id is None:
+        raise TicketError(
+            _("Aucune file du support ne reçoit cette sous-catégorie : contactez l’assistance.")
+        )
+    ticket = workflow.ticket_transition(
+        ticket_id=ticket.pk, actor=actor, role=workflow.REQUESTER, to_status=S.SOUMIS
+    )
+    audit.record(actor=actor, obj=ticket, action="ticket_submit", changes={"number": ticket.number})
+    mail.send_templated(
+        template="ticket_submitted",
+        to=[ticket.contact_email],
+        context={"ticket": ticket, "queue": ticket.queue, "has_account": ticket.requester_id is not None},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_delete_draft(*, ticket_id: int, requester) -> None:
+    """A draft is the requester's own: deleting it leaves nothing but the audit row."""
+    ticket = _lock_own(ticket_id, requester)
+    if ticket.status != S.BROUILLON:
+        raise TicketError(_("Seul un brouillon peut être supprimé."))
+    files = [(attachment.file.storage, attachment.file.name) for attachment in ticket.attachments.all()]
+    audit.record(actor=requester, obj=ticket, action="ticket_delete", changes={"title": ticket.title})
+    ticket.delete()
+
+    def delete_files():
+        for storage, name in files:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
+
+
+# The requester's answers
+
+
+def _notify_agent(ticket, *, what, message=""):
+    """The agent holding the ticket hears when the requester answers; a ticket nobody
+    holds waits in its queue."""
+    agent = ticket.assigned_to
+    if agent is None or not agent.is_active:
+        return
+    mail.send_templated(
+        template="ticket_requester_answer",
+        to=[agent.notification_email],
+        context={"ticket": ticket, "agent": agent, "what": what, "message": message},
+    )
+
+
+def _requester_move(ticket_id, requester, to_status, message, *, action, what) -> Ticket:
+    _lock_own(ticket_id, requester)
+    ticket = workflow.ticket_transition(
+        ticket_id=ticket_id, actor=requester, role=workflow.REQUESTER, to_status=to_status, message=message
+    )
+    audit.record(actor=requester, obj=ticket, action=action, changes={"status": to_status})
+    _notify_agent(ticket, what=what, message=message)
+    return ticket
+
+
+@transaction.atomic
+def ticket_answer(*, ticket_id: int, requester, message: str, files=()) -> Ticket:
+    """Apporter un complément d'information: the ticket goes back to the support, with
+    the requester's message and files in its Activité."""
+    message = (message or "").strip()
+    if not message:
+        raise TicketError(_("Écrivez votre complément d’information."))
+    ticket = _requester_move(
+        ticket_id,
+        requester,
+        S.EN_COURS,
+        message,
+        action="ticket_answer",
+        what=_("a apporté le complément d’information demandé"),
+    )
+    if files:
+        event = ticket.events.filter(kind=TicketEvent.Kind.MESSAGE).order_by("-created_at", "-id").first()
+        _store_files(ticket, files, uploader=requester, event=event)
+    return ticket
+
+
+@transaction.atomic
+def ticket_accept(*, ticket_id: int, requester, message: str = "") -> Ticket:
+    """Accepter la solution: the ticket is closed."""
+    return _requester_move(
+        ticket_id,
+        requester,
+        S.CLOTURE,
+        (message or "").strip(),
+        action="ticket_accept",
+        what=_("a accepté la solution proposée : le ticket est clôturé"),
+    )
+
+
+@transaction.atomic
+def ticket_refuse(*, ticket_id: int, requester, message: str) -> Ticket:
+    """Refuser la solution: back to the support, with the requester's comment."""
+    message = (message or "").strip()
+    if not message:
+        raise TicketError(_("Expliquez pourquoi la solution ne vous convient pas."))
+    return _requester_move(
+        ticket_id,
+        requester,
+        S.EN_COURS,
+        message,
+        action="ticket_refuse",
+        what=_("a refusé la solution proposée"),
+    )
+
+
+@transaction.atomic
+def ticket_close(*, ticket_id: int, requester, message: str = "") -> Ticket:
+    """Clôturer: the requester no longer needs the support's help."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id, requester=requester)
+    if ticket.status == S.RESOLU:
+        # A proposed solution is accepted or refused, not merely closed.
+        raise TicketError(_("Une solution vous a été proposée : acceptez-la ou refusez-la."))
+    return _requester_move(
+        ticket_id,
+        requester,
+        S.CLOTURE,
+        (message or "").strip(),
+        action="ticket_close",
+        what=_("a clôturé le ticket"),
+    )
+
+
+@transaction.atomic
+def ticket_rate(*, ticket_id: int, requester, score: int, comment: str = "") -> Rating:
+    """Satisfaction: once, on a closed ticket, from 1 to 5."""
+    ticket = _lock_own(ticket_id, requester)
+    if ticket.status != S.CLOTURE:
+        raise TicketError(_("Vous pourrez évaluer la réponse du support une fois le ticket clôturé."))
+    if Rating.objects.filter(ticket=ticket).exists():
+        raise TicketError(
+            _("Vous avez déjà évalué ce ticket : une évaluation ne peut être donnée qu’une fois.")
+        )
+    if score not in range(1, 6):
+        raise TicketError(_("Choisissez une note de 1 à 5."))
+    rating = Rating.objects.create(ticket=ticket, score=score, comment=(comment or "").strip())
+    audit.record(actor=requester, obj=ticket, action="ticket_rate", changes={"score": score})
+    return rating
+
+
+# Automatic closing
+
+
+def tickets_autoclose(*, days: int = AUTOCLOSE_DAYS, now=None) -> list[str]:
+    """Close the resolved tickets with no activity for `days` days, through the status
+    machine ("system"). Each ticket in its own transaction, checked again under its
+    lock: one answered in the meantime stays open. Returns the numbers closed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    candidates = Ticket.objects.filter(status=S.RESOLU, last_activity_at__lt=cutoff).order_by("pk")
+    closed = []
+    message = _(
+        "Ticket clôturé automatiquement : la solution proposée est restée sans réponse "
+        "pendant %(days)d jours."
+    ) % {"days": days}
+    for ticket_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            still_due = Ticket.objects.select_for_update().filter(
+                pk=ticket_id, status=S.RESOLU, last_activity_at__lt=cutoff
+            )
+            if not still_due.exists():
+                continue
+            ticket = workflow.ticket_transition(
+                ticket_id=ticket_id,
+                actor=None,
+                role=workflow.SYSTEM,
+                to_status=S.CLOTURE,
+                message=str(message),
+            )
+            audit.record(actor=None, obj=ticket, action="ticket_autoclose", changes={"days": days})
+            mail.send_templated(
+                template="ticket_autoclosed",
+                to=[ticket.contact_email],
+                context={"ticket": ticket, "days": days, "has_account": ticket.requester_id is not None},
+            )
+            closed.append(ticket.number)
+    return closed
+
+
+# Tickets émis: tabs, search, filters (the page and its export read the same rows)
+
+
+@dataclass(frozen=True)
+class Tab:
+    code: str
+    label: str
+    statuses: tuple = ()
+    structures: bool = False  # the tickets of the structures I administer, read-only
+
+
+TABS = (
+    Tab("actions", _("Actions requises"), (S.EN_ATTENTE_INFORMATION, S.RESOLU)),
+    Tab("en-cours", _("En cours"), (S.SOUMIS, S.EN_COURS)),
+    Tab("clotures", _("Clôturés"), (S.CLOTURE,)),
+    Tab("brouillons", _("Brouillons"), (S.BROUILLON,)),
+    Tab("structures", _("Tickets de mes structures"), structures=True),
+)
+TABS_BY_CODE = {tab.code: tab for tab in TABS}
+ORDERS = {"desc": ("-opened_at", "-id"), "asc": ("opened_at", "id")}
+
+
+def managed_structure_ids(who) -> set:
+    """The structures whose tickets I may read: those I administer (principal manager
+    or Organisation – modification)."""
+    return access.structure_ids_for(who, access.ORGANISATION, Level.MODIFICATION)
+
+
+def _mine(user) -> Q:
+    return Q(requester=user)
+
+
+def _of_my_structures(structure_ids) -> Q:
+    # Drafts are their author's alone.
+    return Q(structure_id__in=structure_ids) & ~Q(status=S.BROUILLON)
+
+
+def visible_tickets(request):
+    """Every ticket the user may open: their own, and (read-only) the submitted tickets
+    of the structures they administer. Anything else is a 404."""
+    condition = _mine(request.user)
+    structure_ids = managed_structure_ids(request)
+    if structure_ids:
+        condition |= _of_my_structures(structure_ids)
+    return Ticket.objects.filter(condition)
+
+
+def tab_counts(request) -> dict:
+    """{tab code: count}, in one query (conditional aggregation)."""
+    mine = _mine(request.user)
+    aggregates = {
+        tab.code: Count("pk", filter=mine & Q(status__in=tab.statuses)) for tab in TABS if not tab.structures
+    }
+    structure_ids = managed_structure_ids(request)
+    condition = mine
+    if structure_ids:
+        theirs = _of_my_structures(structure_ids)
+        aggregates["structures"] = Count("pk", filter=theirs)
+        condition = mine | theirs
+    return Ticket.objects.filter(condition).aggregate(**aggregates)
+
+
+def tab_tickets(request, tab: Tab, *, q: str = "", category=None, order: str = "desc"):
+    """The rows of a tab, searched and filtered, in a stable order, with what each row
+    shows loaded in the same query."""
+    if tab.structures:
+        tickets = Ticket.objects.filter(_of_my_structures(managed_structure_ids(request)))
+    else:
+        tickets = Ticket.objects.filter(_mine(request.user), status__in=tab.statuses)
+    for word in q.split():
+        tickets = tickets.filter(
+            Q(number__icontains=word)
+            | Q(title__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(description__icontains=word)
+        )
+    if category is not None:
+        tickets = tickets.filter(category=category)
+    return (
+        tickets.annotate(opened_at=Coalesce("submitted_at", "created_at"))
+        .select_related("category", "subcategory", "queue", "structure", "requester")
+        .order_by(*ORDERS.get(order, ORDERS["desc"]))
+    )
