@@ -35,6 +35,7 @@ def portal(request):
         "user_menu": [],
         "approvals_url": "",
         "approvals_waiting": 0,
+        "help_url": SimpleLazyObject(lambda: _help_url(request)),
     }
     if request.user.is_authenticated:
         context["portal_menus"] = SimpleLazyObject(lambda: _menus(request))
@@ -44,6 +45,31 @@ def portal(request):
         )
         context["approvals_waiting"] = SimpleLazyObject(lambda: _approvals_waiting(request))
     return context
+
+
+def _help_url(request):
+    """The "i" link: the documentation page of the application this page belongs to.
+    The view's name is matched against the catalogue the request already loaded; the
+    page is looked up (one query) only when an application matches."""
+    match = request.resolver_match
+    if match is None:
+        return ""
+    applications = [
+        application
+        for application in access.get_access(request).catalogue.values()
+        if application.url_name and application.url_name == match.view_name
+    ]
+    if not applications:
+        return ""
+    from support.models import DocPage
+
+    slug = (
+        DocPage.objects.filter(application__in=applications, is_published=True)
+        .order_by("application__order", "order", "pk")
+        .values_list("slug", flat=True)
+        .first()
+    )
+    return reverse("support:doc_page", args=[slug]) if slug else ""
 
 
 def _approvals_waiting(request):

@@ -1,10 +1,6 @@
 """Échange avec un agent: opening hours, and the services that start, take, feed, end a
 chat and turn it into a ticket. Views only call these functions.
 
-A waiting chat that its user leaves has no agent, and the model's constraint
-(`chat_taken_has_agent`) keeps a session without agent in EN_ATTENTE: such a chat is
-marked ended by its `ended_at` date. `is_ended()` and `OPEN` say what "ended" means
-everywhere, whatever the status field holds.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -30,9 +26,9 @@ DEFAULT_HOURS = ("08:30", "18:30")
 DEFAULT_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
 TIME_ZONE = "Europe/Paris"
 
-# Chats still going on: not ended, whatever their status.
-OPEN = Q(ended_at__isnull=True) & ~Q(status=Status.TERMINE)
-WAITING = Q(status=Status.EN_ATTENTE, ended_at__isnull=True)
+# Chats still going on, and those waiting for an agent.
+OPEN = ~Q(status=Status.TERMINE)
+WAITING = Q(status=Status.EN_ATTENTE)
 
 DAY_NAMES = [
     gettext_lazy("lundi"),
@@ -154,7 +150,7 @@ def hours_label() -> str:
 
 
 def is_ended(session) -> bool:
-    return session.status == Status.TERMINE or session.ended_at is not None
+    return session.status == Status.TERMINE
 
 
 def status_code(session) -> str:
@@ -266,12 +262,8 @@ def chat_post(*, session_id: int, author, body: str) -> ChatMessage:
 
 def _end(session, actor, action):
     session.ended_at = timezone.now()
-    fields = ["ended_at"]
-    # A chat nobody took keeps its EN_ATTENTE status (see the module docstring).
-    if session.agent_id is not None:
-        session.status = Status.TERMINE
-        fields.append("status")
-    session.save(update_fields=fields)
+    session.status = Status.TERMINE
+    session.save(update_fields=["ended_at", "status"])
     audit.record(actor=actor, obj=session, action=action)
 
 

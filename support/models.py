@@ -138,6 +138,10 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("clôturé le"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("dernière activité"), auto_now_add=True, db_index=True)
 
+    # A support request is not a change of its structure: keep it out of that history,
+    # which the structure's managers read (a draft's title is the requester's own).
+    audit_structure = None
+
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
@@ -297,8 +301,12 @@ class ChatSession(models.Model):
         verbose_name_plural = _("échanges avec un agent")
         ordering = ["created_at", "id"]
         constraints = [
+            # Taken means an agent; a chat its user left before anyone took it ends without one.
             models.CheckConstraint(
-                condition=Q(status="EN_ATTENTE") | Q(agent__isnull=False), name="chat_taken_has_agent"
+                condition=Q(status="EN_ATTENTE")
+                | Q(agent__isnull=False)
+                | Q(status="TERMINE", taken_at__isnull=True),
+                name="chat_taken_has_agent",
             ),
         ]
 

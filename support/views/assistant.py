@@ -1,3 +1,64 @@
-"""URL patterns of this feature are added by the views below."""
+"""The virtual assistant: the bubble of every page posts the question here and shows the
+answer fragment; without JavaScript, the same address is a page of its own.
 
-urlpatterns = []
+Public (visitors who cannot log in need help most), CSRF-protected like every form.
+The answer quotes the documentation only (support.assistant); the question is shown
+back as text, escaped like any user input."""
+
+from django import forms
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from chorus import access
+from chorus.pages import page_context
+from support import assistant
+
+FRAGMENT_HEADER = "X-Requested-With"
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(
+        label=gettext_lazy("Votre question"),
+        max_length=assistant.MAX_QUESTION_LENGTH,
+        error_messages={
+            "required": gettext_lazy("Saisissez votre question."),
+            "max_length": gettext_lazy("Votre question dépasse 1 000 caractères : raccourcissez-la."),
+        },
+    )
+
+
+def _wants_fragment(request):
+    return request.headers.get(FRAGMENT_HEADER) == "XMLHttpRequest"
+
+
+@access.public
+@require_http_methods(["GET", "POST"])
+def assistant_ask(request):
+    form = QuestionForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "question": "", "error": "", "answer": None}
+    if request.method == "POST":
+        if form.is_valid():
+            context["question"] = form.cleaned_data["question"]
+            context["answer"] = assistant.answer(
+                form.cleaned_data["question"],
+                applications=access.get_access(request).catalogue.values(),
+                authenticated=request.user.is_authenticated,
+            )
+        else:
+            # The question as typed, shown back (escaped) with what is wrong with it;
+            # a very long one is cut, it is only a reminder.
+            context["question"] = request.POST.get("question", "")[:200]
+            context["error"] = form.errors["question"][0]
+    if _wants_fragment(request):
+        return render(request, "support/assistant/_answer.html", context)
+    title = _("Assistant virtuel")
+    links = [{"url": reverse("domain", args=["support"]), "title": _("Support")}]
+    return render(request, "support/assistant/page.html", page_context(title, links=links, **context))
+
+
+urlpatterns = [
+    path("assistant/", assistant_ask, name="assistant_ask"),
+]
