@@ -423,7 +423,7 @@ def test_list_query_count_does_not_grow_with_services(
         factories.attach(factories.UserFactory(), structure, service=service)
     _login(client, principal_manager)
     # Session, user, access context, structure choice, count and page: never one per row.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(LIST_URL, {"structure": structure.pk})
     assert response.status_code == 200
     assert len(response.context["page_obj"]) == min(count, 25)

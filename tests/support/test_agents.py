@@ -541,7 +541,8 @@ def test_agent_takes_a_submitted_ticket_which_goes_en_cours(
     assert [message.to for message in mailoutbox] == [["demandeur@exemple.fr"]]
     assert mailoutbox[0].subject == f"Votre demande {ticket.number} est prise en charge"
     audit = AuditEvent.objects.get(action="ticket_assign")
-    assert (audit.actor, audit.structure) == (agent, ticket.structure)
+    # Support requests stay out of the structure's history.
+    assert (audit.actor, audit.structure) == (agent, None)
     assert audit.changes == {
         "status": {"before": S.SOUMIS, "after": S.EN_COURS},
         "assigned_to": {"before": None, "after": agent.pk},
