@@ -145,6 +145,11 @@ SIRENE_API_URL = env("SIRENE_API_URL", default="http://127.0.0.1:8765/api-sirene
 # The default key is the one the local stand-in (sirene_standin) accepts.
 SIRENE_API_KEY = env("SIRENE_API_KEY", default="demo-sirene-key")
 
+# Live chat with an agent: opening hours (Europe/Paris) and working days (Monday is 0).
+SUPPORT_CHAT_HOURS = tuple(env.list("SUPPORT_CHAT_HOURS", default=["08:30", "18:30"]))
+SUPPORT_CHAT_DAYS = tuple(int(day) for day in env.list("SUPPORT_CHAT_DAYS", default=list("01234")))
+SUPPORT_CHAT_CLOSED_ON_PUBLIC_HOLIDAYS = env.bool("SUPPORT_CHAT_CLOSED_ON_PUBLIC_HOLIDAYS", default=True)
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 DSFR_CONTENT_IS_SAFE = False
 
