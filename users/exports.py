@@ -1,14 +1,12 @@
 """The users list as rows: one function builds what the page shows and what the CSV and
 XLSX exports contain, so that both always say the same thing."""
 
-import csv
-import io
 from dataclasses import dataclass
 
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chorus import spreadsheets
 from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Level
 from users.forms_members import profile_label
@@ -87,51 +85,15 @@ def row_for(membership) -> Row:
     )
 
 
-def _filename(extension):
-    return f"utilisateurs-{timezone.localdate():%Y%m%d}.{extension}"
-
-
-def _neutralised(value: str) -> str:
-    # A cell starting with one of these is run as a formula by spreadsheet software
-    # (CSV injection): a leading apostrophe keeps it text.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def csv_response(rows) -> HttpResponse:
-    """UTF-8 with a byte order mark and ";" separators: what French Excel opens as is."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(columns())
-    for row in rows:
-        writer.writerow([_neutralised(value) for value in row.values()])
-    return response
+    return spreadsheets.csv_response(stem="utilisateurs", header=columns(), rows=rows)
 
 
 def xlsx_response(rows) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Utilisateurs")
-    sheet.append(columns())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row.values())
-        for cell in sheet[sheet.max_row]:
-            # openpyxl reads a string starting with "=" as a formula: keep it text.
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-    for index, width in enumerate((20, 20, 32, 40, 30, 22, 60), start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return spreadsheets.xlsx_response(
+        stem="utilisateurs",
+        title=_("Utilisateurs"),
+        header=columns(),
+        rows=rows,
+        widths=(20, 20, 32, 40, 30, 22, 60),
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename("xlsx")}"'
-    return response
