@@ -12,9 +12,8 @@ def record(*, actor, obj, action: str, changes: dict | None = None, structure=No
         from structures.models import Structure
 
         # A model may opt out of its structure's history with `audit_structure = None`.
-        structure = (
-            obj if isinstance(obj, Structure) else getattr(obj, "audit_structure", getattr(obj, "structure", None))
-        )
+        default = getattr(obj, "structure", None)
+        structure = obj if isinstance(obj, Structure) else getattr(obj, "audit_structure", default)
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,

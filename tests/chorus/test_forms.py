@@ -13,7 +13,9 @@ class NarrowedForm(DsfrForm, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["structure"] = StructureChoiceField(user_or_request=user, application_code="CREER_SERVICE")
+        self.fields["structure"] = StructureChoiceField(
+            user_or_request=user, application_code="CREER_SERVICE"
+        )
 
 
 def test_a_field_narrowed_after_init_validates_with_the_narrowed_choices(structure, principal_manager):
