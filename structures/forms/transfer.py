@@ -82,9 +82,6 @@ class _TransferForm(DsfrForm, forms.Form):
         self.structures = list(structures)
         self.structure_ids = [structure.pk for structure in self.structures]
 
-    def transfers(self) -> list[tuple[Structure, object]]:
-        raise NotImplementedError
-
     @property
     def can_submit(self) -> bool:
         """False when there is nobody to transfer to: the page explains why instead."""
