@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from approvals.models import ApprovalRequest
 from chorus import access, audit, mail
+from chorus.errors import Refused
 from chorus.models import Habilitation, Level
 from structures.models import Structure
 from users import habilitations
@@ -26,12 +27,8 @@ Kind = ApprovalRequest.Kind
 Status = ApprovalRequest.Status
 
 
-class RequestError(Exception):
+class RequestError(Refused):
     """A request or a decision that cannot be made; the message is French, for the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class AlreadyDecided(RequestError):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus import audit
+from chorus.errors import Refused
 from support import workflow
 from support.models import ChatMessage, ChatSession, Queue, SubCategory, Ticket
 
@@ -41,13 +42,9 @@ DAY_NAMES = [
 ]
 
 
-class ChatRefused(Exception):
+class ChatRefused(Refused):
     """An action the chat's state or the actor's role does not allow; `message` is for
     the user, in French."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 # Opening hours

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access, audit, mail
+from chorus.errors import Refused
 from chorus.models import Level
 from support import workflow
 from support.models import Queue, Rating, Ticket, TicketAttachment, TicketEvent
@@ -42,12 +43,8 @@ RELATED_FIELDS = ("category", "subcategory", "structure")
 AUTOCLOSE_DAYS = 10
 
 
-class TicketError(Exception):
+class TicketError(Refused):
     """What a requester cannot do now; `message` is French, for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 # Routing

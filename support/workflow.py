@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chorus.errors import Refused
 from support.models import Ticket, TicketEvent
 
 S = Ticket.Status
@@ -25,12 +26,8 @@ TRANSITIONS = {
 }
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refused):
     """A move the machine does not allow; `message` is for the user, in French."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def allowed_targets(status, role) -> list[str]:

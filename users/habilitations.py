@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from chorus import access, audit
+from chorus.errors import Refused
 from chorus.models import Application, Habilitation, Level, Profile
 from structures.models import Structure
 from users.models import Membership, User
@@ -20,12 +21,8 @@ from users.models import Membership, User
 ALREADY_HELD = gettext_noop("L'utilisateur possède déjà le profil sélectionné")
 
 
-class HabilitationError(Exception):
+class HabilitationError(Refused):
     """A change refused as a whole; `message` is French, for the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def grantable_profiles():

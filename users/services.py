@@ -5,17 +5,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit, mail
+from chorus.errors import Refused
 from chorus.models import Habilitation
 from structures.models import Structure
 from users.models import Invitation, Membership
 
 
-class MembershipError(Exception):
+class MembershipError(Refused):
     """A refused attachment or detachment; the message is French, for the form."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class PrincipalManagerError(MembershipError):

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.errors import Refused
 from structures.models import BankAccount
 
 INACTIVE_STRUCTURE_MESSAGE = _(
@@ -13,12 +14,8 @@ INACTIVE_STRUCTURE_MESSAGE = _(
 )
 
 
-class BankAccountStateError(Exception):
+class BankAccountStateError(Refused):
     """The bank detail, or its structure, is not in a state that allows the change."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def _lock(bank_account_id):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.errors import Refused
 from chorus.models import Habilitation
 from structures.models import Service, Structure
 from structures.services.manage import structure_deactivate
@@ -36,10 +37,8 @@ class StructureExists(Exception):
         super().__init__(f"a structure already exists for SIRET {siret}")
 
 
-class DuplicationError(Exception):
-    def __init__(self, message):
-        self.message = message
-        super().__init__(str(message))
+class DuplicationError(Refused):
+    """A duplication refused as a whole: nothing was created."""
 
 
 @dataclass(frozen=True)

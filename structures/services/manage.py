@@ -4,17 +4,14 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.errors import Refused
 from structures.models import Structure
 from users.models import Membership
 
 
-class StructureStateError(Exception):
+class StructureStateError(Refused):
     """The structure is not in a state that allows the change; the message says why,
     in French, for the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def _set_status(*, structure, actor, new_status, allowed_from, refused_message, action) -> Structure:
