@@ -176,3 +176,13 @@ STORAGES = {
         )
     },
 }
+
+# --- Cache, sessions and background jobs (REDIS_URL) ----------------------------------
+
+# --- Object storage (S3-compatible when configured) -----------------------------------
+
+# --- Health, metrics and structured logs ----------------------------------------------
+
+# --- Production security and response headers -----------------------------------------
+
+# --- Two-factor authentication ---------------------------------------------------------
