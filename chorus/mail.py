@@ -1,16 +1,45 @@
-"""Emails of the portal: a subject and a body template per message, sent on commit."""
+"""Emails of the portal: a subject and a body template per message, sent on commit
+by a background job (chorus.tasks.send_email)."""
 
-from django.core.mail import send_mail
+import logging
+import uuid
+
 from django.db import transaction
 from django.template.loader import render_to_string
 
+logger = logging.getLogger(__name__)
+
 
 def send_templated(*, template: str, to: list[str] | str, context: dict) -> None:
-    """Render templates/email/<template>_subject.txt and _body.txt and send them once
-    the current transaction commits: no email for a change that was rolled back."""
+    """Render templates/email/<template>_subject.txt and _body.txt now, and hand the
+    message to the email job once the current transaction commits: no email for a
+    change that was rolled back."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         return
     subject = "".join(render_to_string(f"email/{template}_subject.txt", context).splitlines())
     body = render_to_string(f"email/{template}_body.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    # Rendered here, in the request's language and with the objects as they are now;
+    # the key lets a retried or redelivered job recognise a message already sent.
+    message = {
+        "key": f"{template}:{uuid.uuid4()}",
+        "subject": subject,
+        "body": body,
+        "recipients": recipients,
+    }
+    transaction.on_commit(lambda: dispatch(message))
+
+
+def dispatch(message: dict) -> None:
+    """Enqueue the email job; if the broker cannot take it, send inline. Runs after the
+    commit, so it never raises: the decision the email reports is already saved."""
+    from chorus.tasks import send_email
+
+    try:
+        send_email.apply_async(kwargs=message)
+        return
+    except Exception:
+        logger.exception("Broker unreachable, sending email %s inline", message["key"])
+    result = send_email.apply(kwargs=message, throw=False)
+    if result.failed():
+        logger.error("Email %s could not be sent: %r", message["key"], result.result)

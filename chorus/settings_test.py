@@ -3,6 +3,11 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-suite-key-not-secret-0123456789abcdef")
+# No Redis, no broker: the embedded default (local cache, database sessions, tasks
+# inline after commit), whatever the shell or .env says; a test that needs Redis sets it.
+os.environ["REDIS_URL"] = ""
+os.environ["CELERY_BROKER_URL"] = ""
+os.environ["CELERY_RESULT_BACKEND"] = ""
 
 from chorus.settings import *  # noqa: E402,F403
 
@@ -14,6 +19,8 @@ STORAGES = {
 }
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The test client and the live server speak plain http.
+SECURE_SSL_REDIRECT = False
 # Static files come from the apps' folders, as under the development server: the suite
 # does not run collectstatic.
 WHITENOISE_AUTOREFRESH = True

@@ -277,13 +277,16 @@ def test_logout_refuses_get(client):
 # Password reset and change
 
 
-def test_password_reset_sets_new_password_and_clears_lockout(client, mailoutbox):
+def test_password_reset_sets_new_password_and_clears_lockout(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     user = UserFactory(email="agent@exemple.fr")
     for _ in range(5):
         log_in(client, "agent@exemple.fr", "Mauvais-Secret-2026")
     assert LOCKOUT_MESSAGE in log_in(client, "agent@exemple.fr").text
 
-    response = client.post(reverse("users:password_reset"), {"email": "Agent@exemple.fr"}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("users:password_reset"), {"email": "Agent@exemple.fr"}, follow=True)
     assert "Vérifiez votre messagerie" in response.text
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["agent@exemple.fr"]
@@ -304,8 +307,11 @@ def test_password_reset_sets_new_password_and_clears_lockout(client, mailoutbox)
     assert user.check_password(NEW_PASSWORD)
 
 
-def test_password_reset_for_unknown_address_sends_nothing(client, mailoutbox):
-    response = client.post(reverse("users:password_reset"), {"email": "inconnu@exemple.fr"})
+def test_password_reset_for_unknown_address_sends_nothing(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("users:password_reset"), {"email": "inconnu@exemple.fr"})
 
     assert response.url == reverse("users:password_reset_done")
     assert mailoutbox == []

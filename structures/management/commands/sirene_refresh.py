@@ -64,7 +64,8 @@ class Progress:
 class Command(BaseCommand):
     help = (
         "Met à jour depuis la base INSEE (Sirene) les structures identifiées par un SIRET, par lots de "
-        "100 SIRET au plus par requête, et affiche les structures modifiées et fermées."
+        "100 SIRET au plus par requête, et affiche les structures modifiées et fermées. Celery beat la lance "
+        "chaque nuit quand REDIS_URL est défini (tâche structures.tasks.sirene_refresh)."
     )
 
     def add_arguments(self, parser):

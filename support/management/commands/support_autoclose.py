@@ -11,7 +11,9 @@ class Command(BaseCommand):
         "la solution proposée est réputée acceptée. Le changement passe par la machine à états "
         "(rôle « système ») et figure dans l’Activité du ticket ; le demandeur est prévenu par courriel. "
         "À planifier une fois par jour (par exemple cron : « 30 2 * * * python manage.py "
-        "support_autoclose »). Sans effet si on le relance : un ticket déjà clôturé n’est plus concerné."
+        "support_autoclose »), ce que fait Celery beat quand REDIS_URL est défini (tâche "
+        "support.tasks.support_autoclose). Sans effet si on le relance : un ticket déjà clôturé n’est plus "
+        "concerné."
     )
 
     def add_arguments(self, parser):
