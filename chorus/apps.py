@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ChorusConfig(AppConfig):
     name = "chorus"
     verbose_name = _("Noyau d'accès")
+
+    def ready(self):
+        from chorus import metrics
+
+        metrics.install()
