@@ -13,6 +13,7 @@ USER_MENU = [
     (_("Mes habilitations"), "members:my_habilitations"),
     (_("Historique de mes demandes"), "approvals:my_requests"),
     (_("Changer mon adresse de connexion"), "users:change_email"),
+    (_("Sécurité du compte"), "users:security"),
     (_("Désactiver mon compte"), "users:deactivate"),
 ]
 

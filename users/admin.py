@@ -6,9 +6,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from chorus import audit
-from users import services
+from users import services, two_factor
 from users.models import Invitation, Membership, User
 
 
@@ -71,6 +72,7 @@ class UserAdmin(BaseUserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         (_("Dates"), {"fields": ("date_joined", "activated_at", "last_login")}),
+        (_("Sécurité"), {"fields": ("two_factor_enabled",)}),
     )
     add_fieldsets = (
         (
@@ -81,8 +83,9 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
-    readonly_fields = ("date_joined", "activated_at", "last_login")
+    readonly_fields = ("date_joined", "activated_at", "last_login", "two_factor_enabled")
     list_display = ("email", "last_name", "first_name", "is_active", "is_staff", "is_superuser", "last_login")
+    actions = ("reset_two_factor",)
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     search_fields = ("email", "first_name", "last_name", "contact_email")
     ordering = ("last_name", "first_name", "email")
@@ -91,6 +94,21 @@ class UserAdmin(BaseUserAdmin):
     def get_inlines(self, request, obj):
         # No inline on the add page: a new account has no attachment yet.
         return self.inlines if obj is not None else ()
+
+    @admin.action(
+        description=_("Réinitialiser la double authentification (téléphone et codes de secours perdus)")
+    )
+    def reset_two_factor(self, request, queryset):
+        count = 0
+        for user in queryset.filter(two_factor_enabled=True):
+            two_factor.two_factor_reset(user=user, actor=request.user)
+            count += 1
+        message = ngettext(
+            "Double authentification réinitialisée pour %(count)d compte.",
+            "Double authentification réinitialisée pour %(count)d comptes.",
+            count,
+        )
+        self.message_user(request, message % {"count": count})
 
 
 class MembershipAdminForm(forms.ModelForm):

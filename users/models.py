@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(_("date d'inscription"), default=timezone.now)
     activated_at = models.DateTimeField(_("date d'activation"), null=True, blank=True)
+    # Kept in step with the user's confirmed authenticator (users.two_factor): read on
+    # every request without a query to the devices.
+    two_factor_enabled = models.BooleanField(_("double authentification activée"), default=False)
 
     objects = UserManager()
 
@@ -66,6 +70,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
         ordering = ["last_name", "first_name", "email"]
+        indexes = [
+            # Logins look the email up case-insensitively (UserManager.get_by_natural_key).
+            models.Index(Upper("email"), name="user_email_upper"),
+            models.Index(fields=["last_name", "first_name", "email"], name="user_default_order"),
+        ]
 
     def __str__(self):
         return self.get_full_name() or self.email

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chorus import access
-from users import views, views_me
+from users import views, views_me, views_two_factor
 
 app_name = "users"
 
@@ -58,5 +58,22 @@ urlpatterns = [
         name="change_email_confirm",
     ),
     path("desactiver/", views_me.deactivate, name="deactivate"),
+    # Sécurité du compte (two-factor authentication) and the login's second step.
+    path("securite/", views_two_factor.security, name="security"),
+    path("securite/activer/", views_two_factor.enrol, name="two_factor_enrol"),
+    path("securite/codes-de-secours/", views_two_factor.recovery_codes, name="two_factor_recovery_codes"),
+    path(
+        "securite/codes-de-secours/telecharger/",
+        views_two_factor.recovery_codes_download,
+        name="two_factor_recovery_codes_download",
+    ),
+    path(
+        "securite/codes-de-secours/regenerer/",
+        views_two_factor.recovery_codes_regenerate,
+        name="two_factor_recovery_codes_regenerate",
+    ),
+    path("securite/desactiver/", views_two_factor.disable, name="two_factor_disable"),
+    path("connexion/code/", views_two_factor.verify, name="two_factor_verify"),
+    path("connexion/code/courriel/", views_two_factor.email_code, name="two_factor_email_code"),
     path("reactiver/<str:token>/", views_me.reactivate, name="reactivate"),
 ]

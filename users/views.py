@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from chorus import access, audit, mail
 from chorus.pages import PageMixin, page_context
-from users import forms, services
+from users import forms, services, two_factor
 from users.tokens import TokenStatus, activation_token
 
 User = get_user_model()
@@ -198,6 +198,14 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**_login_page(), **kwargs)
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if user.two_factor_enabled:
+            # Not logged in yet: the code page finishes the login.
+            two_factor.pending_start(self.request, user, next_url=self.get_success_url())
+            return redirect("users:two_factor_verify")
+        return super().form_valid(form)
 
 
 def lockout_username(request, credentials):

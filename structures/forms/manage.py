@@ -102,6 +102,9 @@ PUBLIC_PARAMETERS = [
 ]
 
 
+SECURITY_FIELDS = ("two_factor_required",)
+
+
 class StructureUpdateForm(DsfrForm, forms.ModelForm):
     """What a manager may change. Identity and address come from INSEE: they are not
     fields of this form, so posted values for them are ignored."""
@@ -119,7 +122,7 @@ class StructureUpdateForm(DsfrForm, forms.ModelForm):
 
     class Meta:
         model = Structure
-        fields = ["email", "phone", "court_fee_provider_category", *PUBLIC_PARAMETERS]
+        fields = ["email", "phone", "court_fee_provider_category", *PUBLIC_PARAMETERS, "two_factor_required"]
         labels = {
             "email": _("Adresse électronique de la structure"),
             "phone": _("Téléphone"),
@@ -130,6 +133,7 @@ class StructureUpdateForm(DsfrForm, forms.ModelForm):
             "payment_status_managed": _("Gestion du statut « mise en paiement »"),
             "is_moa": _("Maître d’ouvrage (MOA)"),
             "is_moa_only": _("Maître d’ouvrage uniquement (MOA uniquement)"),
+            "two_factor_required": _("Double authentification obligatoire"),
         }
         help_texts = {
             "email": _("Format attendu : nom@domaine.fr"),
@@ -149,14 +153,23 @@ class StructureUpdateForm(DsfrForm, forms.ModelForm):
             "is_moa_only": _(
                 "La structure ne reçoit que des factures de travaux, en tant que maître d’ouvrage."
             ),
+            "two_factor_required": _(
+                "Chaque utilisateur rattaché devra saisir, après son mot de passe, un code de son "
+                "application d’authentification. Ceux qui ne l’ont pas encore activée le feront à leur "
+                "prochaine connexion."
+            ),
         }
         widgets = {
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         }
 
-    def __init__(self, data=None, *, structure):
+    def __init__(self, data=None, *, structure, user=None):
         super().__init__(data, instance=structure)
+        if user is None or structure.principal_manager_id != user.pk:
+            # Requiring two-factor authentication of every user is the principal
+            # manager's decision alone: for anyone else a posted value is ignored.
+            del self.fields["two_factor_required"]
         if not structure.is_public:
             # The parameters of public bodies mean nothing for a company.
             for name in PUBLIC_PARAMETERS:
@@ -168,7 +181,11 @@ class StructureUpdateForm(DsfrForm, forms.ModelForm):
 
     @property
     def contact_fields(self):
-        return [self[name] for name in self.fields if name not in PUBLIC_PARAMETERS]
+        return [self[name] for name in self.fields if name not in (*PUBLIC_PARAMETERS, *SECURITY_FIELDS)]
+
+    @property
+    def security_fields(self):
+        return [self[name] for name in SECURITY_FIELDS if name in self.fields]
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
