@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install messages lint clean bench
+.PHONY: run test install messages lint clean bench prod-local
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required." if sys.version_info < (3, 11) else 0)'
@@ -32,6 +32,11 @@ run: install
 			$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	fi
 
+# The production topology on this machine: gunicorn, a Celery worker with beat, DEBUG off,
+# against the local PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). See docs/deployment.md.
+prod-local: install
+	PORT=$(PORT) BIN=$(BIN) deploy/prod-local.sh
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -46,6 +51,13 @@ lint: install
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
-# Server time and SQL queries of the main pages for a user with many structures.
+# Load benchmark of the key pages on the production stack (PostgreSQL, gunicorn, Redis):
+# generates SCALE_STRUCTURES structures into their own database when it is empty, then
+# writes docs/benchmarks/<date>-<label>.md and .csv (see docs/benchmarks.md).
+#   make bench SCALE_STRUCTURES=100000 BENCH_ARGS="--seconds 30"
+SCALE_STRUCTURES ?= 1000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portail_bench_$(SCALE_STRUCTURES)
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/load.py --structures $(SCALE_STRUCTURES) \
+		--database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)

@@ -4,7 +4,7 @@ from dsfr.utils import dsfr_input_class_attr
 
 from approvals.models import ApprovalRequest
 from chorus import access
-from chorus.forms import DsfrForm
+from chorus.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Level
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure
@@ -44,7 +44,7 @@ class AttachmentRequestForm(DsfrForm):
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": _("Cette structure est introuvable : recommencez la recherche.")},
     )
-    services = forms.ModelMultipleChoiceField(
+    services = ModelMultipleChoiceField(
         label=_("Services (facultatif)"),
         queryset=Service.objects.none(),
         required=False,
@@ -126,7 +126,7 @@ class BulkDecisionForm(DsfrForm):
 
     APPROVE, REFUSE = "approuver", "refuser"
 
-    requests = forms.ModelMultipleChoiceField(
+    requests = ModelMultipleChoiceField(
         label=_("Demandes sélectionnées"),
         queryset=ApprovalRequest.objects.none(),
         error_messages={

@@ -80,7 +80,15 @@ class ApprovalRequest(models.Model):
         verbose_name = _("demande d'approbation")
         verbose_name_plural = _("demandes d'approbation")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["status", "structure"], name="approval_status_structure")]
+        indexes = [
+            models.Index(fields=["status", "structure"], name="approval_status_structure"),
+            # The inbox: pending requests of some structures, oldest first.
+            models.Index(
+                fields=["structure", "created_at"],
+                condition=Q(status="EN_ATTENTE"),
+                name="approval_pending_inbox",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="EN_ATTENTE", decided_by__isnull=True, decided_at__isnull=True)

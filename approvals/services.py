@@ -74,7 +74,12 @@ def pending_count_for(who) -> int:
         return 0
     if not administered_structure_ids(who):
         return 0
-    return requests_to_decide(who).count()
+    if not isinstance(who, HttpRequest):
+        return requests_to_decide(who).count()
+    # Once per request: the inbox's paginator reuses the header's count.
+    if not hasattr(who, "_pending_approvals_count"):
+        who._pending_approvals_count = requests_to_decide(who).count()
+    return who._pending_approvals_count
 
 
 def approver_ids_by_structure(structure_ids) -> dict[int, set[int]]:
@@ -143,7 +148,7 @@ def request_attachment(*, requester, structure, services=(), comment="") -> Appr
     structure = _lock_structure(structure)
     services = sorted(set(services), key=lambda service: service.code)
     comment = comment.strip()
-    if not structure.is_active:
+    if not structure.accepts_attachment_requests:
         raise _inactive_structure_error(structure)
     for service in services:
         if service.structure_id != structure.pk:
@@ -324,8 +329,9 @@ def approval_decide(*, request_id: int, approver, approve: bool, reason: str = "
     if not approve and not reason:
         raise RequestError(_("Indiquez le motif du refus."))
 
+    applied = {}
     if approve:
-        _apply(approval, approver)
+        applied = _apply(approval, approver)
         approval.status = Status.APPROUVEE
         approval.reason = ""
     else:
@@ -340,6 +346,9 @@ def approval_decide(*, request_id: int, approver, approve: bool, reason: str = "
     changes = {"status": {"before": Status.EN_ATTENTE.value, "after": approval.status}}
     if reason and not approve:
         changes["reason"] = reason
+    if applied:
+        # What the approval did (attachments, profiles) is told here: one record.
+        changes["applied"] = applied
     audit.record(
         actor=approver,
         obj=approval,
@@ -367,15 +376,16 @@ def _pending_memberships(approval):
     return pending.filter(service__isnull=True)
 
 
-def _apply(approval, approver):
+def _apply(approval, approver) -> dict:
+    """Apply an approved request; returns the changes, for the approval's audit record."""
     if approval.kind == Kind.RATTACHEMENT:
-        _apply_attachment(approval, approver)
-    else:
-        _apply_profiles(approval, approver)
+        return _apply_attachment(approval, approver)
+    return _apply_profiles(approval, approver)
 
 
-def _apply_attachment(approval, approver):
+def _apply_attachment(approval, approver) -> dict:
     structure = approval.structure
+    applied = {}
     if not structure.is_active:
         raise _inactive_structure_error(structure)
     for service in list(approval.services.all()) or [None]:
@@ -398,13 +408,12 @@ def _apply_attachment(approval, approver):
             user=approval.requester, structure=structure, service=service, status=Membership.Status.VALIDEE
         ).exists():
             continue  # attached in the meantime (Rattacher un utilisateur): nothing to do
-        user_services.membership_attach(
-            user=approval.requester,
-            structure=structure,
-            service=service,
-            actor=approver,
-            comment=approval.comment,
+        _membership, attached = user_services.attach_unrecorded(
+            user=approval.requester, structure=structure, service=service, comment=approval.comment
         )
+        applied.setdefault("attached", []).append(attached.pop("service") or structure.display_name)
+        applied.update(attached)
+    return applied
 
 
 def _apply_profiles(approval, approver):
@@ -416,7 +425,8 @@ def _apply_profiles(approval, approver):
     ):
         raise RequestError(_("Le demandeur n’est plus rattaché à cette structure : refusez la demande."))
     try:
-        habilitations.habilitations_apply(
+        return habilitations.habilitations_apply(
+            record=False,
             actor=approver,
             user=approval.requester,
             structure=approval.structure,

@@ -6,6 +6,7 @@ manager or Organisation – modification): another structure's request is a 404.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -24,6 +25,7 @@ from approvals.forms import (
 )
 from approvals.models import ApprovalRequest
 from chorus import access
+from chorus.models import Profile
 from chorus.pages import page_context
 
 PAGE_SIZE = 25
@@ -38,13 +40,19 @@ def _links(*, with_inbox=False):
 
 def _with_details(queryset):
     """Everything a list row shows, in a fixed number of queries."""
+    profiles = Profile.objects.select_related("application")
     return queryset.select_related("requester", "structure", "service", "decided_by").prefetch_related(
-        "services", "profiles_to_add__application", "profiles_to_remove__application"
+        "services",
+        Prefetch("profiles_to_add", queryset=profiles),
+        Prefetch("profiles_to_remove", queryset=profiles),
     )
 
 
-def _page(request, queryset):
-    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, queryset, count=None):
+    paginator = Paginator(queryset, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # known already: no second COUNT query
+    page_obj = paginator.get_page(request.GET.get("page"))
     page_obj.pages_list = page_obj.paginator.get_elided_page_range(page_obj.number)
     return page_obj
 
@@ -70,13 +78,13 @@ def request_attachment(request):
                 "identifiant",
                 _("Aucune structure ne correspond à cet identifiant. Vérifiez-le : il doit être complet."),
             )
-        elif all(not structure.is_active for structure in structures):
+        elif all(not structure.accepts_attachment_requests for structure in structures):
             refusal = _(
                 "Cette structure est désactivée : aucun rattachement n’est possible tant qu’elle n’est "
                 "pas réactivée (Gérer une structure › Activer une structure)."
             )
         else:
-            structures = [structure for structure in structures if structure.is_active]
+            structures = [structure for structure in structures if structure.accepts_attachment_requests]
             data = request.POST if request.method == "POST" else None
             initial = {"identifiant": find_form.cleaned_data["identifiant"]}
             if len(structures) == 1:
@@ -136,11 +144,13 @@ def inbox(request):
     """Pending requests of my structures, oldest first; several decided at once."""
     filter_form = InboxFilterForm(request.GET or None, request=request)
     pending = services.requests_to_decide(request)
+    # Unfiltered, the list holds what the header's badge counts: one COUNT for both.
+    count = services.pending_count_for(request)
     if filter_form.is_valid():
         if filter_form.cleaned_data["kind"]:
-            pending = pending.filter(kind=filter_form.cleaned_data["kind"])
+            pending, count = pending.filter(kind=filter_form.cleaned_data["kind"]), None
         if filter_form.cleaned_data["structure"]:
-            pending = pending.filter(structure=filter_form.cleaned_data["structure"])
+            pending, count = pending.filter(structure=filter_form.cleaned_data["structure"]), None
     pending = _with_details(pending).order_by("created_at", "id")
 
     bulk_form = BulkDecisionForm(
@@ -158,7 +168,7 @@ def inbox(request):
             links=_links(),
             filter_form=filter_form,
             bulk_form=bulk_form,
-            page_obj=_page(request, pending),
+            page_obj=_page(request, pending, count=count),
             selected={str(pk) for pk in request.POST.getlist("requests")},
         ),
     )
@@ -207,6 +217,7 @@ def _get_decidable(request, pk):
 
 
 @access.access_required("APPROBATIONS")
+@access.expect(**access.NOT_AN_APPROVER)
 @require_http_methods(["GET"])
 def detail(request, pk):
     approval = _get_decidable(request, pk)
@@ -232,6 +243,7 @@ def _render_detail(request, approval, refusal_form, *, status=200):
 
 
 @access.access_required("APPROBATIONS")
+@access.expect(**access.NOT_AN_APPROVER)
 @require_POST
 def approve(request, pk):
     approval = _get_decidable(request, pk)
@@ -239,6 +251,7 @@ def approve(request, pk):
 
 
 @access.access_required("APPROBATIONS")
+@access.expect(**access.NOT_AN_APPROVER)
 @require_POST
 def refuse(request, pk):
     approval = _get_decidable(request, pk)

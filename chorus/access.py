@@ -101,25 +101,23 @@ def load_access(user) -> AccessContext:
     catalogue = load_catalogue()
     if not user.is_authenticated:
         return AccessContext(user=user, catalogue=catalogue)
-    from users.models import Membership
-
     structure_ids, service_ids, service_structure = set(), set(), {}
-    memberships = Membership.objects.filter(user=user, status=Membership.Status.VALIDEE).values_list(
-        "structure_id", "service_id"
-    )
-    for structure_id, service_id in memberships:
-        if service_id is None:
+    managed, habilitations = set(), []
+    for kind, structure_id, service_id, code, level in _access_rows(user):
+        if kind == "habilitation":
+            habilitations.append((code, level, structure_id, service_id))
+        elif kind == "managed":
+            managed.add(structure_id)
+        elif service_id is None:
             structure_ids.add(structure_id)
         else:
             service_ids.add(service_id)
             service_structure[service_id] = structure_id
-    managed = frozenset(user.managed_structures.values_list("id", flat=True))
+    managed = frozenset(managed)
 
     levels = {}
     # A habilitation counts only while its holder is still attached where it applies.
-    for code, level, structure_id, service_id in Habilitation.objects.filter(user=user).values_list(
-        "profile__application__code", "profile__level", "structure_id", "service_id"
-    ):
+    for code, level, structure_id, service_id in habilitations:
         attached = structure_id in structure_ids or structure_id in managed or service_id in service_ids
         if not attached:
             continue
@@ -134,6 +132,47 @@ def load_access(user) -> AccessContext:
         service_structure=service_structure,
         levels=levels,
     )
+
+
+def _access_rows(user):
+    """The user's validated memberships, managed structures and habilitations in one
+    query (every page pays for it): rows of (kind, structure id, service id, application
+    code, level)."""
+    from django.db.models import CharField, F, IntegerField, Value
+    from django.db.models.functions import Cast
+
+    from structures.models import Structure
+    from users.models import Membership
+
+    def columns(kind, structure, service=None, code=None, level=None):
+        return {
+            "row_kind": Value(kind, output_field=CharField()),
+            "row_structure": F(structure),
+            "row_service": F(service) if service else Cast(Value(None), IntegerField()),
+            "row_code": F(code) if code else Cast(Value(None), CharField()),
+            "row_level": F(level) if level else Cast(Value(None), IntegerField()),
+        }
+
+    def rows(queryset, **spec):
+        # No ORDER BY: the models' default orderings would join the structures to sort.
+        return queryset.order_by().annotate(**columns(**spec)).values_list(*columns(**spec))
+
+    habilitations = rows(
+        Habilitation.objects.filter(user=user),
+        kind="habilitation",
+        structure="structure_id",
+        service="service_id",
+        code="profile__application__code",
+        level="profile__level",
+    )
+    memberships = rows(
+        Membership.objects.filter(user=user, status=Membership.Status.VALIDEE),
+        kind="membership",
+        structure="structure_id",
+        service="service_id",
+    )
+    managed = rows(Structure.objects.filter(principal_manager=user), kind="managed", structure="pk")
+    return habilitations.union(memberships, managed, all=True)
 
 
 def get_access(request_or_user) -> AccessContext:
@@ -252,3 +291,94 @@ class AccessMiddleware:
     def __call__(self, request):
         request.access = SimpleLazyObject(lambda: load_access(request.user))
         return self.get_response(request)
+
+
+# --- Expected outcomes (checked by tests/security/test_authorization_matrix.py) ---
+#
+# What each kind of user should get from a view, declared apart from the code that
+# decides, so that a guard that drifts from the policy is caught. Personas:
+#   anonymous; no_structure (attached nowhere); consultation (Organisation –
+#   consultation on structure A); modification (attached to A with a non-Organisation
+#   profile at modification level); delegate (Organisation – modification on A);
+#   principal_manager (of A); other_structure (principal manager of B, using the ids of
+#   A's objects); agent (support staff); operator (superuser).
+# Outcomes: ALLOWED (the view serves the persona: 200, a redirect elsewhere than the
+# login page, or 405/400 for a method or request it does not take), LOGIN (redirect to
+# the login page), 403, 404.
+
+ALLOWED = "allowed"
+LOGIN = "login"
+
+PERSONAS = (
+    "anonymous",
+    "no_structure",
+    "consultation",
+    "modification",
+    "delegate",
+    "principal_manager",
+    "other_structure",
+    "agent",
+    "operator",
+)
+
+_EVERYBODY = dict.fromkeys(PERSONAS, ALLOWED)
+_LOGGED_IN = {**_EVERYBODY, "anonymous": LOGIN}
+# Organisation applications: opened by the Organisation profile, on the user's structures.
+_ORGANISATION_READ = {
+    **_LOGGED_IN,
+    "no_structure": 403,
+    "modification": 403,
+    "agent": 403,
+    "operator": 403,
+}
+_ORGANISATION_WRITE = {**_ORGANISATION_READ, "consultation": 403}
+
+# Access rule → expected outcome per persona. For profile and personal applications the
+# key is the kind of application (Application.Access) and the level the view requires.
+EXPECTED = {
+    "public": _EVERYBODY,
+    "authenticated": _LOGGED_IN,
+    ("profile", Level.CONSULTATION): _ORGANISATION_READ,
+    ("profile", Level.MODIFICATION): _ORGANISATION_WRITE,
+    # Personal tools are for every portal user; operators work from the admin.
+    ("personal", Level.CONSULTATION): {**_LOGGED_IN, "operator": 403},
+    ("personal", Level.MODIFICATION): {**_LOGGED_IN, "operator": 403},
+    ("staff", Level.CONSULTATION): {**_LOGGED_IN, **dict.fromkeys(PERSONAS[1:7], 403)},
+    ("staff", Level.MODIFICATION): {**_LOGGED_IN, **dict.fromkeys(PERSONAS[1:7], 403)},
+}
+# A URL naming one object (an id): the other structure's user, whom the guard lets in,
+# gets a 404, never the object.
+OBJECT_URL_DEFAULTS = {"other_structure": 404}
+# Links carrying a token (activation, email change, reactivation): public, and with an
+# invalid token nobody learns anything.
+INVALID_TOKEN = dict.fromkeys(PERSONAS, 404)
+# An approval request is seen by its structure's approvers only (principal manager and
+# Organisation administrators); the other personas may open the inbox, not the request.
+NOT_AN_APPROVER = {"no_structure": 404, "consultation": 404, "modification": 404, "agent": 404}
+
+
+def expect(**outcomes):
+    """Declares where a view's outcome differs from EXPECTED for its access rule, e.g.
+    `@access.expect(no_structure=404)`: the guard lets the persona in, but the object
+    in the URL is none of theirs."""
+    unknown = set(outcomes) - set(PERSONAS)
+    if unknown:
+        raise ValueError(f"Unknown personas: {sorted(unknown)}")
+
+    def decorator(view):
+        view.access_expect = {**getattr(view, "access_expect", {}), **outcomes}
+        return view
+
+    return decorator
+
+
+def expected_outcomes(view, application_access=None, has_object=False) -> dict:
+    """persona → expected outcome of a view (see EXPECTED)."""
+    rule = view.access_rule
+    if isinstance(rule, tuple):
+        rule = (application_access, int(rule[1]))
+    outcomes = dict(EXPECTED[rule])
+    if has_object:
+        outcomes.update({p: o for p, o in OBJECT_URL_DEFAULTS.items() if outcomes[p] == ALLOWED})
+    outcomes.update(getattr(view, "access_expect", {}))
+    return outcomes

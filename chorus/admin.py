@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from chorus.models import Application, AuditEvent, Domain, Habilitation, Profile
+from chorus import audit
+from chorus.models import Application, AuditEvent, Domain, Habilitation, Profile, SecurityPolicy
 
 
 @admin.register(Domain)
@@ -110,6 +111,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         "object_id",
         "object_repr",
         "changes_display",
+        # The chain that `manage.py audit_verify` recomputes.
+        "prev_hash",
+        "hash",
     )
     readonly_fields = fields
 
@@ -127,3 +131,27 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SecurityPolicy)
+class SecurityPolicyAdmin(admin.ModelAdmin):
+    """One row: what the operators require of every user. Each change is audited."""
+
+    fields = ("two_factor_required", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request):
+        return not SecurityPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        before = SecurityPolicy.load()
+        super().save_model(request, obj, form, change)
+        changes = audit.diff(
+            {"two_factor_required": before.two_factor_required},
+            {"two_factor_required": obj.two_factor_required},
+        )
+        if changes:
+            audit.record(actor=request.user, obj=obj, action="security_policy_update", changes=changes)

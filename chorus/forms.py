@@ -1,4 +1,5 @@
 from django import forms
+from django.db import connection, models
 from dsfr.forms import DsfrBaseForm
 from dsfr.utils import dsfr_input_class_attr
 
@@ -25,3 +26,26 @@ class DsfrForm(DsfrBaseForm):
         context = forms.BaseForm.get_context(self)
         context["DSFR_MARK_OPTIONAL_FIELDS"] = False
         return context
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several objects by id. An id past the database's integer range is refused like
+    any unknown id: Django would send it in `pk__in`, where SQLite overflows and
+    PostgreSQL errors (a 500 instead of a message)."""
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        meta = self.queryset.model._meta
+        field = meta.pk if key == "pk" else meta.get_field(key)
+        if isinstance(field, models.IntegerField | models.AutoField) and isinstance(value, list | tuple):
+            low, high = connection.ops.integer_field_range(field.get_internal_type())
+            for pk in value:
+                try:
+                    number = int(str(pk).strip())
+                except ValueError:
+                    continue  # not a number: Django refuses it itself
+                if (low is not None and number < low) or (high is not None and number > high):
+                    raise forms.ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                    )
+        return super()._check_values(value)

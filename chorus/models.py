@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -204,7 +205,11 @@ class Habilitation(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One recorded change: who, when, what, before and after. Never edited."""
+    """One recorded change: who, when, what, before and after. Never edited.
+
+    The records form a chain in id order: each carries the hash of the previous one and
+    its own hash over its fields (chorus.audit.chain_hash), so that an edited, deleted,
+    inserted or reordered record is found by `manage.py audit_verify`."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -228,12 +233,50 @@ class AuditEvent(models.Model):
         verbose_name=_("structure"),
     )
     changes = models.JSONField(_("avant / après"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    # Set when the object is built, not when saved: the hash covers it (chorus.audit.record).
+    created_at = models.DateTimeField(_("date"), default=timezone.now, editable=False, db_index=True)
+    prev_hash = models.CharField(_("empreinte précédente"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("empreinte"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("événement d'audit")
         verbose_name_plural = _("journal d'audit")
         ordering = ["-created_at", "-id"]
+        # A structure's history page, newest first.
+        indexes = [models.Index(fields=["structure", "-created_at", "-id"], name="audit_structure_recent")]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+
+class SecurityPolicy(models.Model):
+    """The operators' security settings, one row (pk 1), edited in the admin."""
+
+    SINGLETON_PK = 1
+
+    two_factor_required = models.BooleanField(
+        _("double authentification obligatoire pour tous"),
+        default=False,
+        help_text=_(
+            "Chaque utilisateur sans double authentification devra l’activer à sa prochaine connexion, "
+            "et aucun ne pourra la désactiver."
+        ),
+    )
+    updated_at = models.DateTimeField(_("dernière modification"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("politique de sécurité")
+        verbose_name_plural = _("politique de sécurité")
+
+    def __str__(self):
+        return gettext("Politique de sécurité")
+
+    def save(self, *args, **kwargs):
+        self.pk = self.SINGLETON_PK
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        """The policy in force; the defaults while operators never saved one (read
+        without writing, so that a GET never creates the row)."""
+        return cls.objects.filter(pk=cls.SINGLETON_PK).first() or cls(pk=cls.SINGLETON_PK)

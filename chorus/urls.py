@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from chorus import access, views
+from chorus import access, health, metrics, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,4 +18,12 @@ urlpatterns = [
     path("approbations/", include("approvals.urls")),
     path("support/", include("support.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
+
+if settings.BENCHMARK_VIEWS:  # reference pages of the load benchmark, never in production
+    urlpatterns.append(path("banc-d-essai/", include(("chorus.bench_views", "bench"))))
+
+handler400 = "chorus.views.bad_request"

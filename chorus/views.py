@@ -126,3 +126,14 @@ def search(request):
         "chorus/search.html",
         page_context(_("Rechercher une application"), query=query, results=results),
     )
+
+
+def bad_request(request, exception=None):
+    """A request Django refuses before any view (a body or a file too large, too many
+    files or fields): a French page saying what to do, not Django's English line."""
+    return render(
+        request,
+        "chorus/bad_request.html",
+        page_context(_("Requête refusée")),
+        status=400,
+    )

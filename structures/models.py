@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from structures.storage import attachment_path, bank_proof_path
@@ -95,6 +96,8 @@ class Structure(PostalAddress):
     court_fee_provider_category = models.CharField(
         _("catégorie de prestataire (mémoires de frais de justice)"), max_length=100, blank=True
     )
+    # Set by the principal manager: every user attached must log in with a second factor.
+    two_factor_required = models.BooleanField(_("double authentification obligatoire"), default=False)
 
     # Data from the INSEE Sirene register.
     legal_category = models.CharField(_("catégorie juridique"), max_length=4, blank=True)
@@ -109,9 +112,23 @@ class Structure(PostalAddress):
         verbose_name = _("structure")
         verbose_name_plural = _("structures")
         ordering = ["company_name", "identifier"]
+        indexes = [
+            # "Demander un rattachement" looks a SIRET up case-insensitively (iexact).
+            models.Index(Upper("identifier"), name="structure_identifier_upper"),
+            models.Index(fields=["company_name", "identifier"], name="structure_default_order"),
+            # Trigram indexes for substring search live in migration 0006 (PostgreSQL only).
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["identifier_type", "identifier"], name="structure_unique_identifier"
+            ),
+            # At most one principal manager is the single column; at least one for an
+            # active structure is this check. A structure nobody is attached to waits in
+            # "activation en cours" until its first user takes the role (users.services).
+            models.CheckConstraint(
+                condition=~Q(status="ACTIVE") | Q(principal_manager__isnull=False),
+                name="structure_active_has_principal_manager",
+                violation_error_message=_("Une structure active a toujours un gestionnaire principal."),
             ),
         ]
 
@@ -129,6 +146,16 @@ class Structure(PostalAddress):
     @property
     def is_active(self):
         return self.status == self.Status.ACTIVE
+
+    @property
+    def awaits_principal_manager(self):
+        """Nobody is attached yet: the first user attached becomes its principal manager
+        and activates it (an active structure always has one, see Meta.constraints)."""
+        return self.status == self.Status.EN_COURS_ACTIVATION and self.principal_manager_id is None
+
+    @property
+    def accepts_attachment_requests(self):
+        return self.is_active or self.awaits_principal_manager
 
 
 class Service(PostalAddress):

@@ -8,8 +8,14 @@ claims. Accepted formats: PDF, PNG, JPG / JPEG, ODT, ODS, DOCX, XLSX and plain t
 that runs (no HTML, SVG, macros-enabled Office files or archives).
 
 Names are kept at most 50 characters (the Chorus Pro limit), extension preserved.
+
+Hostile files are refused too: a polyglot (a PDF, image or text that is also a web page
+or a zip archive), a PDF that carries JavaScript, launch actions or embedded files, an
+Office file with macros or an archive that inflates past reason. `UploadLimitHandler`
+bounds what a request may send before any of this runs.
 """
 
+import io
 import re
 import unicodedata
 import warnings
@@ -17,12 +23,19 @@ import zipfile
 from dataclasses import dataclass
 
 import filetype
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext_lazy as _
 
 # Settings-free on purpose: the limit is part of the product (Chorus Pro error 20003).
 MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 MAX_NAME_LENGTH = 50
+# Files one form takes at once, and so the largest request body an upload may be.
+MAX_FILES = 10
+MAX_REQUEST_SIZE = MAX_FILES * MAX_UPLOAD_SIZE + 1024 * 1024
+# An Office file whose content inflates past this is refused (a "zip bomb").
+MAX_UNZIPPED_SIZE = 100 * 1024 * 1024
 
 # Extension -> the content type stored and sent back on download.
 CONTENT_TYPES = {
@@ -52,6 +65,18 @@ _ZIP_MARKERS = {
 _HEAD_SIZE = 8192
 # Control characters a text file does not hold (tab, newlines and form feed are fine).
 _TEXT_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# Markup a browser would run if it ever took the file for a web page.
+_ACTIVE_MARKUP = re.compile(
+    rb"<(?:script|html|svg|iframe|object|embed|body)(?![a-z])|<!doctype\s+html|javascript:",
+    re.IGNORECASE,
+)
+# PDF features that run or hide something: JavaScript, launch actions, files within.
+_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])")
+_PDF_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+# What ends an image: anything after it is a tail some other program may read.
+_IMAGE_END = {"png": b"IEND\xaeB`\x82", "jpg": b"\xff\xd9", "jpeg": b"\xff\xd9"}
+# Office files with macros hold one of these.
+_MACRO_MEMBERS = ("vbaproject.bin", "basic/", "scripts/")
 
 
 @dataclass(frozen=True)
@@ -133,12 +158,66 @@ def _check_content(uploaded, extension):
     if extension in _ZIP_MARKERS:
         if detected not in (expected, "zip") or not _zip_holds(uploaded, *_ZIP_MARKERS[extension]):
             raise _mismatch(extension)
-    elif detected != expected:
+        _check_office(uploaded)
+        return
+    if detected != expected:
         raise _mismatch(extension)
+    if extension == "txt":
+        _check_text(uploaded)
+        # A text that a browser would sniff as a web page (its first kilobyte) is a
+        # disguised file; tags further down are just text.
+        if _ACTIVE_MARKUP.search(head[:1024]):
+            raise _hostile()
+    else:
+        _check_binary(uploaded, extension)
+    if zipfile.is_zipfile(uploaded):
+        raise _hostile()
     if extension == "pdf":
         _check_pdf(uploaded, head)
-    elif extension == "txt":
-        _check_text(uploaded)
+
+
+def _hostile():
+    return ValidationError(
+        _(
+            "Le fichier contient du contenu actif ou un autre fichier caché (page web, script, "
+            "archive) : il est refusé. Enregistrez-le à nouveau depuis son logiciel d’origine."
+        ),
+        code="hostile",
+    )
+
+
+def _check_binary(uploaded, extension):
+    """A PDF or image that is also a web page or runs something: a polyglot. Only where
+    markup means something is searched — a PDF outside its streams, an image in the
+    bytes a browser sniffs and after its end — so that compressed data, which may hold
+    any bytes by chance, never refuses a genuine scan."""
+    uploaded.seek(0)
+    data = uploaded.read()
+    if extension == "pdf":
+        outside = _PDF_STREAM.sub(b"stream endstream", data)
+        hostile = _ACTIVE_MARKUP.search(outside) or _PDF_ACTIVE.search(outside)
+    else:
+        marker = _IMAGE_END[extension]
+        end = data.rfind(marker)
+        tail = data[end + len(marker) :] if end >= 0 else data
+        hostile = _ACTIVE_MARKUP.search(data[:1024]) or _ACTIVE_MARKUP.search(tail)
+    if hostile:
+        raise _hostile()
+
+
+def _check_office(uploaded):
+    uploaded.seek(0)
+    try:
+        with zipfile.ZipFile(uploaded) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _hostile() from None
+    if sum(member.file_size for member in members) > MAX_UNZIPPED_SIZE:
+        raise _hostile()
+    for member in members:
+        name = member.filename.lower()
+        if name.endswith(_MACRO_MEMBERS[0]) or name.startswith(_MACRO_MEMBERS[1:]):
+            raise ValidationError(_("Les fichiers contenant des macros ne sont pas acceptés."), code="macros")
 
 
 def _zip_holds(uploaded, member, content):
@@ -172,6 +251,15 @@ def _check_pdf(uploaded, head):
                 )
             if len(reader.pages) == 0:
                 raise _mismatch("pdf")
+            # Compressed object streams hide names from the byte scan: ask the catalogue.
+            root = reader.trailer["/Root"]
+            names = root.get("/Names")
+            names = names.get_object() if names is not None else {}
+            action = root.get("/OpenAction")
+            action = action.get_object() if action is not None else None
+            runs = hasattr(action, "get") and action.get("/S") in ("/JavaScript", "/Launch")
+            if runs or "/AA" in root or "/JavaScript" in names or "/EmbeddedFiles" in names:
+                raise _hostile()
     except ValidationError:
         raise
     except Exception as error:
@@ -192,3 +280,46 @@ def _check_text(uploaded):
     raise ValidationError(
         _("Le fichier n’est pas un texte lisible (UTF-8 ou Windows-1252)."), code="invalid_text"
     )
+
+
+class TooLargeUpload(InMemoryUploadedFile):
+    """What is left of a file sent past MAX_UPLOAD_SIZE: its name and real size, no
+    content, so that the form says "Le fichier dépasse 10 Mo." on the right file."""
+
+    def __init__(self, *, field_name, name, content_type, size, charset):
+        super().__init__(io.BytesIO(), field_name, name, content_type, size, charset)
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """First upload handler: a body larger than MAX_REQUEST_SIZE is refused before it is
+    read (400), and a file is no longer kept past MAX_UPLOAD_SIZE, so that a huge file is
+    streamed through, never written whole to memory or disk."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length > MAX_REQUEST_SIZE:
+            raise RequestDataTooBig("Upload body exceeds MAX_REQUEST_SIZE.")
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > MAX_UPLOAD_SIZE:
+            self.too_large = True
+            return None  # the next handlers no longer receive this file's bytes
+        return raw_data
+
+    def file_complete(self, file_size):
+        if not self.too_large:
+            return None
+        # The next handlers hold the first 10 Mo (a temporary file past 2.5 Mo): drop it now.
+        for handler in getattr(self.request, "upload_handlers", ()):
+            if handler is not self and getattr(handler, "file", None) is not None:
+                handler.file.close()
+        return TooLargeUpload(
+            field_name=self.field_name,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=file_size,
+            charset=self.charset,
+        )

@@ -233,12 +233,14 @@ def ticket_transfer(*, ticket_id: int, agent, queue: Queue, reason: str) -> Tick
 @transaction.atomic
 def ticket_add_note(*, ticket_id: int, agent, body: str) -> TicketEvent:
     """Note interne: for agents only; the requester neither sees it nor hears of it,
-    and it does not count as activity on the ticket. No audit row either: the
-    structure's history is read by the requester's administrators; the note itself,
-    with its author and date, is the record."""
+    and it does not count as activity on the ticket. Its audit record names the note,
+    not the ticket, and leaves its text out: the structure's history, which the
+    requester's administrators read, does not show it."""
     ticket = _lock(ticket_id)
     _check(ticket, agent, NOTE)
     body = _clean_message(body)
-    return TicketEvent.objects.create(
+    note = TicketEvent.objects.create(
         ticket=ticket, author=agent, kind=TicketEvent.Kind.NOTE, body=body, is_internal=True
     )
+    audit.record(actor=agent, obj=note, action="ticket_note", changes={"ticket": ticket.number})
+    return note

@@ -162,7 +162,13 @@ class Ticket(models.Model):
                 condition=~Q(status="CLOTURE") | Q(closed_at__isnull=False), name="ticket_closed_has_date"
             ),
         ]
-        indexes = [models.Index(fields=["requester", "status"]), models.Index(fields=["queue", "status"])]
+        indexes = [
+            models.Index(fields=["requester", "status"]),
+            models.Index(fields=["queue", "status"]),
+            # The agents' queues: filtered by status, oldest activity first.
+            models.Index(fields=["status", "last_activity_at", "id"], name="ticket_status_activity"),
+            # Trigram indexes for number and title search live in migration 0005 (PostgreSQL only).
+        ]
 
     def __str__(self):
         return f"{self.number or _('Brouillon')} — {self.title}"

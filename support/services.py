@@ -132,13 +132,14 @@ def ticket_save(
     changes = audit.diff(before, _snapshot(ticket))
     if stored:
         changes["attachments"] = [attachment.original_name for attachment in stored]
-    audit.record(actor=requester, obj=ticket, action=action, changes=changes)
     if submit:
-        ticket = _submit(ticket, requester)
+        # One record for the action: the submission carries what was saved with it.
+        return _submit(ticket, requester, changes=changes)
+    audit.record(actor=requester, obj=ticket, action=action, changes=changes)
     return ticket
 
 
-def _submit(ticket, actor) -> Ticket:
+def _submit(ticket, actor, *, changes=None) -> Ticket:
     missing = missing_for_submission(ticket)
     if missing:
         raise TicketError(
@@ -151,7 +152,9 @@ def _submit(ticket, actor) -> Ticket:
     ticket = workflow.ticket_transition(
         ticket_id=ticket.pk, actor=actor, role=workflow.REQUESTER, to_status=S.SOUMIS
     )
-    audit.record(actor=actor, obj=ticket, action="ticket_submit", changes={"number": ticket.number})
+    audit.record(
+        actor=actor, obj=ticket, action="ticket_submit", changes={**(changes or {}), "number": ticket.number}
+    )
     mail.send_templated(
         template="ticket_submitted",
         to=[ticket.contact_email],
@@ -193,8 +196,14 @@ def _notify_agent(ticket, *, what, message=""):
     )
 
 
-def _requester_move(ticket_id, requester, to_status, message, *, action, what) -> Ticket:
-    _lock_own(ticket_id, requester)
+def _requester_move(ticket_id, requester, to_status, message, *, action, what, from_status=None) -> Ticket:
+    locked = _lock_own(ticket_id, requester)
+    if from_status is not None and locked.status != from_status:
+        # Checked under the lock: the page was read before another tab moved the ticket
+        # (accepting a solution just refused would close a ticket back with the support).
+        raise TicketError(
+            _("Action impossible : le ticket est « %(status)s ».") % {"status": locked.get_status_display()}
+        )
     ticket = workflow.ticket_transition(
         ticket_id=ticket_id, actor=requester, role=workflow.REQUESTER, to_status=to_status, message=message
     )
@@ -215,6 +224,7 @@ def ticket_answer(*, ticket_id: int, requester, message: str, files=()) -> Ticke
         requester,
         S.EN_COURS,
         message,
+        from_status=S.EN_ATTENTE_INFORMATION,
         action="ticket_answer",
         what=_("a apporté le complément d’information demandé"),
     )
@@ -232,6 +242,7 @@ def ticket_accept(*, ticket_id: int, requester, message: str = "") -> Ticket:
         requester,
         S.CLOTURE,
         (message or "").strip(),
+        from_status=S.RESOLU,
         action="ticket_accept",
         what=_("a accepté la solution proposée : le ticket est clôturé"),
     )
@@ -248,6 +259,7 @@ def ticket_refuse(*, ticket_id: int, requester, message: str) -> Ticket:
         requester,
         S.EN_COURS,
         message,
+        from_status=S.RESOLU,
         action="ticket_refuse",
         what=_("a refusé la solution proposée"),
     )

@@ -34,6 +34,12 @@ class StructureFactory(factory.django.DjangoModelFactory):
     company_name = factory.Sequence(lambda n: f"Structure {n}")
     postcode = "75001"
     city = "Paris"
+    principal_manager = None
+    # An active structure has a principal manager (a database check); without one it
+    # waits for its first user, whose attachment activates it (membership_attach).
+    status = factory.LazyAttribute(
+        lambda o: Structure.Status.ACTIVE if o.principal_manager else Structure.Status.EN_COURS_ACTIVATION
+    )
 
     class Params:
         public = factory.Trait(kind=Structure.Kind.PUBLIQUE)

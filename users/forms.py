@@ -123,6 +123,9 @@ class LoginForm(DsfrForm, auth_forms.AuthenticationForm):
 
     username = auth_forms.UsernameField(
         label=_("Adresse électronique"),
+        # Given here, the limit is also checked (AuthenticationForm only sets the
+        # attribute): a huge value never reaches the database lookup.
+        max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True}),
     )
     password = forms.CharField(

@@ -46,9 +46,17 @@ class _StructureScopedForm(DsfrForm, forms.Form):
     """A form whose other lists depend on the structure chosen first."""
 
     def selected_structure(self):
-        """The chosen structure if it is one the user may choose, else None."""
+        """The chosen structure if it is one the user may choose, else None. Looked up
+        once per form: the view and the form both ask."""
+        if not hasattr(self, "_selected_structure"):
+            self._selected_structure = self._find_selected_structure()
+        return self._selected_structure
+
+    def _find_selected_structure(self):
         value = self.data.get("structure") if self.is_bound else self.initial.get("structure")
         if isinstance(value, Structure):
+            if not self.is_bound:
+                return value  # given by the view, taken from this field's own choices
             value = value.pk
         if not value:
             return None

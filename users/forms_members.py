@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
-from chorus.forms import DsfrForm
+from chorus.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Application, Level, Profile
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure
@@ -41,7 +41,7 @@ def email_field():
     )
 
 
-class ServicesField(forms.ModelMultipleChoiceField):
+class ServicesField(ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):
@@ -137,7 +137,7 @@ class AttachForm(StructureScopedForm):
 
 class AttachManyForm(DsfrForm, forms.Form):
     email = email_field()
-    structures = forms.ModelMultipleChoiceField(
+    structures = ModelMultipleChoiceField(
         label=_("Structures"),
         queryset=Structure.objects.none(),
         widget=forms.CheckboxSelectMultiple,

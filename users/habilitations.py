@@ -67,16 +67,12 @@ def scope_filter(structure, service=None) -> Q:
 def attached_users(structure):
     """Users attached to the structure (validated, wholly or through a service), and its
     principal manager: the only users whose habilitations on it can be managed."""
-    return (
-        User.objects.filter(
-            Q(
-                memberships__structure=structure,
-                memberships__status=Membership.Status.VALIDEE,
-            )
-            | Q(managed_structures=structure)
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "email")
+    # A subquery and the manager's id rather than joins and DISTINCT: with the joins,
+    # PostgreSQL sorted every user before deduplicating (0.6 s at 300,000 users).
+    members = Membership.objects.filter(structure=structure, status=Membership.Status.VALIDEE)
+    members = members.values("user_id")
+    return User.objects.filter(Q(pk__in=members) | Q(pk=structure.principal_manager_id)).order_by(
+        "last_name", "first_name", "email"
     )
 
 
@@ -132,14 +128,17 @@ def _labels(profiles):
 
 
 @transaction.atomic
-def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=()) -> None:
+def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=(), record=True) -> dict:
     """Remove then add profiles of `user` on the structure (or one service), all or
     nothing: any refusal raises HabilitationError before anything is written, and a
     failure while writing rolls every change back.
 
     Refused: removing Organisation – modification from the principal manager, adding a
     profile already held, removing one not held, a profile that cannot be granted, a
-    user not attached to the scope, an inactive structure."""
+    user not attached to the scope, an inactive structure.
+
+    Returns the changes; with record=False, writes no audit record (the caller, such as
+    an approval, writes one for the whole action)."""
     add, remove = list(add), list(remove)
     # Locking the structure serialises this with a transfer of the principal manager
     # and with another change of the same user's profiles.
@@ -196,7 +195,7 @@ def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=
         added_ids.add(profile.pk)
 
     if not add and not remove:
-        return
+        return {}
     before = [row.profile for row in rows.values()]
     Habilitation.objects.filter(pk__in=[rows[pk].pk for pk in removed_ids]).delete()
     for profile in add:
@@ -204,19 +203,18 @@ def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=
             user=user, structure=structure, service=service, profile=profile, granted_by=actor
         )
     after = [row.profile for pk, row in rows.items() if pk not in removed_ids] + add
-    audit.record(
-        actor=actor,
-        obj=user,
-        action="habilitations_change",
-        structure=structure,
-        changes={
-            "user": user.email,
-            "service": service.code if service else None,
-            "added": _labels(add),
-            "removed": _labels(remove),
-            "profiles": {"before": _labels(before), "after": _labels(after)},
-        },
-    )
+    changes = {
+        "user": user.email,
+        "service": service.code if service else None,
+        "added": _labels(add),
+        "removed": _labels(remove),
+        "profiles": {"before": _labels(before), "after": _labels(after)},
+    }
+    if record:
+        audit.record(
+            actor=actor, obj=user, action="habilitations_change", structure=structure, changes=changes
+        )
+    return changes
 
 
 # Copier les habilitations

@@ -29,9 +29,19 @@ def membership_attach(*, user, structure, service=None, actor=None, comment="") 
     """Attach a user to a structure (or one of its services), validated at once.
 
     The first user attached to a structure without a principal manager becomes its
-    principal manager. The structure row is locked so that two simultaneous first
+    principal manager, and a structure that waited for them ("activation en cours")
+    becomes active. The structure row is locked so that two simultaneous first
     attachments cannot both take the role: the second one waits, then sees the first.
     """
+    membership, changes = attach_unrecorded(user=user, structure=structure, service=service, comment=comment)
+    audit.record(actor=actor or user, obj=membership, action="membership_attach", changes=changes)
+    return membership
+
+
+def attach_unrecorded(*, user, structure, service=None, comment="") -> tuple[Membership, dict]:
+    """membership_attach without its audit record, for an action that attaches to
+    several services at once or decides a request: it writes one record for the
+    whole. Returns the membership and the changes to record."""
     structure = Structure.objects.select_for_update().get(pk=structure.pk)
     if service is not None and service.structure_id != structure.pk:
         raise ValueError("The service does not belong to the structure.")
@@ -41,10 +51,16 @@ def membership_attach(*, user, structure, service=None, actor=None, comment="") 
     changes = {"service": service.code if service else None}
     if structure.principal_manager_id is None:
         structure.principal_manager = user
-        structure.save(update_fields=["principal_manager", "updated_at"])
+        update_fields = ["principal_manager", "updated_at"]
+        if structure.status == Structure.Status.EN_COURS_ACTIVATION:
+            # A structure nobody was attached to waited for its principal manager
+            # (constraint structure_active_has_principal_manager): it has one now.
+            structure.status = Structure.Status.ACTIVE
+            update_fields.append("status")
+            changes["status"] = {"before": Structure.Status.EN_COURS_ACTIVATION, "after": structure.status}
+        structure.save(update_fields=update_fields)
         changes["principal_manager"] = {"before": None, "after": user.email}
-    audit.record(actor=actor or user, obj=membership, action="membership_attach", changes=changes)
-    return membership
+    return membership, changes
 
 
 def _refuse_live_membership(user, structure, services):
@@ -84,10 +100,17 @@ def members_attach(*, actor, user, structure, services=(), comment="") -> list[M
     # Checked under the structure's lock: a second manager attaching the same user at
     # the same moment waits here, then sees the first attachment.
     _refuse_live_membership(user, structure, services)
-    return [
-        membership_attach(user=user, structure=structure, service=service, actor=actor, comment=comment)
-        for service in (services or [None])
-    ]
+    memberships, changes = [], {}
+    for service in services or [None]:
+        membership, attached = attach_unrecorded(
+            user=user, structure=structure, service=service, comment=comment
+        )
+        memberships.append(membership)
+        changes.update(attached)
+    # One record for the action, whatever the number of services.
+    changes["service"] = [service.code for service in services] if len(services) > 1 else changes["service"]
+    audit.record(actor=actor or user, obj=memberships[0], action="membership_attach", changes=changes)
+    return memberships
 
 
 @transaction.atomic
@@ -98,6 +121,14 @@ def membership_detach(*, membership, actor, comment) -> list[Membership]:
     structure. A detach from a service removes the habilitations held on that service.
     When nothing live remains on the structure, every habilitation of the user there is
     removed: the user has left the structure. Returns the memberships ended."""
+    ended, changes = _detach_unrecorded(membership=membership, comment=comment)
+    audit.record(actor=actor, obj=ended[0], action="membership_detach", changes=changes)
+    return ended
+
+
+def _detach_unrecorded(*, membership, comment) -> tuple[list[Membership], dict]:
+    """membership_detach without its audit record: the caller writes one for the whole
+    action. Returns the memberships ended and the changes to record."""
     comment = (comment or "").strip()
     if not comment:
         raise MembershipError(_("Le commentaire est obligatoire."))
@@ -124,22 +155,18 @@ def membership_detach(*, membership, actor, comment) -> list[Membership]:
             .order_by("service__code")
         )
     now = timezone.now()
+    changes = {
+        "status": {"before": membership.status, "after": Membership.Status.DESACTIVEE},
+        "service": membership.service.code if membership.service else None,
+        "comment": comment,
+    }
     for ended in to_end:
-        before = ended.status
         ended.status = Membership.Status.DESACTIVEE
         ended.ended_at = now
         ended.comment = comment
         ended.save(update_fields=["status", "ended_at", "comment", "updated_at"])
-        audit.record(
-            actor=actor,
-            obj=ended,
-            action="membership_detach",
-            changes={
-                "status": {"before": before, "after": ended.status},
-                "service": ended.service.code if ended.service else None,
-                "comment": comment,
-            },
-        )
+    if len(to_end) > 1:
+        changes["services_ended"] = [ended.service.code for ended in to_end if ended.service_id]
 
     habilitations = Habilitation.objects.filter(user=user, structure=structure)
     still_attached = Membership.objects.filter(
@@ -155,14 +182,22 @@ def membership_detach(*, membership, actor, comment) -> list[Membership]:
     ]
     if removed:
         habilitations.delete()
-        audit.record(
-            actor=actor,
-            obj=user,
-            structure=structure,
-            action="habilitations_remove_on_detach",
-            changes={"removed": sorted(removed)},
-        )
-    return to_end
+        changes["habilitations_removed"] = sorted(removed)
+    return to_end, changes
+
+
+def _merge_detach_changes(changes, more):
+    if not changes:
+        return dict(more)
+    merged = dict(changes)
+    services = [code for code in (changes.get("service"), more.get("service")) if code]
+    merged["services_ended"] = sorted(
+        {*changes.get("services_ended", []), *more.get("services_ended", []), *services}
+    )
+    removed = {*changes.get("habilitations_removed", []), *more.get("habilitations_removed", [])}
+    if removed:
+        merged["habilitations_removed"] = sorted(removed)
+    return merged
 
 
 @transaction.atomic
@@ -190,9 +225,13 @@ def members_detach(*, actor, user, structure, services=(), comment) -> list[Memb
         memberships = [structure_level] if structure_level else list(live.order_by("service__code"))
         if not memberships:
             raise MembershipError(_("L'utilisateur n'est pas rattaché à cette structure."))
-    ended = []
+    ended, changes = [], {}
     for membership in memberships:
-        ended += membership_detach(membership=membership, actor=actor, comment=comment)
+        ended_here, detached = _detach_unrecorded(membership=membership, comment=comment)
+        ended += ended_here
+        changes = _merge_detach_changes(changes, detached)
+    # One record for the action, whatever the number of attachments it ends.
+    audit.record(actor=actor, obj=ended[0], action="membership_detach", changes=changes)
     mail.send_templated(
         template="detach",
         to=user.notification_email,
@@ -262,6 +301,15 @@ def invitations_accept(*, user) -> list[Membership]:
         .select_for_update(of=("self",))
         .select_related("structure", "invited_by")
         .order_by("created_at", "pk")
+    )
+    # Every structure locked, in id order, before the first audit record: that record
+    # holds the trail's lock to the commit (chorus.audit), and a structure locked after
+    # it could deadlock with a writer holding the structure and waiting for the trail.
+    list(
+        Structure.objects.select_for_update()
+        .filter(pk__in={invitation.structure_id for invitation in invitations})
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     memberships = []
     now = timezone.now()

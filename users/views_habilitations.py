@@ -387,7 +387,7 @@ def habilitations(request):
         form = HabilitationTargetForm(request=request, initial=initial)
         structures = form.fields["structure"].queryset
         if not initial["structure"] and len(structures) == 1:
-            form = HabilitationTargetForm(request=request, initial={"structure": structures[0].pk})
+            form = HabilitationTargetForm(request=request, initial={"structure": structures[0]})
     title = _("Gérer les habilitations des utilisateurs")
     return render(
         request,
@@ -444,7 +444,7 @@ def my_habilitations(request):
         form = MyScopeForm(request=request, initial=initial)
         structures = form.fields["structure"].queryset
         if not initial["structure"] and len(structures) == 1:
-            form = MyScopeForm(request=request, initial={"structure": structures[0].pk})
+            form = MyScopeForm(request=request, initial={"structure": structures[0]})
     title = _("Gérer mes habilitations")
     return render(
         request,
@@ -495,6 +495,8 @@ def _my_overview(request):
 
 
 @access.access_required(MY_APPLICATION, Level.MODIFICATION)
+# Attached nowhere: the structure in the URL is none of theirs.
+@access.expect(no_structure=404, agent=404)
 def my_habilitations_manage(request, structure_pk, service_pk=None):
     """My profiles on one of my structures: an administrator of the structure applies at
     once; a simple user's changes become one request to the managers."""
@@ -550,7 +552,7 @@ def habilitations_copy(request):
         form = CopyForm(request=request, initial=initial)
         structures = form.fields["structure"].queryset
         if not initial["structure"] and len(structures) == 1:
-            form = CopyForm(request=request, initial={"structure": structures[0].pk})
+            form = CopyForm(request=request, initial={"structure": structures[0]})
     lines, source_is_manager = None, False
     if form.is_bound and form.is_valid():
         structure = form.cleaned_data["structure"]

@@ -146,6 +146,7 @@ def change_email(request):
 
 
 @access.public
+@access.expect(**access.INVALID_TOKEN)
 @require_GET
 def change_email_confirm(request, token):
     payload, expired = _read_token(token, CHANGE_EMAIL_SALT, CHANGE_EMAIL_MAX_AGE)
@@ -313,6 +314,7 @@ def _reactivable(user, payload):
 
 
 @access.public
+@access.expect(**access.INVALID_TOKEN)
 @require_http_methods(["GET", "POST"])
 def reactivate(request, token):
     """GET: the link reactivates the account. An expired but genuine link offers (POST)

@@ -33,3 +33,16 @@
   });
   leave.addEventListener("click", function () { dirty = false; });
 })();
+
+// Closing a message (layout/_messages.html): a listener, as the Content-Security-Policy
+// refuses inline event handlers.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-close-alert]");
+    var alert = button && button.closest(".fr-alert");
+    if (alert) {
+      alert.parentNode.removeChild(alert);
+    }
+  });
+})();

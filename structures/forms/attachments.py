@@ -10,7 +10,13 @@ from chorus.models import Level
 from structures.fields import StructureChoiceField
 from structures.forms.bank import replace_field
 from structures.models import Attachment
-from structures.validators import ATTACHMENT_EXTENSIONS, clean_file_name, formats_label, validate_upload
+from structures.validators import (
+    ATTACHMENT_EXTENSIONS,
+    MAX_FILES,
+    clean_file_name,
+    formats_label,
+    validate_upload,
+)
 
 CREATE_APPLICATION = "CREER_PIECE_JOINTE"
 MANAGE_APPLICATION = "GERER_PIECE_JOINTE"
@@ -63,9 +69,9 @@ class AttachmentForm(DsfrForm, forms.Form):
         )
         self.fields["files"].widget.group_class = "fr-upload-group"
         self.fields["files"].help_text = _(
-            "Un ou plusieurs fichiers, 10 Mo au maximum chacun. Formats acceptés : %(formats)s. "
+            "Un à %(max)d fichiers, 10 Mo au maximum chacun. Formats acceptés : %(formats)s. "
             "Les noms sont raccourcis à 50 caractères."
-        ) % {"formats": formats_label(ATTACHMENT_EXTENSIONS)}
+        ) % {"max": MAX_FILES, "formats": formats_label(ATTACHMENT_EXTENSIONS)}
         self.checked_files = []
 
     def clean_structure(self):
@@ -76,6 +82,10 @@ class AttachmentForm(DsfrForm, forms.Form):
 
     def clean_files(self):
         files = self.cleaned_data["files"]
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(
+                _("Déposez %(max)d fichiers au plus à la fois."), code="too_many", params={"max": MAX_FILES}
+            )
         errors, checked = [], []
         for uploaded in files:
             try:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from chorus.forms import DsfrForm
+from chorus.forms import DsfrForm, ModelMultipleChoiceField
 from structures.models import Structure
 from users.models import Membership
 
@@ -54,7 +54,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return f"{name} — {obj.email}" if name else obj.email
 
 
-class StructuresChoiceField(forms.ModelMultipleChoiceField):
+class StructuresChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.identifier} — {obj.display_name}"
 

@@ -21,7 +21,7 @@ from structures.models import Service, Structure
 from structures.services.manage import structure_deactivate
 from structures.sirene import INSEE_FIELDS, Establishment
 from users.models import Membership
-from users.services import membership_attach
+from users.services import attach_unrecorded
 
 
 class StructureExists(Exception):
@@ -121,15 +121,15 @@ def structure_create_from_insee(*, establishment: Establishment, user) -> Struct
     establishment.check_usable()
     if _siret_taken(establishment.siret):
         raise StructureExists(establishment.siret)
-    structure = _new_structure(establishment, status=Structure.Status.ACTIVE)
-    audit.record(
-        actor=user,
-        obj=structure,
-        action="structure_create",
-        changes=audit.diff({}, {"identifier": structure.identifier, **insee_values(establishment)}),
-    )
-    membership_attach(user=user, structure=structure, actor=user)
+    # Active only with its principal manager (a database check): the attachment below
+    # makes the user principal manager and activates the structure, in this transaction.
+    structure = _new_structure(establishment, status=Structure.Status.EN_COURS_ACTIVATION)
+    _membership, attached = attach_unrecorded(user=user, structure=structure)
+    changes = audit.diff({}, {"identifier": structure.identifier, **insee_values(establishment)})
+    # One record: the creation tells who became its principal manager.
+    changes["principal_manager"] = attached["principal_manager"]
     structure.refresh_from_db()
+    audit.record(actor=user, obj=structure, action="structure_create", changes=changes)
     return structure
 
 
@@ -213,7 +213,10 @@ def _duplicate(*, model_id, establishment, actor, copied_files) -> Structure:
         raise StructureExists(establishment.siret)
     duplicate = _new_structure(
         establishment,
-        status=Structure.Status.ACTIVE,
+        # An active structure has a principal manager (a database check).
+        status=(
+            Structure.Status.ACTIVE if model.principal_manager_id else Structure.Status.EN_COURS_ACTIVATION
+        ),
         origin=model,
         principal_manager=model.principal_manager,
         **{name: getattr(model, name) for name in MODEL_FIELDS},

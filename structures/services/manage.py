@@ -19,16 +19,19 @@ def _set_status(*, structure, actor, new_status, allowed_from, refused_message, 
     locked = Structure.objects.select_for_update().get(pk=structure.pk)
     if locked.status not in allowed_from:
         raise StructureStateError(refused_message)
-    if (
-        new_status == Structure.Status.ACTIVE
-        and locked.principal_manager_id is None
-        and locked.memberships.filter(status=Membership.Status.VALIDEE).exists()
-    ):
-        # Invariant: an active structure with attached users has exactly one principal manager.
+    if new_status == Structure.Status.ACTIVE and locked.principal_manager_id is None:
+        # Invariant (a database check): an active structure has exactly one principal manager.
+        if locked.memberships.filter(status=Membership.Status.VALIDEE).exists():
+            raise StructureStateError(
+                _(
+                    "La structure n’a pas de gestionnaire principal : un opérateur doit en désigner "
+                    "un avant qu’elle puisse être activée."
+                )
+            )
         raise StructureStateError(
             _(
-                "La structure n’a pas de gestionnaire principal : un opérateur doit en désigner "
-                "un avant qu’elle puisse être activée."
+                "Aucun utilisateur n’est rattaché à la structure : elle deviendra active au premier "
+                "rattachement, qui désigne son gestionnaire principal."
             )
         )
     before = {"status": locked.status}

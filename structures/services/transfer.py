@@ -101,6 +101,15 @@ def structures_transfer_principal_manager(*, transfers, actor) -> list[Structure
     """Several transfers at once, all or nothing: `transfers` is a list of
     (structure, new_manager). Structures are locked in id order, as every transfer does,
     so that two multi-structure transfers cannot deadlock."""
+    # All of them before the first audit record, which holds the trail's lock to the
+    # commit (chorus.audit): a structure locked after it could deadlock with a writer
+    # holding that structure and waiting for the trail.
+    list(
+        Structure.objects.select_for_update()
+        .filter(pk__in=[structure.pk for structure, _new_manager in transfers])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     done = []
     for structure, new_manager in sorted(transfers, key=lambda pair: pair[0].pk):
         done.append(

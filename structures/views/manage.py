@@ -197,6 +197,7 @@ def contact_items(structure):
         (_("Adresse électronique de la structure"), structure.email),
         (_("Téléphone"), structure.phone),
         (_("Catégorie de prestataire (mémoires de frais de justice)"), structure.court_fee_provider_category),
+        (_("Double authentification obligatoire"), _yes_no(structure.two_factor_required)),
     ]
 
 
@@ -260,7 +261,7 @@ def update(request, pk):
     if refused:
         return refused
     if request.method == "POST":
-        form = StructureUpdateForm(request.POST, structure=structure)
+        form = StructureUpdateForm(request.POST, structure=structure, user=request.user)
         # Read before validation: validating copies the posted values onto the instance.
         before = {name: getattr(structure, name) for name in form.fields}
         if form.is_valid():
@@ -282,7 +283,7 @@ def update(request, pk):
                 messages.info(request, _("Aucune modification : la structure est inchangée."))
             return redirect("structures:detail", pk=structure.pk)
     else:
-        form = StructureUpdateForm(structure=structure)
+        form = StructureUpdateForm(structure=structure, user=request.user)
     return render(
         request,
         "structures/manage/update.html",

@@ -1,13 +1,14 @@
 """Operators read the requests and find the stuck ones (no active approver)."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from approvals.models import ApprovalRequest
-from structures.models import Structure
 from tests import factories
 from tests.approvals.helpers import newcomer, pending_attachment
 
+User = get_user_model()
 CHANGELIST = reverse("admin:approvals_approvalrequest_changelist")
 
 
@@ -43,7 +44,9 @@ def test_filter_lists_pending_requests_of_structures_without_active_approver(
 ):
     stuck_structure = factories.StructureFactory(with_principal_manager=True)
     stuck = pending_attachment(stuck_structure)
-    Structure.objects.filter(pk=stuck_structure.pk).update(principal_manager=None)
+    # An active structure always has a principal manager (a database check): it is their
+    # deactivated account that leaves the request without an approver.
+    User.objects.filter(pk=stuck_structure.principal_manager_id).update(is_active=False)
     fine = pending_attachment(structure, requester=newcomer("autre@exemple.fr"))
 
     response = operator_client.get(CHANGELIST, {"sans_approbateur": "1"})

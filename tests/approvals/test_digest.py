@@ -4,6 +4,7 @@ same request."""
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 
@@ -98,8 +99,8 @@ def test_stuck_requests_wait_for_an_approver_then_are_notified(
     member = factories.UserFactory(email="membre@exemple.fr")
     factories.attach(member, structure)
     approval = pending_attachment(structure)
-    # The principal manager left without transferring the role.
-    Structure.objects.filter(pk=structure.pk).update(principal_manager=None)
+    # The principal manager left without transferring the role: their account is deactivated.
+    get_user_model().objects.filter(pk=principal_manager.pk).update(is_active=False)
 
     run_digest(django_capture_on_commit_callbacks)
     assert mail.outbox == []

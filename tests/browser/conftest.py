@@ -19,6 +19,7 @@ CHROMIUM_ARGS = [
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
+CSP_VIOLATION = "violates the following Content Security Policy directive"
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +60,15 @@ class CheckedPage:
         page.on(
             "framenavigated", lambda frame: frame == page.main_frame and self.visited.add(_path(frame.url))
         )
+        # Chromium reports what the Content-Security-Policy blocked ("Refused to execute
+        # inline script…", "Applying inline style violates…") on the console.
+        self.csp_violations = []
+        page.on(
+            "console",
+            lambda message: (
+                CSP_VIOLATION in message.text and self.csp_violations.append(f"{page.url}: {message.text}")
+            ),
+        )
 
     def __getattr__(self, name):
         return getattr(self._page, name)
@@ -68,6 +78,8 @@ class CheckedPage:
         # Measured at rest: during a fade-in, text is half-transparent and fails contrast.
         self._page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
         check_accessibility(self._page)
+        violations, self.csp_violations = self.csp_violations, []
+        assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
         self.checked.add(_path(self._page.url))
 
     def unchecked(self):

@@ -75,7 +75,9 @@ def test_new_user_is_refused_then_approved_and_sees_the_company(page, demo):
     dialog = page.get_by_role("dialog", name=re.compile("Refuser la demande"))
     expect(dialog).to_be_visible()
     # The dialog fades in: checking contrast mid-transition would blend its colours.
-    page.wait_for_function("getComputedStyle(document.getElementById('modale-refus')).opacity === '1'")
+    # A function, not an expression: the CSP refuses eval() and Playwright evaluates a bare
+    # expression with it.
+    page.wait_for_function("() => getComputedStyle(document.getElementById('modale-refus')).opacity === '1'")
     page.check()
     dialog.get_by_label("Motif du refus").fill("Personne inconnue de nos services.")
     dialog.get_by_role("button", name="Soumettre").click()

@@ -498,9 +498,10 @@ def test_principal_manager_detaches_a_user_from_the_structure(
         assert membership.ended_at is not None
         assert membership.comment == "Départ de l'entreprise"
     assert not Habilitation.objects.filter(user=member, structure=structure).exists()
-    assert AuditEvent.objects.filter(action="membership_detach", structure=structure).count() == 3
-    removed = AuditEvent.objects.get(action="habilitations_remove_on_detach")
-    assert len(removed.changes["removed"]) == 3
+    # One record for the detach, telling the attachments ended and the profiles removed.
+    event = AuditEvent.objects.get(action="membership_detach", structure=structure)
+    assert len(event.changes["services_ended"]) == 2
+    assert len(event.changes["habilitations_removed"]) == 3
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [member.email]
     assert "Départ de l'entreprise" in mailoutbox[0].body

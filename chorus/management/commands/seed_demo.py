@@ -224,6 +224,15 @@ class Command(BaseCommand):
     def ensure_structure(self, values):
         values = dict(values)
         identifier = values.pop("identifier")
+        has_manager = Structure.objects.filter(
+            identifier_type=Structure.IdentifierType.SIRET,
+            identifier=identifier,
+            principal_manager__isnull=False,
+        ).exists()
+        if values.get("status") == Structure.Status.ACTIVE and not has_manager:
+            # Active only with a principal manager (a database check): the first
+            # attachment below gives it one and activates it.
+            values["status"] = Structure.Status.EN_COURS_ACTIVATION
         structure, created = Structure.objects.get_or_create(
             identifier_type=Structure.IdentifierType.SIRET, identifier=identifier, defaults=values
         )

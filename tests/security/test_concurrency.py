@@ -1,0 +1,263 @@
+"""Twenty people pressing the same button at the same instant, on PostgreSQL: the
+transfer of the principal manager, an approval decision, the first attachment to an
+empty structure, a habilitation submit and a ticket transition. Each attempt is a real
+request (its own test client, thread and database connection) released by a barrier.
+The invariants hold, no effect is applied twice, every refusal is a page, never a 500,
+and the audit trail's hash chain stays intact.
+
+The two-thread tests next to each service (tests/structures/test_transfer.py,
+tests/approvals/test_services.py, tests/users/test_principal_manager.py,
+tests/users/test_habilitations.py) pin the service-level refusals; these push the same
+races through the views at twenty."""
+
+import html
+import re
+import threading
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+
+from approvals.models import ApprovalRequest
+from chorus import audit
+from chorus.models import AuditEvent, Habilitation, Level, Profile
+from support.models import SubCategory, Ticket, TicketEvent
+from tests import factories
+from tests.approvals.helpers import pending_attachment
+from users.models import Membership
+
+ATTEMPTS = 20
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks need PostgreSQL: SQLite serialises every writer, there is no race to test.")
+
+
+def race(attempts):
+    """Run every callable of `attempts` at the same instant, each in its own thread (so
+    with its own database connection). Returns their results in order; an exception,
+    a 500 included (the test client re-raises it), fails the test."""
+    barrier = threading.Barrier(len(attempts))
+    results, errors = [None] * len(attempts), []
+
+    def run(index, attempt):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = attempt()
+        except Exception as exc:  # reported below, a thread cannot fail the test itself
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [], errors
+    assert all(not thread.is_alive() for thread in threads)
+    return results
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def post(client, url, data):
+    """A POST as a browser sends it; the status and the page, for the assertions."""
+
+    def attempt():
+        response = client.post(url, data)
+        return response.status_code, html.unescape(response.content.decode())
+
+    return attempt
+
+
+def assert_chain_intact():
+    check = audit.verify()
+    assert check.intact, f"audit chain broken at {check.broken.pk} ({check.reason})"
+
+
+def structure_with_manager():
+    manager = factories.UserFactory(email="gp@exemple.fr")
+    structure = factories.StructureFactory(with_principal_manager=manager)
+    return structure, manager
+
+
+def test_twenty_transfers_of_the_principal_manager_apply_one(catalogue):
+    structure, manager = structure_with_manager()
+    candidates = [factories.UserFactory() for _index in range(ATTEMPTS)]
+    for candidate in candidates:
+        factories.attach(candidate, structure)
+    url = reverse("structures:transfer")
+    attempts = [
+        post(logged_in(manager), url, {"type": "unitaire", f"structure_{structure.pk}": candidate.pk})
+        for candidate in candidates
+    ]
+
+    results = race(attempts)
+
+    statuses = [status for status, _page in results]
+    assert statuses.count(302) == 1, statuses
+    # The others are refused: by the service under the lock, or already by the access
+    # rule once the former principal manager lost the role.
+    assert set(statuses) <= {302, 200, 403}
+    winner = candidates[statuses.index(302)]
+    structure.refresh_from_db()
+    assert structure.principal_manager == winner
+    assert structure.is_active
+    events = AuditEvent.objects.filter(action="principal_manager_transfer")
+    assert [event.changes["principal_manager"]["after"] for event in events] == [winner.email]
+    # The former principal manager stays attached, once.
+    assert Membership.objects.filter(user=manager, structure=structure, service=None).count() == 1
+    assert_chain_intact()
+
+
+def test_twenty_decisions_on_one_request_decide_it_once(catalogue):
+    structure, manager = structure_with_manager()
+    approvers = [manager]
+    for _index in range(3):
+        delegate = factories.UserFactory()
+        factories.attach(delegate, structure)
+        factories.grant(delegate, structure, "ORGANISATION", Level.MODIFICATION)
+        approvers.append(delegate)
+    approval = pending_attachment(structure, requester=factories.UserFactory(email="demandeur@exemple.fr"))
+    attempts = []
+    for index in range(ATTEMPTS):
+        client = logged_in(approvers[index % len(approvers)])
+        if index % 2:
+            attempts.append(
+                post(client, reverse("approvals:refuse", args=[approval.pk]), {"reason": "Inconnu"})
+            )
+        else:
+            attempts.append(post(client, reverse("approvals:approve", args=[approval.pk]), {}))
+
+    results = race(attempts)
+
+    # Decided, or told it was already decided (a redirect with a message), or no longer
+    # among the requests left to decide.
+    assert {status for status, _page in results} <= {302, 404}
+    approval.refresh_from_db()
+    assert approval.status in (ApprovalRequest.Status.APPROUVEE, ApprovalRequest.Status.REFUSEE)
+    assert AuditEvent.objects.filter(action__in=["approval_approve", "approval_refuse"]).count() == 1
+    expected = (
+        Membership.Status.VALIDEE
+        if approval.status == ApprovalRequest.Status.APPROUVEE
+        else Membership.Status.REFUSEE
+    )
+    assert list(Membership.objects.filter(user=approval.requester).values_list("status", flat=True)) == [
+        expected
+    ]
+    assert_chain_intact()
+
+
+def test_twenty_first_comers_on_an_empty_structure_make_one_principal_manager(catalogue):
+    structure = factories.StructureFactory()
+    assert structure.awaits_principal_manager
+    newcomers = [factories.UserFactory() for _index in range(ATTEMPTS)]
+    url = reverse("approvals:request_attachment")
+    attempts = [
+        post(logged_in(user), url, {"identifiant": structure.identifier, "structure": structure.pk})
+        for user in newcomers
+    ]
+
+    results = race(attempts)
+
+    # Every request is taken: one granted at once, the others wait for the new manager.
+    assert [status for status, _page in results] == [302] * ATTEMPTS
+    structure.refresh_from_db()
+    assert structure.is_active
+    assert structure.principal_manager in newcomers
+    granted = ApprovalRequest.objects.get(granted_at_once=True)
+    assert granted.requester == structure.principal_manager
+    assert ApprovalRequest.objects.filter(status=ApprovalRequest.Status.EN_ATTENTE).count() == ATTEMPTS - 1
+    memberships = Membership.objects.filter(structure=structure)
+    assert list(memberships.filter(status=Membership.Status.VALIDEE).values_list("user", flat=True)) == [
+        structure.principal_manager.pk
+    ]
+    assert memberships.filter(status=Membership.Status.EN_COURS_DE_VALIDATION).count() == ATTEMPTS - 1
+    takers = [
+        event
+        for event in AuditEvent.objects.filter(action="membership_attach")
+        if "principal_manager" in event.changes
+    ]
+    assert len(takers) == 1
+    assert_chain_intact()
+
+
+def test_twenty_submits_of_the_same_habilitation_grant_it_once(catalogue):
+    structure, manager = structure_with_manager()
+    user = factories.UserFactory(email="simple@exemple.fr")
+    factories.attach(user, structure)
+    wanted = Profile.objects.get(application__code="FACTURE_RECUE", level=Level.MODIFICATION)
+    url = reverse("members:habilitations_user", args=[structure.pk, user.pk])
+    pick = {"profil-application": str(wanted.application_id), "profil-level": str(int(wanted.level))}
+    attempts = []
+    for _index in range(ATTEMPTS):
+        # Each manager's tab staged the same profile; all press Soumettre at once.
+        client = logged_in(manager)
+        token = _staged(client.post(url, {"staged": "", "action": "add"}))
+        token = _staged(client.post(url, {"staged": token, "action": "stage", "picker": "add", **pick}))
+        attempts.append(post(client, url, {"staged": token}))
+
+    results = race(attempts)
+
+    statuses = [status for status, _page in results]
+    assert statuses.count(302) == 1, statuses
+    refused = [page for status, page in results if status != 302]
+    assert len(refused) == ATTEMPTS - 1
+    assert all(
+        "L'utilisateur possède déjà le profil sélectionné" in page or "Aucune modification" in page
+        for page in refused
+    )
+    assert Habilitation.objects.filter(user=user, structure=structure, profile=wanted).count() == 1
+    assert AuditEvent.objects.filter(action="habilitations_change").count() == 1
+    assert_chain_intact()
+
+
+def _staged(response):
+    assert response.status_code == 200, response.status_code
+    return html.unescape(re.search(r'name="staged" value="([^"]*)"', response.content.decode()).group(1))
+
+
+def test_twenty_answers_to_a_solution_move_the_ticket_once(catalogue):
+    if not SubCategory.objects.exists():
+        import_module("support.migrations.0002_categories").seed_support(apps, None)
+    from tests.support.test_tickets import make_ticket
+
+    structure, _manager = structure_with_manager()
+    requester = factories.UserFactory(email="demandeur@exemple.fr")
+    factories.attach(requester, structure)
+    agent = factories.UserFactory(email="agent@exemple.fr", is_staff=True)
+    ticket = make_ticket(requester, Ticket.Status.RESOLU, structure=structure, assigned_to=agent)
+    accept, refuse = (
+        reverse(name, args=[ticket.pk]) for name in ("support:ticket_accept", "support:ticket_refuse")
+    )
+    attempts = [
+        post(logged_in(requester), accept, {"message": ""})
+        if index % 2
+        else post(logged_in(requester), refuse, {"message": "La solution ne convient pas."})
+        for index in range(ATTEMPTS)
+    ]
+
+    results = race(attempts)
+
+    statuses = [status for status, _page in results]
+    assert statuses.count(302) == 1, statuses
+    # Refused by the page (the ticket already moved) or under the lock (it moved meanwhile).
+    assert all("Action impossible : le ticket est" in page for status, page in results if status != 302)
+    ticket.refresh_from_db()
+    moves = list(ticket.events.filter(kind=TicketEvent.Kind.STATUS).values_list("from_status", "to_status"))
+    assert moves == [(Ticket.Status.RESOLU, ticket.status)]
+    assert ticket.status in (Ticket.Status.CLOTURE, Ticket.Status.EN_COURS)
+    assert AuditEvent.objects.filter(action__in=["ticket_accept", "ticket_refuse"]).count() == 1
+    assert_chain_intact()
