@@ -303,8 +303,9 @@ class AccessMiddleware:
 #   principal_manager (of A); other_structure (principal manager of B, using the ids of
 #   A's objects); agent (support staff); operator (superuser).
 # Outcomes: ALLOWED (the view serves the persona: 200, a redirect elsewhere than the
-# login page, or 405/400 for a method or request it does not take), LOGIN (redirect to
-# the login page), 403, 404.
+# login page, or 400 for a request it does not take), LOGIN (redirect to the login
+# page), 403, 404. A 405 (a method the view does not take) passes whatever the persona:
+# it is answered before anything is looked up.
 
 ALLOWED = "allowed"
 LOGIN = "login"
@@ -332,6 +333,8 @@ _ORGANISATION_READ = {
     "operator": 403,
 }
 _ORGANISATION_WRITE = {**_ORGANISATION_READ, "consultation": 403}
+_PERSONAL = {**_LOGGED_IN, "operator": 403}  # operators work from the admin
+_STAFF = {**dict.fromkeys(PERSONAS, 403), "anonymous": LOGIN, "agent": ALLOWED, "operator": ALLOWED}
 
 # Access rule → expected outcome per persona. For profile and personal applications the
 # key is the kind of application (Application.Access) and the level the view requires.
@@ -340,11 +343,10 @@ EXPECTED = {
     "authenticated": _LOGGED_IN,
     ("profile", Level.CONSULTATION): _ORGANISATION_READ,
     ("profile", Level.MODIFICATION): _ORGANISATION_WRITE,
-    # Personal tools are for every portal user; operators work from the admin.
-    ("personal", Level.CONSULTATION): {**_LOGGED_IN, "operator": 403},
-    ("personal", Level.MODIFICATION): {**_LOGGED_IN, "operator": 403},
-    ("staff", Level.CONSULTATION): {**_LOGGED_IN, **dict.fromkeys(PERSONAS[1:7], 403)},
-    ("staff", Level.MODIFICATION): {**_LOGGED_IN, **dict.fromkeys(PERSONAS[1:7], 403)},
+    ("personal", Level.CONSULTATION): _PERSONAL,
+    ("personal", Level.MODIFICATION): _PERSONAL,
+    ("staff", Level.CONSULTATION): _STAFF,
+    ("staff", Level.MODIFICATION): _STAFF,
 }
 # A URL naming one object (an id): the other structure's user, whom the guard lets in,
 # gets a 404, never the object.

@@ -219,6 +219,11 @@ WRITES = {
     # Approvals
     "approvals:approve": Write("principal_manager"),
     "approvals:refuse": Write("principal_manager", lambda w: {"reason": "Inconnu de nos services."}),
+    # Several requests decided at once write one record per request: each is a decision
+    # of its own, told to its own requester.
+    "approvals:inbox": Write(
+        "principal_manager", lambda w: {"requests": [w.approval_a.pk], "decision": "approuver"}
+    ),
     "approvals:request_attachment": Write(
         "no_structure",
         lambda w: {
@@ -329,7 +334,6 @@ NO_AUDIT = {
     "domain": "a page to read; a POST shows it again",
     "application": "a page to read; a POST shows it again",
     "search": "a page to read; a POST shows it again",
-    "approvals:inbox": "a page to read; the decisions are the approve and refuse views",
     "set_language": "a preference kept in a cookie, nothing of the portal changes",
     "users:login": "logging in changes no data of the portal (failures are counted by the lockout)",
     "users:logout": "ends the session only",

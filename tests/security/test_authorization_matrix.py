@@ -90,3 +90,23 @@ def test_every_persona_gets_the_declared_outcome(world, db, name, route, pattern
 def test_the_matrix_covers_every_portal_url():
     """The count reported in SECURITY.md: URL patterns × personas × (GET, POST)."""
     assert len(PATTERNS) > 100
+
+
+def test_a_declaration_names_known_personas_only():
+    with pytest.raises(ValueError, match="Unknown personas"):
+        access.expect(consultant=404)
+
+
+def test_a_declaration_next_to_the_view_overrides_the_rule_default():
+    @access.access_required("GERER_STRUCTURE")
+    @access.expect(no_structure=404)
+    def view(request):
+        raise AssertionError("not called")
+
+    outcomes = access.expected_outcomes(view, Application.Access.PROFILE, has_object=True)
+
+    assert outcomes["no_structure"] == 404  # declared
+    assert outcomes["other_structure"] == 404  # an object URL
+    assert outcomes["consultation"] == access.ALLOWED
+    assert outcomes["anonymous"] == access.LOGIN
+    assert outcomes["operator"] == 403
