@@ -1,6 +1,7 @@
 import unicodedata
 
-from django.http import Http404
+from django.core.exceptions import DisallowedHost
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -131,6 +132,11 @@ def search(request):
 def bad_request(request, exception=None):
     """A request Django refuses before any view (a body or a file too large, too many
     files or fields): a French page saying what to do, not Django's English line."""
+    try:
+        request.get_host()
+    except DisallowedHost:
+        # An unknown Host header: the portal's layout (its links) is not built for it.
+        return HttpResponseBadRequest(_("Requête refusée."), content_type="text/plain; charset=utf-8")
     return render(
         request,
         "chorus/bad_request.html",

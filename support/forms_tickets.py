@@ -11,12 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from chorus import access
 from chorus.forms import DsfrForm
+from structures import validators
 from structures.forms.attachments import MultipleFileField, MultipleFileInput
 from structures.models import Structure
 from structures.validators import ATTACHMENT_EXTENSIONS, clean_file_name, formats_label, validate_upload
 from support.models import Category, Queue, SubCategory
 
-MAX_FILES = 10
+# The same limit as a structure's attachments: the request-size guard is computed from it.
+MAX_FILES = validators.MAX_FILES
 MAX_DESCRIPTION_LENGTH = 10_000
 MAX_MESSAGE_LENGTH = 5_000
 

@@ -163,3 +163,17 @@ HOSTILE_NAMES = [
     ("<script>alert(1)</script>.pdf", "script>.pdf"),
     ("<img src=x onerror=alert(1)>.pdf", "<img src=x onerror=alert(1)>.pdf"),
 ]
+
+
+def pdf_with_page_content(content: bytes) -> bytes:
+    """A PDF whose page content stream holds these bytes, uncompressed."""
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=200, height=200)
+    stream = StreamObject()
+    stream.set_data(content)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    buffer = BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

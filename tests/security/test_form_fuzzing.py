@@ -13,13 +13,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client
-from django.urls import reverse
+from django.urls import resolve, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 
 from chorus import access
 from chorus.forms import ModelMultipleChoiceField
 from chorus.models import Application
 from structures.models import Structure
+from support.models import Ticket
 from tests import factories
 from tests.security import fuzz_forms
 from tests.security.world import OBJECT_KWARGS, QUERY, portal_patterns, url_kwargs, world_in_transaction
@@ -37,8 +39,12 @@ ACTION_EXAMPLES = 10
 # an anonymous visitor, as the forms there are meant for one).
 PREFERRED = ("principal_manager", "agent", "operator", "delegate", "modification", "consultation")
 # Views whose error answer may write by design: a failed login is counted (lockout) and
-# audited.
-WRITES_ON_ERROR = {"users:login": {"chorus_auditevent"}}
+# audited; the 2FA enrolment page keeps the pending device whose QR code it shows again
+# (and django-otp counts the failed code, its throttling).
+WRITES_ON_ERROR = {
+    "users:login": {"chorus_auditevent"},
+    "users:two_factor_enrol": {"otp_totp_totpdevice"},
+}
 # Counters of the run, for the report and SECURITY.md.
 STATS = {"views": 0, "examples": 0}
 
@@ -56,7 +62,9 @@ def page_forms(world, django_db_blocker):
         for name, pattern in PATTERNS:
             persona = persona_for(name, pattern)
             url = url_for(world, name, pattern, persona)
-            response = request(world, persona, "get", url, {})
+            with transaction.atomic():  # a page that writes (a chat opened) leaves no trace
+                response = request(world, persona, "get", url, {})
+                transaction.set_rollback(True)
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
             for form in fuzz_forms.forms_of(url.split("?")[0], response.content.decode()):
@@ -120,10 +128,12 @@ def test_no_hostile_input_causes_a_500_or_a_partial_write(world, page_forms, db,
     url = url_for(world, name, pattern, persona)
     path = url.split("?")[0]
     failures = []
+    put_ticket_in_state(world, name, pattern, url)
 
     # Logged in once: each example is rolled back to this very state.
     client = client_for(world, persona)
     before = fuzz_forms.snapshot()
+    own_forms = forms_on_page(world, persona, url, client)
     with transaction.atomic():
         probe = request(world, persona, "post", url, {}, client=client)
         transaction.set_rollback(True)
@@ -164,7 +174,7 @@ def test_no_hostile_input_causes_a_500_or_a_partial_write(world, page_forms, db,
         GET_EXAMPLES if get_form else GENERIC_EXAMPLES,
     )
     if accepts_post:
-        post_form = page_forms["post"].get(path)
+        post_form = page_forms["post"].get(path) or own_forms["post"].get(path)
         if post_form:
             run("post", post_form, POST_EXAMPLES)
         else:
@@ -172,6 +182,50 @@ def test_no_hostile_input_causes_a_500_or_a_partial_write(world, page_forms, db,
             # only): every field name any form of the portal uses.
             run("post", {**fuzz_forms.GENERIC_FIELDS, **page_forms["any_post"]}, ACTION_EXAMPLES)
     assert not failures, "\n".join(dict.fromkeys(failures))
+
+
+# Views whose form shows in one state of the ticket only: the ticket of the URL is put
+# in that state first (undone with the test), so that the form itself is fuzzed.
+_ASSIGNED = {"status": Ticket.Status.EN_COURS, "assigned_to": "agent"}
+_DRAFT = {"status": Ticket.Status.BROUILLON, "number": None, "submitted_at": None}
+TICKET_STATES = {
+    "support:ticket_answer": {"status": Ticket.Status.EN_ATTENTE_INFORMATION},
+    "support:ticket_accept": {"status": Ticket.Status.RESOLU, "resolved_at": "now"},
+    "support:ticket_refuse": {"status": Ticket.Status.RESOLU, "resolved_at": "now"},
+    "support:ticket_rate": {"status": Ticket.Status.CLOTURE, "resolved_at": "now", "closed_at": "now"},
+    "support:ticket_edit": _DRAFT,
+    "support:ticket_delete": _DRAFT,
+    "support:agent_reply": _ASSIGNED,
+    "support:agent_note": _ASSIGNED,
+    "support:agent_request_information": _ASSIGNED,
+    "support:agent_propose_solution": _ASSIGNED,
+    "support:agent_transfer": _ASSIGNED,
+}
+
+
+def put_ticket_in_state(world, name, pattern, url):
+    state = TICKET_STATES.get(name)
+    if state is None:
+        return
+    pk = resolve(url.split("?")[0]).kwargs["pk"]
+    values = {
+        field: world.users[value] if value == "agent" else timezone.now() if value == "now" else value
+        for field, value in state.items()
+    }
+    assert Ticket.objects.filter(pk=pk).update(**values) == 1
+
+
+def forms_on_page(world, persona, url, client):
+    """The forms of the view's own page, as the ticket now is."""
+    found = {"post": {}, "get": {}}
+    with transaction.atomic():
+        response = request(world, persona, "get", url, {}, client=client)
+        transaction.set_rollback(True)
+    if response.status_code == 200 and "html" in response.get("Content-Type", ""):
+        for form in fuzz_forms.forms_of(url.split("?")[0], response.content.decode()):
+            method = "post" if form["method"] == "post" else "get"
+            found[method].setdefault(form["action"], {}).update(form["fields"])
+    return found
 
 
 def _short(data):
@@ -201,3 +255,26 @@ def test_ids_in_range_still_choose_objects(db):
     structure = factories.StructureFactory()
     field = ModelMultipleChoiceField(queryset=Structure.objects.all())
     assert list(field.clean([str(structure.pk)])) == [structure]
+
+
+# The request guards (settings: DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_MEMORY_SIZE).
+
+
+def test_too_many_fields_is_a_french_400_page(client, db):
+    body = "&".join(f"f{n}=x" for n in range(1_100))
+    response = client.post(reverse("users:login"), body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "Requête refusée" in response.content.decode()
+
+
+def test_too_large_a_form_body_is_a_french_400_page(client, db):
+    body = "username=" + "a" * 3_000_000
+    response = client.post(reverse("users:login"), body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "trop volumineux" in response.content.decode()
+
+
+def test_unknown_host_is_still_a_400_not_a_500(db):
+    # The French 400 page is built with the portal's layout, which needs a known host.
+    response = Client(raise_request_exception=False).get(reverse("users:login"), HTTP_HOST="evil.example")
+    assert response.status_code == 400
