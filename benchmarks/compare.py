@@ -9,6 +9,8 @@ import argparse
 import csv
 from pathlib import Path
 
+SHELL = "page_vide"
+
 
 def load(path):
     with open(path, newline="") as handle:
@@ -29,7 +31,9 @@ def main():
     for label, _rows in runs:
         header += [f"{label} req/s", f"{label} p50", f"{label} p95", f"{label} SQL", f"{label} / vide"]
     if args.growth:
-        header.append("p50 grand / petit")
+        # The machine's load may differ between two runs: the second ratio divides each
+        # page's p50 by the empty page's p50 of the same run first.
+        header += ["p50 grand / petit", "idem, rapporté à la page vide"]
     print("| " + " | ".join(header) + " |")
     print("|---" + "|---:" * (len(header) - 1) + "|")
     for page in pages:
@@ -48,10 +52,13 @@ def main():
             ]
         if args.growth:
             first, last = runs[0][1].get(page), runs[-1][1].get(page)
+            shell_first, shell_last = runs[0][1].get(SHELL), runs[-1][1].get(SHELL)
             if first and last and float(first["p50_ms"]):
-                cells.append(f"{float(last['p50_ms']) / float(first['p50_ms']):.2f}×")
+                growth = float(last["p50_ms"]) / float(first["p50_ms"])
+                shell_growth = float(shell_last["p50_ms"]) / float(shell_first["p50_ms"])
+                cells += [f"{growth:.2f}×", f"{growth / shell_growth:.2f}×"]
             else:
-                cells.append("–")
+                cells += ["–", "–"]
         print("| " + " | ".join(cells) + " |")
 
 

@@ -236,7 +236,8 @@ def run_locust(url, page, cookie, csrf, *, users, seconds, workdir) -> dict:
 
 def uptime() -> str:
     try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+        output = subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout
+        return "load average" + output.rsplit("load average", 1)[-1].strip()
     except (OSError, subprocess.CalledProcessError):
         return "?"
 

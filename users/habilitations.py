@@ -67,13 +67,12 @@ def scope_filter(structure, service=None) -> Q:
 def attached_users(structure):
     """Users attached to the structure (validated, wholly or through a service), and its
     principal manager: the only users whose habilitations on it can be managed."""
-    # A subquery and the manager's id rather than joins and DISTINCT: with the joins,
-    # PostgreSQL sorted every user before deduplicating (0.6 s at 300,000 users).
+    # The ids in one UNION subquery: with joins and DISTINCT (or an OR), PostgreSQL read
+    # every user (0.6 s, then 0.08 s at 300,000 users); this is a few index lookups.
     members = Membership.objects.filter(structure=structure, status=Membership.Status.VALIDEE)
-    members = members.values("user_id")
-    return User.objects.filter(Q(pk__in=members) | Q(pk=structure.principal_manager_id)).order_by(
-        "last_name", "first_name", "email"
-    )
+    manager = Structure.objects.filter(pk=structure.pk, principal_manager__isnull=False)
+    ids = members.order_by().values("user_id").union(manager.order_by().values("principal_manager_id"))
+    return User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "email")
 
 
 def scope_refusal(*, user, structure, service=None) -> str:
