@@ -167,6 +167,13 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "status"]),
             # The agents' queues: filtered by status, oldest activity first.
             models.Index(fields=["status", "last_activity_at", "id"], name="ticket_status_activity"),
+            # The agents' summary counts the tickets still to handle: this index grows with
+            # the open tickets, not with the closed history.
+            models.Index(
+                fields=["queue", "status"],
+                name="ticket_open_queue_status",
+                condition=Q(status__in=["SOUMIS", "EN_COURS", "EN_ATTENTE_INFORMATION", "RESOLU"]),
+            ),
             # Trigram indexes for number and title search live in migration 0005 (PostgreSQL only).
         ]
 

@@ -264,6 +264,21 @@ def test_queues_count_tickets_by_queue_and_status(client, agent, portail, metier
     assert S.BROUILLON not in {status for _queue, status in counts}
 
 
+def test_queues_summary_counts_the_work_to_do_not_the_closed_history(
+    client, agent, portail, category, requester
+):
+    make_ticket(queue=portail, category=category, status=S.SOUMIS, requester=requester)
+    closed = make_ticket(queue=portail, category=category, status=S.CLOTURE, requester=requester)
+    client.force_login(agent)
+    response = client.get(QUEUES_URL)
+    statuses = {cell["status"] for row in response.context["queue_rows"] for cell in row["cells"]}
+    assert S.CLOTURE not in statuses
+    assert "Les tickets clôturés n’y sont pas comptés" in response.content.decode()
+    # Closed tickets stay one filter away.
+    filtered = client.get(QUEUES_URL, {"status": S.CLOTURE})
+    assert list(filtered.context["page_obj"]) == [closed]
+
+
 def test_queue_list_filters(client, agent, colleague, portail, metier, category, other_category, requester):
     mine = make_ticket(queue=portail, category=category, status=S.EN_COURS, assigned_to=agent, title="Mien")
     theirs = make_ticket(queue=portail, category=category, status=S.EN_COURS, assigned_to=colleague)
