@@ -289,10 +289,7 @@ def two_factor_disable(*, user):
                 "être désactivée."
             )
         )
-    for model in (TOTPDevice, StaticDevice, EmailDevice):
-        model.objects.filter(user=user).delete()
-    user.two_factor_enabled = False
-    user.save(update_fields=["two_factor_enabled"])
+    _remove_devices(user)
     audit.record(
         actor=user,
         obj=user,
@@ -311,11 +308,8 @@ def two_factor_reset(*, user, actor):
     from users.models import User
 
     user = User.objects.select_for_update().get(pk=user.pk)
-    for model in (TOTPDevice, StaticDevice, EmailDevice):
-        model.objects.filter(user=user).delete()
     before = user.two_factor_enabled
-    user.two_factor_enabled = False
-    user.save(update_fields=["two_factor_enabled"])
+    _remove_devices(user)
     audit.record(
         actor=actor,
         obj=user,
@@ -324,6 +318,13 @@ def two_factor_reset(*, user, actor):
     )
     _notify(user, "two_factor_disabled")
     return user
+
+
+def _remove_devices(user):
+    for model in (TOTPDevice, StaticDevice, EmailDevice):
+        model.objects.filter(user=user).delete()
+    user.two_factor_enabled = False
+    user.save(update_fields=["two_factor_enabled"])
 
 
 def recovery_codes_left(user) -> int:
