@@ -98,6 +98,10 @@ TEMPLATES = [
 FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Each worker keeps its connection between requests (opening one costs more than most
+# pages' queries) and checks it is still alive before reusing it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; waiting a little avoids "database is locked" under
     # the development server's threads.

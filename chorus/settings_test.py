@@ -25,3 +25,6 @@ SECURE_SSL_REDIRECT = False
 # does not run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tests open connections from many threads (live server, races): each closes its own at
+# once, so that the test database can be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
