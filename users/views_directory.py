@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from chorus import access
+from chorus import access, db
 from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Habilitation, Level
 from chorus.pages import page_context
@@ -127,7 +127,7 @@ def member_export(request):
     if respond is None:
         raise Http404
     form = DirectoryFilterForm(request.GET, request=request)
-    memberships = directory_memberships(request, form.filters())
+    memberships = db.reporting(directory_memberships(request, form.filters()))
     return respond([exports.row_for(membership) for membership in memberships])
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access
+from chorus import access, db
 from chorus.pages import page_context
 from structures.forms.bank import ConfirmForm
 from structures.storage import download_response
@@ -299,9 +299,8 @@ def ticket_export(request):
     if respond is None:
         raise Http404
     _counts, tab, form = _list_state(request)
-    return respond(
-        [exports.row_for(ticket) for ticket in services.tab_tickets(request, tab, **form.filters())]
-    )
+    tickets = db.reporting(services.tab_tickets(request, tab, **form.filters()))
+    return respond([exports.row_for(ticket) for ticket in tickets])
 
 
 # The ticket page
