@@ -114,6 +114,30 @@ def formats_label(extensions) -> str:
     return ", ".join(extension.upper() for extension in extensions)
 
 
+def validate_uploads(files, *, too_many_message) -> list:
+    """Check several files sent at once: at most MAX_FILES (else `too_many_message`,
+    with %(max)d), each one by validate_upload, every message naming its file. Returns
+    [(uploaded file, CheckedFile)]."""
+    if len(files) > MAX_FILES:
+        raise ValidationError(too_many_message, code="too_many", params={"max": MAX_FILES})
+    errors, checked = [], []
+    for uploaded in files:
+        try:
+            checked.append((uploaded, validate_upload(uploaded)))
+        except ValidationError as error:
+            errors.extend(
+                ValidationError(
+                    _("« %(name)s » : %(message)s"),
+                    code=error.code,
+                    params={"name": clean_file_name(uploaded.name), "message": message},
+                )
+                for message in error.messages
+            )
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
 def validate_upload(uploaded, *, extensions=ATTACHMENT_EXTENSIONS) -> CheckedFile:
     """Check one uploaded file; raise ValidationError with a French message, or
     return what was found. The file is left at its start."""

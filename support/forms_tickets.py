@@ -14,7 +14,7 @@ from chorus.forms import DsfrForm
 from structures import validators
 from structures.forms.attachments import MultipleFileField, MultipleFileInput
 from structures.models import Structure
-from structures.validators import ATTACHMENT_EXTENSIONS, clean_file_name, formats_label, validate_upload
+from structures.validators import ATTACHMENT_EXTENSIONS, formats_label, validate_uploads
 from support.models import Category, Queue, SubCategory
 
 # The same limit as a structure's attachments: the request-size guard is computed from it.
@@ -56,26 +56,7 @@ class FilesMixin:
 
     def clean_files(self):
         files = [uploaded for uploaded in self.cleaned_data.get("files") or [] if uploaded]
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(
-                _("Joignez %(max)d fichiers au plus."), code="too_many", params={"max": MAX_FILES}
-            )
-        errors, checked = [], []
-        for uploaded in files:
-            try:
-                checked.append((uploaded, validate_upload(uploaded)))
-            except forms.ValidationError as error:
-                for message in error.messages:
-                    errors.append(
-                        forms.ValidationError(
-                            _("« %(name)s » : %(message)s"),
-                            code=error.code,
-                            params={"name": clean_file_name(uploaded.name), "message": message},
-                        )
-                    )
-        if errors:
-            raise forms.ValidationError(errors)
-        self.checked_files = checked
+        self.checked_files = validate_uploads(files, too_many_message=_("Joignez %(max)d fichiers au plus."))
         return files
 
 

@@ -13,9 +13,8 @@ from structures.models import Attachment
 from structures.validators import (
     ATTACHMENT_EXTENSIONS,
     MAX_FILES,
-    clean_file_name,
     formats_label,
-    validate_upload,
+    validate_uploads,
 )
 
 CREATE_APPLICATION = "CREER_PIECE_JOINTE"
@@ -82,27 +81,9 @@ class AttachmentForm(DsfrForm, forms.Form):
 
     def clean_files(self):
         files = self.cleaned_data["files"]
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(
-                _("Déposez %(max)d fichiers au plus à la fois."), code="too_many", params={"max": MAX_FILES}
-            )
-        errors, checked = [], []
-        for uploaded in files:
-            try:
-                checked.append((uploaded, validate_upload(uploaded)))
-            except forms.ValidationError as error:
-                # Several files at once: each message says which file it is about.
-                for message in error.messages:
-                    errors.append(
-                        forms.ValidationError(
-                            _("« %(name)s » : %(message)s"),
-                            code=error.code,
-                            params={"name": clean_file_name(uploaded.name), "message": message},
-                        )
-                    )
-        if errors:
-            raise forms.ValidationError(errors)
-        self.checked_files = checked
+        self.checked_files = validate_uploads(
+            files, too_many_message=_("Déposez %(max)d fichiers au plus à la fois.")
+        )
         return files
 
     @transaction.atomic
