@@ -165,7 +165,10 @@ def test_a_rolled_back_record_leaves_the_chain_intact(trail):
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_writers_keep_the_chain_intact(catalogue):
     if connection.vendor != "postgresql":
-        pytest.skip("Concurrent writers need PostgreSQL: SQLite serialises every writer, there is no race.")
+        pytest.skip(
+            "Needs the PostgreSQL server (DATABASE_URL=postgres://…, as .ci/run sets): "
+            "SQLite serialises every writer, so there is no race to test."
+        )
     structure = factories.StructureFactory()
     audit.record(actor=None, obj=structure, action="avant")
     writers = 20

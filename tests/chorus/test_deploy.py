@@ -97,7 +97,10 @@ def test_prod_local_script_is_valid_bash():
 @pytest.mark.django_db
 def test_prod_local_creates_its_database_when_missing(settings):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("Creating a database is a PostgreSQL matter; this run uses SQLite.")
+        pytest.skip(
+            "Needs the PostgreSQL server (DATABASE_URL=postgres://…, as .ci/run sets): "
+            "the script creates a PostgreSQL database; this run uses SQLite."
+        )
     import psycopg
 
     default = settings.DATABASES["default"]

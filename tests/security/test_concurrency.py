@@ -37,7 +37,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        pytest.skip("Row locks need PostgreSQL: SQLite serialises every writer, there is no race to test.")
+        pytest.skip(
+            "Needs the PostgreSQL server (DATABASE_URL=postgres://…, as .ci/run sets): "
+            "SQLite serialises every writer, so there is no race to test."
+        )
 
 
 def race(attempts):
