@@ -241,6 +241,20 @@ def _give_up(request):
         logout(request)
 
 
+def _second_step(request):
+    """The login waiting for its second factor, as ((user, backend, next url), None), or
+    (None, the redirect to answer) when there is none to finish."""
+    if request.user.is_authenticated and not (
+        request.user.two_factor_enabled and not request.user.is_verified()
+    ):
+        return None, redirect("home")
+    verifying = _verifying(request)
+    if verifying is None:
+        messages.info(request, _("Votre connexion a expiré : saisissez à nouveau votre mot de passe."))
+        return None, redirect("users:login")
+    return verifying, None
+
+
 # Public, as the password step is not a login yet; without that step there is nothing
 # to verify, and the visitor is sent to the login page.
 @access.public
@@ -248,14 +262,9 @@ def _give_up(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def verify(request):
-    if request.user.is_authenticated and not (
-        request.user.two_factor_enabled and not request.user.is_verified()
-    ):
-        return redirect("home")
-    verifying = _verifying(request)
-    if verifying is None:
-        messages.info(request, _("Votre connexion a expiré : saisissez à nouveau votre mot de passe."))
-        return redirect("users:login")
+    verifying, elsewhere = _second_step(request)
+    if elsewhere:
+        return elsewhere
     user, backend, next_url = verifying
     credentials = {"username": user.email}
     if AxesProxyHandler.is_locked(request, credentials):
@@ -295,14 +304,9 @@ def verify(request):
 @access.expect(anonymous=access.LOGIN)
 @require_POST
 def email_code(request):
-    if request.user.is_authenticated and not (
-        request.user.two_factor_enabled and not request.user.is_verified()
-    ):
-        return redirect("home")
-    verifying = _verifying(request)
-    if verifying is None:
-        messages.info(request, _("Votre connexion a expiré : saisissez à nouveau votre mot de passe."))
-        return redirect("users:login")
+    verifying, elsewhere = _second_step(request)
+    if elsewhere:
+        return elsewhere
     user, _backend, next_url = verifying
     if two_factor.email_code_send(user):
         messages.success(
