@@ -114,3 +114,13 @@ def catalogue(transactional_db):
         import_module("chorus.migrations.0005_application_urls").set_url_names(apps, None)
         import_module("chorus.migrations.0006_application_urls_users").set_url_names(apps, None)
         import_module("chorus.migrations.0007_application_urls_support").set_url_names(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits count in the cache: each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
