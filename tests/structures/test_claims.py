@@ -4,11 +4,11 @@ attached; reject) is audited, emailed to both parties, and taken once."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from chorus import access
+from chorus import access, audit
 from chorus.models import AuditEvent
 from structures.models import StructureClaim
 from structures.services import claims
@@ -186,3 +186,44 @@ def test_the_claim_page_in_the_admin_cannot_edit_add_or_delete(client, claim, op
     assert (claim.status, claim.explanation.startswith("Je suis")) == ("EN_ATTENTE", True)
     assert client.get(reverse("admin:structures_structureclaim_add")).status_code == 403
     assert client.get(reverse("admin:structures_structureclaim_delete", args=[claim.pk])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_operators_deciding_one_claim_at_once_apply_one_decision(catalogue):
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer."
+        )
+    from tests.security.test_concurrency import race
+
+    squatter = factories.UserFactory(email="usurpateur@exemple.fr")
+    structure = factories.StructureFactory(with_principal_manager=squatter)
+    claimant = factories.UserFactory(email="gerante@exemple.fr")
+    filed = claims.structure_claim_file(
+        claimant=claimant, structure=structure, explanation="Je suis la gérante."
+    )
+    operators = [factories.UserFactory(is_staff=True, is_superuser=True) for _index in range(10)]
+
+    def decide(operator, accept):
+        def attempt():
+            try:
+                claims.structure_claim_decide(claim_id=filed.pk, operator=operator, accept=accept)
+            except claims.ClaimAlreadyDecided:
+                return "refused"
+            return "applied"
+
+        return attempt
+
+    results = race([decide(operator, index % 2 == 0) for index, operator in enumerate(operators)])
+    assert sorted(results) == ["applied"] + ["refused"] * 9
+    filed.refresh_from_db()
+    structure.refresh_from_db()
+    expected_manager = claimant if filed.status == "ACCEPTEE" else squatter
+    assert structure.principal_manager == expected_manager
+    assert (
+        AuditEvent.objects.filter(action__startswith="structure_claim_", object_id=str(filed.pk)).count() == 2
+    )
+    assert Membership.objects.filter(user=claimant, structure=structure).count() == (
+        1 if filed.status == "ACCEPTEE" else 0
+    )
+    assert audit.verify().intact

@@ -3,6 +3,7 @@ fresh clients, many submissions from one address or to one address, and the visi
 own words carried in the acknowledgement sent to an address nobody has verified."""
 
 import re
+import threading
 import time
 
 from django.test import Client
@@ -135,3 +136,20 @@ def test_the_acknowledgement_carries_none_of_the_visitor_text(
     # The agents see what the visitor wrote in the back-office.
     assert ticket.title == title
     assert ticket.description == description
+
+
+def test_fifteen_submissions_of_one_challenge_at_the_same_instant_use_it_once():
+    challenge = forms_tickets.read_challenge(_solved_challenge())
+    barrier = threading.Barrier(15)
+    results = []
+
+    def submit():
+        barrier.wait(timeout=30)
+        results.append(forms_tickets.consume_challenge(challenge))
+
+    threads = [threading.Thread(target=submit) for _index in range(15)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [False] * 14 + [True]
