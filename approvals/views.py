@@ -159,6 +159,9 @@ def claim_structure(request):
     identifier = (
         request.POST.get("identifiant") if request.method == "POST" else request.GET.get("identifiant")
     )
+    # Checked as on Demander un rattachement (length, characters) before any lookup.
+    find_form = FindStructureForm({"identifiant": identifier})
+    identifier = find_form.cleaned_data["identifiant"] if find_form.is_valid() else ""
     structures = _claimable(structures_with_identifier(identifier), request.user)
     if not structures:
         messages.error(

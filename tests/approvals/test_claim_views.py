@@ -149,3 +149,24 @@ def test_anonymous_is_sent_to_login(client, squatted):
     response = client.get(CLAIM, {"identifiant": squatted.identifier})
     assert response.status_code == 302
     assert reverse("users:login") in response.url
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"identifiant": "x" * 100_000},
+        {"identifiant": "\x00"},
+        {"structure": "99999999999999999999"},
+        {"structure": ["1", "2"]},
+        {"explanation": "é" * 5001},
+        {"explanation": "\x00"},
+        {"proof": SimpleUploadedFile("vide.pdf", b"")},
+    ],
+)
+def test_hostile_claim_input_is_refused_without_a_500_or_a_write(client, squatted, changes):
+    client.force_login(newcomer())
+    before = AuditEvent.objects.count()
+    response = client.post(CLAIM, _claim_data(squatted, **changes))
+    assert response.status_code in (200, 302)
+    assert not StructureClaim.objects.exists()
+    assert AuditEvent.objects.count() == before
