@@ -2,6 +2,7 @@
 rattachement: who may file a claim, what the form refuses, and what nobody else learns."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -9,6 +10,7 @@ from chorus.models import AuditEvent
 from structures.models import StructureClaim
 from tests import factories
 from tests.approvals.helpers import newcomer
+from tests.security import fuzz_uploads as hostile
 
 REQUEST = reverse("approvals:request_attachment")
 CLAIM = reverse("approvals:claim_structure")
@@ -170,3 +172,27 @@ def test_hostile_claim_input_is_refused_without_a_500_or_a_write(client, squatte
     assert response.status_code in (200, 302)
     assert not StructureClaim.objects.exists()
     assert AuditEvent.objects.count() == before
+
+
+def _stored_proofs():
+    return (
+        set(default_storage.listdir("claim-proofs")[1]) if default_storage.exists("claim-proofs") else set()
+    )
+
+
+@pytest.mark.parametrize("case", hostile.hostile_files(), ids=[case[0] for case in hostile.hostile_files()])
+def test_hostile_proof_is_refused_with_a_french_message_and_nothing_stored(client, squatted, case):
+    _id, name, content, content_type, _message_all, message_pdf = case
+    client.force_login(newcomer())
+    before = AuditEvent.objects.count()
+    files_before = _stored_proofs()
+    body = hostile.multipart(
+        {key: str(value) for key, value in _claim_data(squatted).items()},
+        [("proof", name, content, content_type)],
+    )
+    response = client.generic("POST", CLAIM, body, content_type=hostile.CONTENT_TYPE)
+    assert response.status_code == 200
+    assert message_pdf in " ".join(response.context["form"].errors.get("proof", []))
+    assert not StructureClaim.objects.exists()
+    assert AuditEvent.objects.count() == before
+    assert _stored_proofs() == files_before
