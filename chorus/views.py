@@ -140,7 +140,9 @@ def session_state(request):
     restarts the idle clock. An expired session never gets here: the middleware has
     logged it out and the login page answers."""
     clock = sessions.session_touch(request) if request.method == "POST" else request.session_clock
-    return JsonResponse({"idle_remaining": clock.idle_remaining, "absolute_remaining": clock.absolute_remaining})
+    return JsonResponse(
+        {"idle_remaining": clock.idle_remaining, "absolute_remaining": clock.absolute_remaining}
+    )
 
 
 def bad_request(request, exception=None):

@@ -89,7 +89,8 @@ def test_logging_in_again_after_expiry_leads_to_next_and_forgets_the_message(log
 def test_a_post_after_the_idle_timeout_changes_nothing_and_asks_to_log_in(logged_in, principal_manager):
     age(logged_in, activity=31 * MINUTE)
 
-    response = logged_in.post(ACCOUNT, {"first_name": "Pirate", "last_name": "Martin", "phone": "", "contact_email": ""})
+    data = {"first_name": "Pirate", "last_name": "Martin", "phone": "", "contact_email": ""}
+    response = logged_in.post(ACCOUNT, data)
 
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
@@ -234,7 +235,7 @@ def test_authenticated_pages_carry_the_warning_dialog(logged_in):
     assert "Rester connecté" in page
     assert re.search(r'data-idle-remaining="(17\d\d|1800)"', page)
     assert 'data-warning="120"' in page
-    assert 'data-session-url="%s"' % reverse("session") in page
+    assert f'data-session-url="{reverse("session")}"' in page
     assert "js/session.js" in page
 
 
@@ -265,7 +266,9 @@ def test_exports_are_not_stored_by_any_cache(logged_in):
         assert _no_store(response)
 
 
-def test_attachment_and_bank_proof_downloads_are_not_stored_by_any_cache(logged_in, structure, principal_manager):
+def test_attachment_and_bank_proof_downloads_are_not_stored_by_any_cache(
+    logged_in, structure, principal_manager
+):
     attachment = factories.AttachmentFactory(structure=structure, uploaded_by=principal_manager)
     account = factories.BankAccountFactory(structure=structure)
 
