@@ -7,6 +7,6 @@ class ChorusConfig(AppConfig):
     verbose_name = _("Noyau d'accès")
 
     def ready(self):
-        from chorus import metrics
+        from chorus import metrics, sessions  # noqa: F401 (sessions: the login starts its clocks)
 
         metrics.install()

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle and too old sessions end here, before anything reads request.user.
+    "chorus.sessions.SessionLifetimeMiddleware",
     # request.user.is_verified(): the second factor was given in this session.
     "django_otp.middleware.OTPMiddleware",
     # A user who owes a second factor (a code, or an enrolment) reaches nothing else.
@@ -185,6 +187,14 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 DSFR_CONTENT_IS_SAFE = False
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after 30 minutes without activity and 12 hours after the login whatever
+# the activity (chorus.sessions); the warning dialog opens 2 minutes before the idle end.
+# The environment gives minutes and hours; the settings hold seconds.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30) * 60
+SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12) * 60 * 60
+SESSION_IDLE_WARNING = 2 * 60
+if not 0 < SESSION_IDLE_TIMEOUT <= SESSION_ABSOLUTE_LIFETIME:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT must be positive and at most SESSION_ABSOLUTE_LIFETIME.")
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"

@@ -335,6 +335,7 @@ NO_AUDIT = {
     "application": "a page to read; a POST shows it again",
     "search": "a page to read; a POST shows it again",
     "set_language": "a preference kept in a cookie, nothing of the portal changes",
+    "session": "restarts the session's idle clock (Rester connecté), nothing of the portal changes",
     "users:login": "logging in changes no data of the portal (failures are counted by the lockout)",
     "users:logout": "ends the session only",
     "users:activation_resend": "sends the activation link again; nothing changes",
