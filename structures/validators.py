@@ -15,11 +15,14 @@ Office file with macros or an archive that inflates past reason. `UploadLimitHan
 bounds what a request may send before any of this runs.
 """
 
+import copy
 import io
 import re
+import sys
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -34,8 +37,11 @@ MAX_NAME_LENGTH = 50
 # Files one form takes at once, and so the largest request body an upload may be.
 MAX_FILES = 10
 MAX_REQUEST_SIZE = MAX_FILES * MAX_UPLOAD_SIZE + 1024 * 1024
-# An Office file whose content inflates past this is refused (a "zip bomb").
+# An Office file whose content inflates past this, in all or in one part, is refused (a
+# "zip bomb"): counted on the bytes really inflated, never on the sizes the archive claims.
 MAX_UNZIPPED_SIZE = 100 * 1024 * 1024
+# Parts of one Office file: a long report with many images holds a few hundred.
+MAX_ZIP_MEMBERS = 1000
 
 # Extension -> the content type stored and sent back on download.
 CONTENT_TYPES = {
@@ -77,6 +83,7 @@ _PDF_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
 _IMAGE_END = {"png": b"IEND\xaeB`\x82", "jpg": b"\xff\xd9", "jpeg": b"\xff\xd9"}
 # Office files with macros hold one of these.
 _MACRO_MEMBERS = ("vbaproject.bin", "basic/", "scripts/")
+_INFLATE_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -234,14 +241,48 @@ def _check_office(uploaded):
     try:
         with zipfile.ZipFile(uploaded) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise ValidationError(
+                    _("Le fichier contient trop d’éléments (plus de %(max)d) : il est refusé."),
+                    code="too_many_members",
+                    params={"max": MAX_ZIP_MEMBERS},
+                )
+            for member in members:
+                name = member.filename.lower()
+                if name.endswith(_MACRO_MEMBERS[0]) or name.startswith(_MACRO_MEMBERS[1:]):
+                    raise ValidationError(
+                        _("Les fichiers contenant des macros ne sont pas acceptés."), code="macros"
+                    )
+            inflated = 0
+            for member in members:
+                inflated += _inflated_size(archive, member, budget=MAX_UNZIPPED_SIZE - inflated)
+    except ValidationError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error):
+        # Damaged, encrypted or compressed in a way no office suite writes.
         raise _hostile() from None
-    if sum(member.file_size for member in members) > MAX_UNZIPPED_SIZE:
+
+
+def _inflated_size(archive, member, *, budget):
+    """The bytes `member` really inflates to, read in chunks and counted, never more
+    than `budget` + 1 of them. A part larger than the budget is refused, and so is one
+    whose real size is not the size its headers claim."""
+    # zipfile stops reading at the claimed size (and checks the CRC there): claim more
+    # than could ever be read, and count what comes out.
+    unbounded = copy.copy(member)
+    unbounded.file_size = sys.maxsize
+    size = 0
+    with archive.open(unbounded) as stream:
+        while chunk := stream.read(min(_INFLATE_CHUNK, budget + 1 - size)):
+            size += len(chunk)
+            if size > budget:
+                raise ValidationError(
+                    _("Le fichier dépasse 100 Mo une fois décompressé : il est refusé."),
+                    code="too_large_unzipped",
+                )
+    if size != member.file_size:
         raise _hostile()
-    for member in members:
-        name = member.filename.lower()
-        if name.endswith(_MACRO_MEMBERS[0]) or name.startswith(_MACRO_MEMBERS[1:]):
-            raise ValidationError(_("Les fichiers contenant des macros ne sont pas acceptés."), code="macros")
+    return size
 
 
 def _zip_holds(uploaded, member, content):

@@ -1,7 +1,10 @@
 """Hostile files for the upload tests, and a multipart body built by hand: the test
 client cleans file names and content types itself, an attacker does not."""
 
+import functools
+import struct
 import zipfile
+import zlib
 from io import BytesIO
 
 from pypdf import PdfWriter
@@ -63,6 +66,64 @@ def zip_bytes(entries) -> bytes:
     return buffer.getvalue()
 
 
+DOCX_PARTS = [
+    ("[Content_Types].xml", b"<Types/>"),
+    ("_rels/.rels", b"<Relationships/>"),
+    ("word/document.xml", b"<w:document/>"),
+]
+
+
+def zip_with_lying_sizes(entries, *, inflated_member, inflated_size, declared_size=1024) -> bytes:
+    """An Office-like archive holding `entries` and `inflated_member`, `inflated_size`
+    zero bytes written compressed, whose local and central headers then claim
+    `declared_size` bytes (with the CRC of that many zeros): an archive reader that
+    trusts the headers sees a small, consistent member."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+        chunk = b"\0" * (1024 * 1024)
+        with archive.open(inflated_member, "w") as member:
+            for start in range(0, inflated_size, len(chunk)):
+                member.write(chunk[: inflated_size - start])
+    data = bytearray(buffer.getvalue())
+    target = inflated_member.encode()
+    crc = zlib.crc32(b"\0" * declared_size)
+    # Local header: CRC at 14, uncompressed size at 22, name length at 26, name at 30.
+    # Central header: CRC at 16, uncompressed size at 24, name length at 28, name at 46.
+    for signature, crc_at, size_at, name_length_at, name_at in (
+        (b"PK\x03\x04", 14, 22, 26, 30),
+        (b"PK\x01\x02", 16, 24, 28, 46),
+    ):
+        offset = data.find(signature)
+        while offset >= 0:
+            (name_length,) = struct.unpack_from("<H", data, offset + name_length_at)
+            if bytes(data[offset + name_at : offset + name_at + name_length]) == target:
+                struct.pack_into("<I", data, offset + crc_at, crc)
+                struct.pack_into("<I", data, offset + size_at, declared_size)
+            offset = data.find(signature, offset + 4)
+    return bytes(data)
+
+
+@functools.cache
+def docx_bomb() -> bytes:
+    """A DOCX whose headers declare a 1 KB image that inflates to 200 MB."""
+    return zip_with_lying_sizes(
+        DOCX_PARTS, inflated_member="word/media/image1.bmp", inflated_size=200 * 1024 * 1024
+    )
+
+
+@functools.cache
+def docx_with_lying_sizes() -> bytes:
+    """A DOCX whose headers declare a 1 KB part that holds 64 KB: small, but the archive
+    is not what it claims to be."""
+    return zip_with_lying_sizes(DOCX_PARTS, inflated_member="word/styles.xml", inflated_size=64 * 1024)
+
+
+def docx_with_many_members(count) -> bytes:
+    return zip_bytes([*DOCX_PARTS, *((f"word/media/image{n}.png", b"") for n in range(count))])
+
+
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64 + b"IEND\xaeB`\x82"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00"
@@ -76,6 +137,9 @@ HOSTILE = "contenu actif ou un autre fichier caché"
 MISMATCH = "ne correspond pas à son extension"
 NOT_ACCEPTED = "n’est pas accepté"
 PDF_ONLY = "doit être un PDF"
+INFLATES = "dépasse 100 Mo une fois décompressé"
+TOO_MANY_PARTS = "trop d’éléments"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def hostile_files():
@@ -128,6 +192,16 @@ def hostile_files():
             zip_bytes([("word/document.xml", "<w/>"), ("word/vbaProject.bin", b"\xd0\xcf\x11\xe0")]),
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "macros",
+            PDF_ONLY,
+        ),
+        ("docx-inflating-past-the-limit", "courrier.docx", docx_bomb(), DOCX_TYPE, INFLATES, PDF_ONLY),
+        ("docx-with-lying-sizes", "courrier.docx", docx_with_lying_sizes(), DOCX_TYPE, HOSTILE, PDF_ONLY),
+        (
+            "docx-with-too-many-parts",
+            "courrier.docx",
+            docx_with_many_members(2000),
+            DOCX_TYPE,
+            TOO_MANY_PARTS,
             PDF_ONLY,
         ),
         ("zero-byte", "vide.pdf", b"", "application/pdf", "Le fichier est vide", "est vide"),
