@@ -410,3 +410,18 @@ def test_anchored_record_rewritten_is_detected(trail):
 def test_malformed_anchor_is_refused_with_a_message(trail, value):
     with pytest.raises(CommandError, match="Ancre illisible"):
         anchor_output("--against", value)
+
+
+def test_admin_names_the_author_of_a_record_once_their_account_is_deleted(client, db):
+    structure = factories.StructureFactory()
+    leaving = factories.UserFactory(email="parti@exemple.fr")
+    event = audit.record(actor=leaving, obj=structure, action="avant_depart")
+    leaving.delete()
+    operator = factories.UserFactory(email="exploitation@exemple.fr", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    listing = client.get(reverse("admin:chorus_auditevent_changelist"), {"q": "parti@exemple.fr"})
+    assert listing.status_code == 200
+    assert "parti@exemple.fr" in listing.content.decode()
+    assert listing.context["cl"].result_count == 1
+    page = client.get(reverse("admin:chorus_auditevent_change", args=[event.pk]))
+    assert "parti@exemple.fr" in page.content.decode()
