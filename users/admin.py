@@ -181,13 +181,14 @@ class UserAdmin(BaseUserAdmin):
                 request,
                 gettext(
                     "Le compte %(email)s a un historique (%(kinds)s) : il ne peut pas être supprimé. "
-                    "Désactivez-le plutôt : décochez « Actif » sur cette fiche, ou utilisez l'action "
-                    "« %(action)s » de la liste des comptes."
+                    "Désactivez-le plutôt : cochez-le ci-dessous et choisissez l'action « %(action)s », "
+                    "ou décochez « Actif » sur sa fiche."
                 )
                 % {"email": user.email, "kinds": _kinds(history), "action": DEACTIVATE_LABEL},
                 messages.ERROR,
             )
-            return redirect(reverse("admin:users_user_change", args=[user.pk]))
+            # The list, showing this account only, where the deactivation action is.
+            return redirect(f"{reverse('admin:users_user_changelist')}?id__exact={user.pk}")
         return super().delete_view(request, object_id, extra_context)
 
     @admin.action(description=DEACTIVATE_LABEL, permissions=["change"])

@@ -463,7 +463,9 @@ def test_admin_refuses_to_delete_a_user_with_history(operator_client, principal_
     url = admin_url(User, "delete", principal_manager.pk)
     response = getattr(operator_client, method)(url, {"post": "yes"} if method == "post" else None)
     assert response.status_code == 302
-    assert response.url == admin_url(User, "change", principal_manager.pk)
+    assert response.url == f"{admin_url(User, 'changelist')}?id__exact={principal_manager.pk}"
+    listed = operator_client.get(response.url)
+    assert listed.status_code == 200 and list(listed.context["cl"].result_list) == [principal_manager]
     message = flash(response)
     assert "historique" in message and "Désactiver" in message
     assert User.objects.filter(pk=principal_manager.pk).exists()
