@@ -65,7 +65,7 @@ def record(*, actor, obj, action: str, changes: dict | None = None, structure=No
 
 
 def record_deletion(
-    *, actor, objects: Iterable, delete: Callable[[], object], action: str = "delete"
+    *, actor, objects: Iterable, delete: Callable[[], object], action: str
 ) -> list[AuditEvent]:
     """Run `delete()` and record one event per object in `objects`, described as it was
     before: the rows are deleted (and locked) first and the records written last, as
@@ -190,9 +190,6 @@ class Anchor:
 
     PATTERN = re.compile(r"^(?:(?P<id>[0-9]+):)?(?P<hash>[0-9a-f]{64})$")
 
-    def __str__(self):
-        return f"{self.record_id}:{self.hash}"
-
     @classmethod
     def parse(cls, text: str) -> "Anchor | None":
         """`id:hash` or the hash alone; the first word of the line `--anchor` printed."""
@@ -214,10 +211,6 @@ class AnchorCheck:
     @property
     def anchor_kept(self) -> bool:
         return self.found is not None and self.found.hash == self.anchor.hash
-
-    @property
-    def intact(self) -> bool:
-        return self.anchor_kept and self.chain.intact
 
 
 def check_anchor(anchor: Anchor) -> AnchorCheck:
