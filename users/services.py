@@ -8,7 +8,7 @@ from chorus import audit, mail
 from chorus.errors import Refused
 from chorus.models import Habilitation
 from structures.models import Structure
-from users.models import Invitation, Membership
+from users.models import Invitation, Membership, User
 
 
 class MembershipError(Refused):
@@ -335,3 +335,27 @@ def invitations_accept(*, user) -> list[Membership]:
         invitation.save(update_fields=["accepted_at"])
         audit.record(actor=user, obj=invitation, action="invitation_accept")
     return memberships
+
+
+@transaction.atomic
+def users_deactivate(*, user_ids, actor) -> list[User]:
+    """Deactivate accounts from the back-office: they can no longer log in, and what they
+    did stays in the history (deleting an account with a history is refused). Accounts
+    already inactive are left as they are; each one deactivated is audited."""
+    if actor.pk in set(user_ids):
+        raise Refused(
+            _("Vous ne pouvez pas désactiver votre propre compte : aucun compte n'a été désactivé.")
+        )
+    users = list(User.objects.select_for_update().filter(pk__in=user_ids, is_active=True).order_by("pk"))
+    for user in users:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    # Recorded after every row is locked (chorus.audit: lock first, record last).
+    for user in users:
+        audit.record(
+            actor=actor,
+            obj=user,
+            action="user_deactivate",
+            changes={"is_active": {"before": True, "after": False}},
+        )
+    return users
