@@ -23,7 +23,7 @@ from importlib import import_module
 
 import pytest
 from django.apps import apps
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -39,15 +39,6 @@ from users.models import Membership
 ATTEMPTS = 20
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "Needs the PostgreSQL server (DATABASE_URL=postgres://…, as .ci/run sets): "
-            "SQLite serialises every writer, so there is no race to test."
-        )
 
 
 def race(attempts):
