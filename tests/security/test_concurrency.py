@@ -289,11 +289,20 @@ def assert_numbered_without_gap(count):
     assert AuditEvent.objects.filter(action__in=["ticket_submit", "chat_to_ticket"]).count() == count
 
 
-def test_twenty_users_submitting_tickets_at_once_each_get_the_next_number(catalogue):
+def test_twenty_users_submitting_tickets_or_drafts_at_once_each_get_the_next_number(catalogue):
     seeded_support()
+    from tests.support.test_tickets import make_ticket
+
     users = [factories.UserFactory() for _index in range(ATTEMPTS)]
-    url = reverse("support:ticket_create")
-    attempts = [post(logged_in(user), url, ticket_form_data()) for user in users]
+    # Half create a ticket and submit it at once, half submit the draft they saved.
+    attempts = []
+    for index, user in enumerate(users):
+        if index % 2:
+            url = reverse("support:ticket_create")
+        else:
+            draft = make_ticket(user, Ticket.Status.BROUILLON, description="")
+            url = reverse("support:ticket_edit", args=[draft.pk])
+        attempts.append(post(logged_in(user), url, ticket_form_data()))
 
     results = race(attempts)
 
