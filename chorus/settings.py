@@ -115,9 +115,18 @@ if env("DATABASE_REPLICA_URL", default=""):
         "TEST": {"MIRROR": "default"},
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite serialises writers; waiting a little avoids "database is locked" under
-    # the development server's threads.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default (make run, runserver's threads) lets one writer at a time:
+    # make the others wait their turn instead of answering "database is locked". Every
+    # transaction takes the write lock when it begins (IMMEDIATE), so none fails trying
+    # to upgrade a read lock; WAL lets pages be read while someone writes; a writer waits
+    # up to 20 seconds for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
