@@ -16,6 +16,7 @@ from structures.models import Service, Structure
 from users.forms import normalize_email
 from users.models import Membership, User
 from users.services import PrincipalManagerError
+from users.validators import validate_login_email
 
 RATTACHER_UTILISATEUR = "RATTACHER_UTILISATEUR"
 DETACHER_UTILISATEUR = "DETACHER_UTILISATEUR"
@@ -38,6 +39,7 @@ def email_field():
         max_length=254,
         help_text=_("Saisissez l'adresse complète. Format attendu : nom@domaine.fr"),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        validators=[validate_login_email],
     )
 
 
