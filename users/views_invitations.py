@@ -2,6 +2,7 @@
 leaving a structure from Mes rattachements."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from chorus import access
 from chorus.pages import page_context
 from users import services
 from users.forms_invitations import ACCEPT, InvitationAnswerForm, LeaveForm
+from users.models import Membership
 
 
 def _transfer_url():
@@ -22,6 +24,11 @@ def _transfer_url():
 
 def _first_error(form):
     return next(iter(form.errors.values()))[0]
+
+
+def _own_membership(user, value) -> bool:
+    """Whether the id names one of the user's attachments, live or ended."""
+    return str(value).isdigit() and Membership.objects.filter(user=user, pk=int(value)).exists()
 
 
 def _back(request):
@@ -67,8 +74,12 @@ def invitation_answer(request):
 def membership_leave(request):
     """GET ?membership=…: the confirmation; POST: leave. The principal manager is sent
     to the transfer page: they hand the role over before they may leave."""
-    form = LeaveForm(request.POST if request.method == "POST" else request.GET, user=request.user)
+    data = request.POST if request.method == "POST" else request.GET
+    form = LeaveForm(data, user=request.user)
     if not form.is_valid():
+        if data.get("membership") and not _own_membership(request.user, data["membership"]):
+            # Someone else's attachment: not found, as any object out of the user's reach.
+            raise Http404
         messages.error(request, _first_error(form))
         return redirect("users:my_memberships")
     membership = form.cleaned_data["membership"]

@@ -298,6 +298,9 @@ def test_a_member_leaves_a_structure_from_my_memberships(
     membership.refresh_from_db()
     assert membership.status == Membership.Status.DESACTIVEE
     assert not member.habilitations.exists()
+    # A second click finds it ended, and says so.
+    again = client.post(reverse(LEAVE), {"membership": membership.pk}, follow=True)
+    assert "Ce rattachement n’existe pas ou a déjà pris fin." in again.text
     assert AuditEvent.objects.filter(action="membership_leave", actor=member).count() == 1
     assert sorted(address for message in mailoutbox for address in message.to) == [
         delegate.email,
@@ -327,7 +330,8 @@ def test_nobody_ends_someone_elses_membership(client, structure, principal_manag
     membership = Membership.objects.get(user=member)
     client.force_login(factories.UserFactory())
 
-    client.post(reverse(LEAVE), {"membership": membership.pk})
+    assert client.get(reverse(LEAVE), {"membership": membership.pk}).status_code == 404
+    assert client.post(reverse(LEAVE), {"membership": membership.pk}).status_code == 404
 
     membership.refresh_from_db()
     assert membership.status == Membership.Status.VALIDEE
