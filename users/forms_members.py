@@ -143,7 +143,7 @@ class AttachManyForm(DsfrForm, forms.Form):
         label=_("Structures"),
         queryset=Structure.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("L'utilisateur est rattaché à chacune, en maille structure."),
+        help_text=_("L'utilisateur est invité à rejoindre chacune, en maille structure."),
         error_messages={
             "required": _("Choisissez au moins une structure."),
             "invalid_choice": _("La structure choisie ne fait pas partie de vos structures."),
