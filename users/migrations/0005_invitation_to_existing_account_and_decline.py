@@ -6,25 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('structures', '0006_scale_indexes'),
-        ('users', '0004_scale_indexes'),
+        ("structures", "0006_scale_indexes"),
+        ("users", "0004_scale_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitation',
-            name='declined_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='refusée le'),
+            model_name="invitation",
+            name="declined_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="refusée le"),
         ),
         migrations.AddField(
-            model_name='invitation',
-            name='user',
-            field=models.ForeignKey(blank=True, help_text='Vide : invitation à créer un compte.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='invitations_received', to=settings.AUTH_USER_MODEL, verbose_name='compte invité'),
+            model_name="invitation",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Vide : invitation à créer un compte.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="invitations_received",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="compte invité",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.CheckConstraint(condition=models.Q(('accepted_at__isnull', True), ('declined_at__isnull', True), _connector='OR'), name='invitation_accepted_or_declined'),
+            model_name="invitation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("accepted_at__isnull", True), ("declined_at__isnull", True), _connector="OR"
+                ),
+                name="invitation_accepted_or_declined",
+            ),
         ),
     ]
