@@ -337,16 +337,26 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    """Invitations are sent from the portal (Rattacher un utilisateur) and accepted on
-    activation: operators read them, they do not write them."""
+    """Invitations are sent from the portal (Rattacher un utilisateur) and answered by
+    the invited person (on activation for a new account, from their home page for an
+    existing one): operators read them, they do not write them."""
 
-    list_display = ("email", "structure", "invited_by", "created_at", "accepted_at")
-    list_filter = (("accepted_at", admin.EmptyFieldListFilter),)
+    list_display = ("email", "structure", "invited_by", "created_at", "accepted_at", "declined_at")
+    list_filter = (("accepted_at", admin.EmptyFieldListFilter), ("declined_at", admin.EmptyFieldListFilter))
     search_fields = ("email", "structure__identifier", "structure__company_name", "invited_by__email")
     ordering = ("-created_at", "-id")
     list_select_related = ("structure", "invited_by")
     date_hierarchy = "created_at"
-    fields = ("email", "structure", "services", "invited_by", "created_at", "accepted_at")
+    fields = (
+        "email",
+        "user",
+        "structure",
+        "services",
+        "invited_by",
+        "created_at",
+        "accepted_at",
+        "declined_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):

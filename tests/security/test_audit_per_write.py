@@ -30,6 +30,7 @@ from tests.sirene.standin import running_standin
 from tests.structures.test_insee_views import BAKERY, COMPANY, NEW_SITE
 from tests.support.test_tickets import make_ticket, submit_data
 from tests.users.test_two_factor import code_for, enrolled
+from users.models import Invitation, Membership
 
 S = Ticket.Status
 
@@ -92,6 +93,15 @@ def _chat_with_a_message(world):
 def _end_own_chat(world):
     ChatSession.objects.filter(pk=world.chats["principal_manager"].pk).update(
         status=ChatSession.Status.TERMINE
+    )
+
+
+def _invitation_to(world, persona):
+    """A pending invitation of structure A's principal manager to the persona."""
+    user = world.users[persona]
+    invitation = Invitation.objects.filter(user=user, structure=world.structure_a).first()
+    return invitation or Invitation.objects.create(
+        email=user.email, user=user, structure=world.structure_a, invited_by=world.users["principal_manager"]
     )
 
 
@@ -292,6 +302,18 @@ WRITES = {
     "users:change_email": Write(
         "principal_manager",
         lambda w: {"email": "nouvelle.adresse@exemple.fr", "password": factories.PASSWORD},
+    ),
+    "users:invitation_answer": Write(
+        "no_structure",
+        lambda w: {"invitation": _invitation_to(w, "no_structure").pk, "decision": "accepter"},
+        from_page=False,
+    ),
+    "users:membership_leave": Write(
+        "consultation",
+        lambda w: {
+            "membership": Membership.objects.get(user=w.users["consultation"], structure=w.structure_a).pk
+        },
+        from_page=False,
     ),
     # The principal manager must first hand over the role: a simple user leaves.
     "users:deactivate": Write("consultation", lambda w: {"password": factories.PASSWORD, "answer": "oui"}),
