@@ -97,25 +97,35 @@ class HabilitationAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """The trail is read, never written, from here: operators see it, nobody edits it."""
 
-    list_display = ("created_at", "actor", "action", "object_type", "object_repr")
+    list_display = ("created_at", "actor_display", "action", "object_type", "object_repr")
     list_filter = ("action", "object_type")
-    search_fields = ("action", "object_repr", "object_id", "actor__email", "actor__last_name")
+    # The email as recorded: also found once the account is deleted.
+    search_fields = ("action", "object_repr", "object_id", "actor_email", "actor__email", "actor__last_name")
     ordering = ("-created_at", "-id")
     list_select_related = ("actor",)
     date_hierarchy = "created_at"
     fields = (
         "created_at",
         "actor",
+        # As recorded, and covered by the hash: kept when the account is deleted.
+        "actor_id_value",
+        "actor_email",
         "action",
         "object_type",
         "object_id",
         "object_repr",
+        "structure",
+        "structure_id_value",
         "changes_display",
         # The chain that `manage.py audit_verify` recomputes.
         "prev_hash",
         "hash",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("auteur"), ordering="actor_email")
+    def actor_display(self, obj):
+        return obj.actor_label
 
     @admin.display(description=_("avant / après"))
     def changes_display(self, obj):

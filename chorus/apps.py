@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,6 +8,14 @@ class ChorusConfig(AppConfig):
     verbose_name = _("Noyau d'accès")
 
     def ready(self):
-        from chorus import metrics
+        from chorus import metrics, sessions  # noqa: F401 (sessions: the login starts its clocks)
 
         metrics.install()
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """Django's admin on the portal's site (chorus.admin_site), which audits deletions."""
+
+    # Not the configuration of the chorus app itself (Django picks the default one).
+    default = False
+    default_site = "chorus.admin_site.PortalAdminSite"

@@ -209,7 +209,11 @@ class AuditEvent(models.Model):
 
     The records form a chain in id order: each carries the hash of the previous one and
     its own hash over its fields (chorus.audit.chain_hash), so that an edited, deleted,
-    inserted or reordered record is found by `manage.py audit_verify`."""
+    inserted or reordered record is found by `manage.py audit_verify`.
+
+    Who acted and in which structure are kept twice: as foreign keys, for the history
+    pages, which a deletion empties; and as plain values, which the hash covers and no
+    deletion touches."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -219,6 +223,11 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name=_("auteur"),
     )
+    actor_id_value = models.BigIntegerField(
+        _("identifiant de l'auteur"), null=True, blank=True, editable=False
+    )
+    # Empty on the records written before this column: their hash does not cover it.
+    actor_email = models.EmailField(_("adresse de l'auteur"), blank=True, editable=False)
     action = models.CharField(_("action"), max_length=60)
     object_type = models.CharField(_("type d'objet"), max_length=60)
     object_id = models.CharField(_("identifiant de l'objet"), max_length=40)
@@ -231,6 +240,9 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
         verbose_name=_("structure"),
+    )
+    structure_id_value = models.BigIntegerField(
+        _("identifiant de la structure"), null=True, blank=True, editable=False
     )
     changes = models.JSONField(_("avant / après"), default=dict, blank=True)
     # Set when the object is built, not when saved: the hash covers it (chorus.audit.record).
@@ -246,7 +258,18 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["structure", "-created_at", "-id"], name="audit_structure_recent")]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, also once their account is deleted."""
+        if self.actor_id is not None:
+            return str(self.actor)
+        if self.actor_email:
+            return self.actor_email
+        if self.actor_id_value is not None:
+            return gettext("compte n° %(id)s (supprimé)") % {"id": self.actor_id_value}
+        return ""
 
 
 class SecurityPolicy(models.Model):

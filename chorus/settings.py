@@ -28,7 +28,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chorus.apps.PortalAdminConfig",  # django.contrib.admin, deletions audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle and too old sessions end here, before anything reads request.user.
+    "chorus.sessions.SessionLifetimeMiddleware",
     # request.user.is_verified(): the second factor was given in this session.
     "django_otp.middleware.OTPMiddleware",
     # A user who owes a second factor (a code, or an enrolment) reaches nothing else.
@@ -113,9 +115,18 @@ if env("DATABASE_REPLICA_URL", default=""):
         "TEST": {"MIRROR": "default"},
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite serialises writers; waiting a little avoids "database is locked" under
-    # the development server's threads.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default (make run, runserver's threads) lets one writer at a time:
+    # make the others wait their turn instead of answering "database is locked". Every
+    # transaction takes the write lock when it begins (IMMEDIATE), so none fails trying
+    # to upgrade a read lock; WAL lets pages be read while someone writes; a writer waits
+    # up to 20 seconds for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -185,6 +196,14 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 DSFR_CONTENT_IS_SAFE = False
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after 30 minutes without activity and 12 hours after the login whatever
+# the activity (chorus.sessions); the warning dialog opens 2 minutes before the idle end.
+# The environment gives minutes and hours; the settings hold seconds.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30) * 60
+SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12) * 60 * 60
+SESSION_IDLE_WARNING = 2 * 60
+if not 0 < SESSION_IDLE_TIMEOUT <= SESSION_ABSOLUTE_LIFETIME:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT must be positive and at most SESSION_ABSOLUTE_LIFETIME.")
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("applications/<str:code>/", views.application_detail, name="application"),
     path("recherche/", views.search, name="search"),
     path("langue/", access.public(set_language), name="set_language"),
+    path("session/", views.session_state, name="session"),
     path("compte/", include("users.urls")),
     path("organisation/structure/", include("structures.urls")),
     path("organisation/utilisateurs/", include("users.urls_members")),

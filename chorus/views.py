@@ -1,14 +1,15 @@
 import unicodedata
 
 from django.core.exceptions import DisallowedHost
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, catalogue
+from chorus import access, catalogue, sessions
 from chorus.models import Application, Audience
 from chorus.pages import page_context
 
@@ -126,6 +127,21 @@ def search(request):
         request,
         "chorus/search.html",
         page_context(_("Rechercher une application"), query=query, results=results),
+    )
+
+
+@access.authenticated
+@sessions.not_activity
+@never_cache
+@require_http_methods(["GET", "POST"])
+def session_state(request):
+    """The warning dialog's endpoint: GET tells how long the session has left without
+    counting as activity (another tab may have kept it alive), POST ("Rester connecté")
+    restarts the idle clock. An expired session never gets here: the middleware has
+    logged it out and the login page answers."""
+    clock = sessions.session_touch(request) if request.method == "POST" else request.session_clock
+    return JsonResponse(
+        {"idle_remaining": clock.idle_remaining, "absolute_remaining": clock.absolute_remaining}
     )
 
 

@@ -10,16 +10,22 @@ that runs (no HTML, SVG, macros-enabled Office files or archives).
 Names are kept at most 50 characters (the Chorus Pro limit), extension preserved.
 
 Hostile files are refused too: a polyglot (a PDF, image or text that is also a web page
-or a zip archive), a PDF that carries JavaScript, launch actions or embedded files, an
-Office file with macros or an archive that inflates past reason. `UploadLimitHandler`
-bounds what a request may send before any of this runs.
+or a zip archive); a PDF that runs JavaScript, launches a program, submits or imports
+data, opens another document or carries a file, wherever it hides it (every object is
+read with pypdf: object streams, escaped names, incremental updates, objects nothing
+refers to); an Office file with macros, with too many parts, or that inflates past
+100 MB (counted on the bytes really inflated, not on the sizes the archive declares).
+`UploadLimitHandler` bounds what a request may send before any of this runs.
 """
 
+import copy
 import io
 import re
+import sys
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -34,8 +40,11 @@ MAX_NAME_LENGTH = 50
 # Files one form takes at once, and so the largest request body an upload may be.
 MAX_FILES = 10
 MAX_REQUEST_SIZE = MAX_FILES * MAX_UPLOAD_SIZE + 1024 * 1024
-# An Office file whose content inflates past this is refused (a "zip bomb").
+# An Office file whose content inflates past this, in all or in one part, is refused (a
+# "zip bomb"): counted on the bytes really inflated, never on the sizes the archive claims.
 MAX_UNZIPPED_SIZE = 100 * 1024 * 1024
+# Parts of one Office file: a long report with many images holds a few hundred.
+MAX_ZIP_MEMBERS = 1000
 
 # Extension -> the content type stored and sent back on download.
 CONTENT_TYPES = {
@@ -70,13 +79,40 @@ _ACTIVE_MARKUP = re.compile(
     rb"<(?:script|html|svg|iframe|object|embed|body)(?![a-z])|<!doctype\s+html|javascript:",
     re.IGNORECASE,
 )
-# PDF features that run or hide something: JavaScript, launch actions, files within.
-_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])")
+# PDF names that run something (scripts, programs, XFA forms), send or fetch data
+# elsewhere (forms submitted or imported, other documents opened), or carry a file
+# within. Wherever one appears, as a key or a value, the PDF is refused: /AA and
+# /OpenAction that only go to a page hold none of them.
+_PDF_ACTIVE_NAMES = (
+    "JavaScript",
+    "JS",
+    "Launch",
+    "SubmitForm",
+    "ImportData",
+    "GoToR",
+    "GoToE",
+    "RichMedia",
+    "EmbeddedFiles",
+    "EmbeddedFile",
+    "FileAttachment",
+    "XFA",
+)
+_PDF_ACTIVE_NAME_OBJECTS = frozenset(f"/{name}" for name in _PDF_ACTIVE_NAMES)
+_PDF_ACTIVE = re.compile(rb"/(?:%s)(?![A-Za-z0-9])" % "|".join(_PDF_ACTIVE_NAMES).encode())
+# In a PDF name, #xx is the byte xx: /J#61vaScript is /JavaScript.
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# Bounds of the walk through a PDF's objects: a scanned page holds a few, a long report
+# some thousands; pypdf reads about a thousand a second, so past these the file is
+# refused rather than checked for minutes.
+MAX_PDF_OBJECTS = 20_000
+_PDF_MAX_NODES = 2_000_000
+_PDF_MAX_DEPTH = 64
 _PDF_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
 # What ends an image: anything after it is a tail some other program may read.
 _IMAGE_END = {"png": b"IEND\xaeB`\x82", "jpg": b"\xff\xd9", "jpeg": b"\xff\xd9"}
 # Office files with macros hold one of these.
 _MACRO_MEMBERS = ("vbaproject.bin", "basic/", "scripts/")
+_INFLATE_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -219,7 +255,7 @@ def _check_binary(uploaded, extension):
     data = uploaded.read()
     if extension == "pdf":
         outside = _PDF_STREAM.sub(b"stream endstream", data)
-        hostile = _ACTIVE_MARKUP.search(outside) or _PDF_ACTIVE.search(outside)
+        hostile = _ACTIVE_MARKUP.search(outside) or _pdf_names_active(outside)
     else:
         marker = _IMAGE_END[extension]
         end = data.rfind(marker)
@@ -234,14 +270,48 @@ def _check_office(uploaded):
     try:
         with zipfile.ZipFile(uploaded) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise ValidationError(
+                    _("Le fichier contient trop d’éléments (plus de %(max)d) : il est refusé."),
+                    code="too_many_members",
+                    params={"max": MAX_ZIP_MEMBERS},
+                )
+            for member in members:
+                name = member.filename.lower()
+                if name.endswith(_MACRO_MEMBERS[0]) or name.startswith(_MACRO_MEMBERS[1:]):
+                    raise ValidationError(
+                        _("Les fichiers contenant des macros ne sont pas acceptés."), code="macros"
+                    )
+            inflated = 0
+            for member in members:
+                inflated += _inflated_size(archive, member, budget=MAX_UNZIPPED_SIZE - inflated)
+    except ValidationError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error):
+        # Damaged, encrypted or compressed in a way no office suite writes.
         raise _hostile() from None
-    if sum(member.file_size for member in members) > MAX_UNZIPPED_SIZE:
+
+
+def _inflated_size(archive, member, *, budget):
+    """The bytes `member` really inflates to, read in chunks and counted, never more
+    than `budget` + 1 of them. A part larger than the budget is refused, and so is one
+    whose real size is not the size its headers claim."""
+    # zipfile stops reading at the claimed size (and checks the CRC there): claim more
+    # than could ever be read, and count what comes out.
+    unbounded = copy.copy(member)
+    unbounded.file_size = sys.maxsize
+    size = 0
+    with archive.open(unbounded) as stream:
+        while chunk := stream.read(min(_INFLATE_CHUNK, budget + 1 - size)):
+            size += len(chunk)
+            if size > budget:
+                raise ValidationError(
+                    _("Le fichier dépasse 100 Mo une fois décompressé : il est refusé."),
+                    code="too_large_unzipped",
+                )
+    if size != member.file_size:
         raise _hostile()
-    for member in members:
-        name = member.filename.lower()
-        if name.endswith(_MACRO_MEMBERS[0]) or name.startswith(_MACRO_MEMBERS[1:]):
-            raise ValidationError(_("Les fichiers contenant des macros ne sont pas acceptés."), code="macros")
+    return size
 
 
 def _zip_holds(uploaded, member, content):
@@ -267,7 +337,10 @@ def _check_pdf(uploaded, head):
         # its warnings about a damaged file are not ours to raise.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            reader = PdfReader(uploaded, strict=False)
+            # From memory (10 MB at most): pypdf reads byte by byte, too slowly through
+            # the uploaded file's proxy.
+            reader = PdfReader(io.BytesIO(uploaded.read()), strict=False)
+            # Encrypted to restrict printing or copying only: it opens with no password.
             if reader.is_encrypted and not reader.decrypt(""):
                 raise ValidationError(
                     _("Le PDF est protégé par un mot de passe : déposez une version non protégée."),
@@ -275,19 +348,80 @@ def _check_pdf(uploaded, head):
                 )
             if len(reader.pages) == 0:
                 raise _mismatch("pdf")
-            # Compressed object streams hide names from the byte scan: ask the catalogue.
-            root = reader.trailer["/Root"]
-            names = root.get("/Names")
-            names = names.get_object() if names is not None else {}
-            action = root.get("/OpenAction")
-            action = action.get_object() if action is not None else None
-            runs = hasattr(action, "get") and action.get("/S") in ("/JavaScript", "/Launch")
-            if runs or "/AA" in root or "/JavaScript" in names or "/EmbeddedFiles" in names:
+            if _pdf_objects_active(reader):
                 raise _hostile()
     except ValidationError:
         raise
     except Exception as error:
         raise _mismatch("pdf") from error
+
+
+def _pdf_too_complex():
+    return ValidationError(
+        _(
+            "Le PDF contient trop d’objets pour être vérifié : il est refusé. Enregistrez-le à "
+            "nouveau ou découpez-le en plusieurs fichiers."
+        ),
+        code="pdf_too_complex",
+    )
+
+
+def _pdf_names_active(data: bytes) -> bool:
+    """Whether PDF syntax (outside streams, or an object stream decoded) names an active
+    feature, #xx escapes decoded."""
+    return bool(
+        _PDF_ACTIVE.search(_PDF_NAME_ESCAPE.sub(lambda match: bytes.fromhex(match[1].decode()), data))
+    )
+
+
+def _pdf_objects_active(reader) -> bool:
+    """Whether any object of the PDF holds an active feature: the trailer, every object
+    reachable from it and every object the cross-reference sections list, reachable or
+    not, in an object stream or not (a viewer repairing a file may find any of them).
+    pypdf reads object streams and decodes #xx escapes in names; the walk is iterative
+    and bounded in objects, nodes and nesting."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
+
+    pending = [reader.trailer]
+    for generation, numbers in reader.xref.items():
+        pending.extend(IndirectObject(number, generation, reader) for number in numbers)
+    pending.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
+    seen, objects, nodes = set(), 0, 0
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            objects += 1
+            if objects > MAX_PDF_OBJECTS:
+                raise _pdf_too_complex()
+            item = item.get_object()
+        stack = [(item, 0)]
+        while stack:
+            node, depth = stack.pop()
+            nodes += 1
+            if nodes > _PDF_MAX_NODES or depth > _PDF_MAX_DEPTH:
+                raise _pdf_too_complex()
+            if isinstance(node, IndirectObject):
+                pending.append(node)
+            elif isinstance(node, NameObject):
+                if node in _PDF_ACTIVE_NAME_OBJECTS:
+                    return True
+            elif isinstance(node, DictionaryObject):
+                # An object stream may hold objects no cross-reference lists.
+                if isinstance(node, StreamObject) and node.get("/Type") == "/ObjStm":
+                    if _pdf_names_active(node.get_data()):
+                        return True
+                uri = node.get("/URI")
+                if isinstance(uri, str) and uri.strip().lower().startswith("javascript:"):
+                    return True
+                # Keys are names too; values are read as stored, references unresolved.
+                stack.extend((key, depth + 1) for key in node)
+                stack.extend((value, depth + 1) for value in dict.values(node))
+            elif isinstance(node, ArrayObject):
+                stack.extend((value, depth + 1) for value in list.__iter__(node))
+    return False
 
 
 def _check_text(uploaded):

@@ -257,10 +257,14 @@ def chat_post(*, session_id: int, author, body: str) -> ChatMessage:
     return ChatMessage.objects.create(session=session, author=author, body=check_body(body))
 
 
-def _end(session, actor, action):
+def _close(session):
     session.ended_at = timezone.now()
     session.status = Status.TERMINE
     session.save(update_fields=["ended_at", "status"])
+
+
+def _end(session, actor, action):
+    _close(session)
     audit.record(actor=actor, obj=session, action=action)
 
 
@@ -335,8 +339,9 @@ def chat_to_ticket(*, session_id: int, user) -> Ticket:
         raise ChatRefused(
             _("La file du support n’est pas configurée : ouvrez un ticket depuis Nous contacter.")
         )
-    if not is_ended(session):
-        _end(session, user, "chat_end")
+    ending = not is_ended(session)
+    if ending:
+        _close(session)
     ticket = Ticket.objects.create(
         requester=user,
         contact_email=user.notification_email,
@@ -353,5 +358,9 @@ def chat_to_ticket(*, session_id: int, user) -> Ticket:
     )
     session.ticket = ticket
     session.save(update_fields=["ticket"])
+    # Recorded once the ticket has its number: the audit chain's lock comes after the
+    # ticket counter's, as in every other submission (see support.workflow.next_number).
+    if ending:
+        audit.record(actor=user, obj=session, action="chat_end")
     audit.record(actor=user, obj=session, action="chat_to_ticket", changes={"ticket": ticket.number})
     return ticket

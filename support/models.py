@@ -181,6 +181,22 @@ class Ticket(models.Model):
         return f"{self.number or _('Brouillon')} — {self.title}"
 
 
+class TicketCounter(models.Model):
+    """The last ticket number given in a year. A submission locks its year's row to take
+    the next number, so two submissions never get the same one; one that rolls back gives
+    its number back, and the numbers of a year have no gap."""
+
+    year = models.PositiveSmallIntegerField(_("année"), primary_key=True)
+    last = models.PositiveIntegerField(_("dernier numéro attribué"), default=0)
+
+    class Meta:
+        verbose_name = _("compteur de tickets")
+        verbose_name_plural = _("compteurs de tickets")
+
+    def __str__(self):
+        return f"{self.year} : {self.last}"
+
+
 class TicketEvent(models.Model):
     """One entry of a ticket's Activité timeline."""
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus.errors import Refused
-from support.models import Ticket, TicketEvent
+from support.models import Ticket, TicketCounter, TicketEvent
 
 S = Ticket.Status
 
@@ -35,18 +35,33 @@ def allowed_targets(status, role) -> list[str]:
 
 
 def next_number(now=None) -> str:
-    """T-<year>-<6 digits>, counted per year. Called under the ticket's lock; the unique
-    constraint on `number` settles the rare race between two submissions."""
+    """T-<year>-<6 digits>, counted per year without gap. Must run inside the submitting
+    transaction: it locks the year's counter until that transaction ends, so submissions
+    take their numbers one after the other and one that rolls back gives its number back.
+    Take it before any audit record (see chorus.audit): the order of the locks is the
+    same for every writer."""
     year = (now or timezone.now()).year
-    prefix = f"T-{year}-"
+    counter = TicketCounter.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        # The year's first submission: of two at once, one creates the row, the other
+        # waits for it (no error), then both lock it.
+        TicketCounter.objects.bulk_create([TicketCounter(year=year)], ignore_conflicts=True)
+        counter = TicketCounter.objects.select_for_update().get(year=year)
+    counter.last = max(counter.last, _last_given(year)) + 1
+    counter.save(update_fields=["last"])
+    return f"T-{year}-{counter.last:06d}"
+
+
+def _last_given(year) -> int:
+    """The highest number of the year on a ticket: tickets loaded in bulk (the scale
+    generator) bypass the counter, which must never hand out one of theirs again."""
     last = (
-        Ticket.objects.filter(number__startswith=prefix)
+        Ticket.objects.filter(number__startswith=f"T-{year}-")
         .order_by("-number")
         .values_list("number", flat=True)
         .first()
     )
-    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{sequence:06d}"
+    return int(last.rsplit("-", 1)[1]) if last else 0
 
 
 @transaction.atomic

@@ -1,16 +1,85 @@
 """Back-office of accounts and attachments (operators only)."""
 
+from collections import defaultdict
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from chorus import audit
+from chorus.errors import Refused
+from chorus.models import AuditEvent
 from users import services, two_factor
 from users.models import Invitation, Membership, User
+
+DEACTIVATE_LABEL = _("Désactiver les comptes sélectionnés (leur historique est conservé)")
+
+
+def accounts_history(user_ids) -> dict[int, set[str]]:
+    """What each of these accounts left behind, by kind: audit records by or about them,
+    and the rows of every table that points to them (attachments, habilitations,
+    tickets, two-factor devices…). One query per kind, whatever the number of accounts."""
+    user_ids = list(user_ids)
+    found = defaultdict(set)
+    audit_label = str(AuditEvent._meta.verbose_name_plural)
+    by_actor = AuditEvent.objects.filter(actor_id_value__in=user_ids).values_list("actor_id_value", flat=True)
+    about = AuditEvent.objects.filter(
+        object_type=User._meta.label, object_id__in=[str(pk) for pk in user_ids]
+    ).values_list("object_id", flat=True)
+    for pk in [*by_actor.distinct(), *about.distinct()]:
+        found[int(pk)].add(audit_label)
+    for relation in User._meta.get_fields(include_hidden=True):
+        model = relation.related_model
+        if not (relation.one_to_many or relation.one_to_one) or relation.concrete:
+            continue  # only the tables that point to the account
+        if model is AuditEvent or model._meta.auto_created:
+            continue  # the audit trail is read above; group and permission links are not history
+        column = relation.field.attname
+        for pk in (
+            model._base_manager.filter(**{f"{column}__in": user_ids})
+            .values_list(column, flat=True)
+            .distinct()
+        ):
+            found[pk].add(str(model._meta.verbose_name_plural))
+    return found
+
+
+def _kinds(found: set[str]) -> str:
+    return ", ".join(sorted(found))
+
+
+def delete_selected_without_history(modeladmin, request, queryset):
+    """Django's "Supprimer les objets sélectionnés", refused as a whole when one of the
+    accounts has a history."""
+    history = accounts_history(queryset.values_list("pk", flat=True))
+    if history:
+        kept = queryset.filter(pk__in=history).order_by("email")
+        modeladmin.message_user(
+            request,
+            gettext(
+                "Aucun compte n'a été supprimé : ces comptes ont un historique et ne peuvent pas "
+                "être supprimés : %(accounts)s. Désactivez-les plutôt avec l'action « %(action)s »."
+            )
+            % {
+                "accounts": "; ".join(f"{user.email} ({_kinds(history[user.pk])})" for user in kept),
+                "action": DEACTIVATE_LABEL,
+            },
+            messages.ERROR,
+        )
+        return None
+    return delete_selected(modeladmin, request, queryset)
+
+
+delete_selected_without_history.allowed_permissions = delete_selected.allowed_permissions
+delete_selected_without_history.short_description = delete_selected.short_description
 
 
 class EmailLoginMixin:
@@ -85,7 +154,7 @@ class UserAdmin(BaseUserAdmin):
     )
     readonly_fields = ("date_joined", "activated_at", "last_login", "two_factor_enabled")
     list_display = ("email", "last_name", "first_name", "is_active", "is_staff", "is_superuser", "last_login")
-    actions = ("reset_two_factor",)
+    actions = ("deactivate", "reset_two_factor")
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     search_fields = ("email", "first_name", "last_name", "contact_email")
     ordering = ("last_name", "first_name", "email")
@@ -94,6 +163,49 @@ class UserAdmin(BaseUserAdmin):
     def get_inlines(self, request, obj):
         # No inline on the add page: a new account has no attachment yet.
         return self.inlines if obj is not None else ()
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _function, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (delete_selected_without_history, name, description)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # An account with a history is deactivated, not deleted: its history stays
+        # readable with its name, and nothing it points to is lost in a cascade.
+        user = self.get_object(request, unquote(object_id))
+        history = accounts_history([user.pk]).get(user.pk) if user is not None else None
+        if history:
+            self.message_user(
+                request,
+                gettext(
+                    "Le compte %(email)s a un historique (%(kinds)s) : il ne peut pas être supprimé. "
+                    "Désactivez-le plutôt : cochez-le ci-dessous et choisissez l'action « %(action)s », "
+                    "ou décochez « Actif » sur sa fiche."
+                )
+                % {"email": user.email, "kinds": _kinds(history), "action": DEACTIVATE_LABEL},
+                messages.ERROR,
+            )
+            # The list, showing this account only, where the deactivation action is.
+            return redirect(f"{reverse('admin:users_user_changelist')}?id__exact={user.pk}")
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(description=DEACTIVATE_LABEL, permissions=["change"])
+    def deactivate(self, request, queryset):
+        try:
+            users = services.users_deactivate(
+                user_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+            )
+        except Refused as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return
+        message = ngettext(
+            "%(count)d compte désactivé : il ne peut plus se connecter, son historique est conservé.",
+            "%(count)d comptes désactivés : ils ne peuvent plus se connecter, leur historique est conservé.",
+            len(users),
+        )
+        self.message_user(request, message % {"count": len(users)})
 
     @admin.action(
         description=_("Réinitialiser la double authentification (téléphone et codes de secours perdus)")
@@ -225,16 +337,26 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    """Invitations are sent from the portal (Rattacher un utilisateur) and accepted on
-    activation: operators read them, they do not write them."""
+    """Invitations are sent from the portal (Rattacher un utilisateur) and answered by
+    the invited person (on activation for a new account, from their home page for an
+    existing one): operators read them, they do not write them."""
 
-    list_display = ("email", "structure", "invited_by", "created_at", "accepted_at")
-    list_filter = (("accepted_at", admin.EmptyFieldListFilter),)
+    list_display = ("email", "structure", "invited_by", "created_at", "accepted_at", "declined_at")
+    list_filter = (("accepted_at", admin.EmptyFieldListFilter), ("declined_at", admin.EmptyFieldListFilter))
     search_fields = ("email", "structure__identifier", "structure__company_name", "invited_by__email")
     ordering = ("-created_at", "-id")
     list_select_related = ("structure", "invited_by")
     date_hierarchy = "created_at"
-    fields = ("email", "structure", "services", "invited_by", "created_at", "accepted_at")
+    fields = (
+        "email",
+        "user",
+        "structure",
+        "services",
+        "invited_by",
+        "created_at",
+        "accepted_at",
+        "declined_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):

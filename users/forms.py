@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from chorus import mail
 from chorus.forms import DsfrForm
+from users.validators import validate_login_email
 
 User = get_user_model()
 
@@ -37,7 +38,8 @@ class SignupForm(DsfrForm, forms.ModelForm):
     }
 
     email = _email_field(
-        help_text=_("Elle sera votre identifiant de connexion. Format attendu : nom@domaine.fr")
+        help_text=_("Elle sera votre identifiant de connexion. Format attendu : nom@domaine.fr"),
+        validators=[validate_login_email],
     )
     password1 = forms.CharField(
         label=_("Mot de passe"),

@@ -16,6 +16,7 @@ from structures.models import Service, Structure
 from users.forms import normalize_email
 from users.models import Membership, User
 from users.services import PrincipalManagerError
+from users.validators import validate_login_email
 
 RATTACHER_UTILISATEUR = "RATTACHER_UTILISATEUR"
 DETACHER_UTILISATEUR = "DETACHER_UTILISATEUR"
@@ -38,6 +39,7 @@ def email_field():
         max_length=254,
         help_text=_("Saisissez l'adresse complète. Format attendu : nom@domaine.fr"),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        validators=[validate_login_email],
     )
 
 
@@ -141,7 +143,7 @@ class AttachManyForm(DsfrForm, forms.Form):
         label=_("Structures"),
         queryset=Structure.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("L'utilisateur est rattaché à chacune, en maille structure."),
+        help_text=_("L'utilisateur est invité à rejoindre chacune, en maille structure."),
         error_messages={
             "required": _("Choisissez au moins une structure."),
             "invalid_choice": _("La structure choisie ne fait pas partie de vos structures."),

@@ -163,13 +163,25 @@ class Membership(models.Model):
 
 
 class Invitation(models.Model):
-    """An invitation to create an account, sent when a manager attaches an email that
-    has no account yet. Once that address's account is activated, the invitation is
-    accepted: the user is attached as the manager asked."""
+    """An invitation to join a structure, sent when a manager attaches an email.
+
+    To an email without account (`user` empty), it invites to create one: once that
+    address's account is activated, the invitation is accepted. To an existing account
+    (`user`), its owner accepts or declines it from their home page: until they accept,
+    they are no member of the structure. Either way it lapses after VALIDITY."""
 
     VALIDITY = timedelta(days=7)
 
     email = models.EmailField(_("adresse électronique"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations_received",
+        verbose_name=_("compte invité"),
+        help_text=_("Vide : invitation à créer un compte."),
+    )
     structure = models.ForeignKey(
         "structures.Structure",
         on_delete=models.CASCADE,
@@ -193,11 +205,27 @@ class Invitation(models.Model):
     )
     created_at = models.DateTimeField(_("envoyée le"), default=timezone.now, db_index=True)
     accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("refusée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # An answer is given once: accepted or declined, never both.
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(declined_at__isnull=True),
+                name="invitation_accepted_or_declined",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.email} → {self.structure}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + self.VALIDITY
+
+    @property
+    def is_pending(self):
+        return self.accepted_at is None and self.declined_at is None and timezone.now() < self.expires_at

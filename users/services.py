@@ -1,14 +1,16 @@
 """Attachment of users to structures: the transitions that keep the invariants."""
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorus import audit, mail
+from chorus import audit, mail, ratelimit
+from chorus.access import ORGANISATION
 from chorus.errors import Refused
-from chorus.models import Habilitation
+from chorus.models import Habilitation, Level
 from structures.models import Structure
-from users.models import Invitation, Membership
+from users.models import Invitation, Membership, User
 
 
 class MembershipError(Refused):
@@ -87,30 +89,6 @@ def _refuse_live_membership(user, structure, services):
             % {"service": membership.service.name}
         )
     raise MembershipError(_("L'utilisateur est déjà rattaché à cette structure."))
-
-
-@transaction.atomic
-def members_attach(*, actor, user, structure, services=(), comment="") -> list[Membership]:
-    """Attach a known user at structure level (no services) or to each of the given
-    services, all or nothing. Refuses an attachment the user already has."""
-    structure = Structure.objects.select_for_update().get(pk=structure.pk)
-    services = list(services)
-    if any(service.structure_id != structure.pk for service in services):
-        raise MembershipError(_("Un des services choisis n'appartient pas à la structure."))
-    # Checked under the structure's lock: a second manager attaching the same user at
-    # the same moment waits here, then sees the first attachment.
-    _refuse_live_membership(user, structure, services)
-    memberships, changes = [], {}
-    for service in services or [None]:
-        membership, attached = attach_unrecorded(
-            user=user, structure=structure, service=service, comment=comment
-        )
-        memberships.append(membership)
-        changes.update(attached)
-    # One record for the action, whatever the number of services.
-    changes["service"] = [service.code for service in services] if len(services) > 1 else changes["service"]
-    audit.record(actor=actor or user, obj=memberships[0], action="membership_attach", changes=changes)
-    return memberships
 
 
 @transaction.atomic
@@ -246,20 +224,129 @@ def members_detach(*, actor, user, structure, services=(), comment) -> list[Memb
     return ended
 
 
-# Invitations: attaching an email that has no account yet.
+# Leaving a structure
 
 
 @transaction.atomic
-def invitation_send(*, actor, email, structures, services=(), signup_url) -> list[Invitation]:
-    """Invite an email without account to the given structures (at structure level, or
-    to the given services of the only structure), in one email."""
-    structures = list(structures)
+def membership_leave(*, membership_id, user) -> list[Membership]:
+    """The user ends one of their own attachments (Mes rattachements): a structure-level
+    one ends their services there too, as a detach does. The principal manager cannot
+    leave before handing the role over (PrincipalManagerError). The structure's
+    principal manager and Organisation administrators are told."""
+    membership = (
+        Membership.objects.filter(pk=membership_id, user=user, status=Membership.Status.VALIDEE)
+        .select_related("structure", "service")
+        .first()
+    )
+    if membership is None:
+        raise MembershipError(_("Ce rattachement n’existe pas ou a déjà pris fin."))
+    ended, changes = _detach_unrecorded(
+        membership=membership, comment=_("Départ à l’initiative de l’utilisateur.")
+    )
+    structure = membership.structure
+    audit.record(actor=user, obj=ended[0], action="membership_leave", changes=changes)
+    mail.send_templated(
+        template="membership_left",
+        to=_administrators_emails(structure, exclude=user),
+        context={
+            "structure": structure,
+            "user_email": user.email,
+            "services": [m.service for m in ended if m.service_id] if membership.service_id else [],
+            "whole_structure": membership.service_id is None,
+        },
+    )
+    return ended
+
+
+def _administrators_emails(structure, *, exclude) -> list[str]:
+    """Who administers the structure: its principal manager and the attached holders
+    of Organisation – modification."""
+    attached = Membership.objects.filter(structure=structure, status=Membership.Status.VALIDEE)
+    users = User.objects.filter(is_active=True).filter(
+        Q(pk=structure.principal_manager_id)
+        | Q(
+            habilitations__structure=structure,
+            habilitations__profile__application__code=ORGANISATION,
+            habilitations__profile__level=Level.MODIFICATION,
+            memberships__in=attached,
+        )
+    )
+    return sorted({user.notification_email for user in users.exclude(pk=exclude.pk).distinct()})
+
+
+# Invitations. Attaching an email is always an invitation: to create an account when the
+# email has none, to accept or decline when it has one. Nobody becomes a member of a
+# structure (sees their data shown there, is bound by its two-factor requirement, may be
+# made its principal manager) without having said yes.
+
+INVITATIONS_PER_INVITER = ratelimit.Limit("invitation_inviter", rate=30, period=60 * 60)
+INVITATIONS_PER_ADDRESS = ratelimit.Limit("invitation_address", rate=5, period=24 * 60 * 60)
+
+
+def _refuse_pending_invitation(email, user, structure):
+    pending = _pending(Invitation.objects.filter(structure=structure))
+    same = Q(email__iexact=email) | Q(user=user) if user is not None else Q(email__iexact=email)
+    if pending.filter(same).exists():
+        raise MembershipError(
+            _("Une invitation envoyée à %(email)s pour « %(structure)s » attend déjà sa réponse.")
+            % {"email": email, "structure": structure.display_name}
+        )
+
+
+def _count_invitation(actor, email):
+    """Count one invitation against the inviter's and the address's limits, or refuse."""
+    if ratelimit.exhausted(INVITATIONS_PER_INVITER, actor.pk):
+        raise MembershipError(
+            _(
+                "Vous avez envoyé trop d’invitations en une heure : réessayez plus tard. "
+                "Aucune invitation n’a été envoyée."
+            )
+        )
+    if ratelimit.exhausted(INVITATIONS_PER_ADDRESS, email) or not ratelimit.hit_all(
+        (INVITATIONS_PER_INVITER, actor.pk), (INVITATIONS_PER_ADDRESS, email)
+    ):
+        raise MembershipError(
+            _(
+                "Trop d’invitations ont été envoyées à cette adresse aujourd’hui : réessayez demain. "
+                "Aucune invitation n’a été envoyée."
+            )
+        )
+
+
+@transaction.atomic
+def invitation_send(*, actor, email, structures, services=(), signup_url, answer_url) -> list[Invitation]:
+    """Invite an email to the given structures (at structure level, or to the given
+    services of the only structure), in one email. An existing account is attached
+    only once its owner accepts; an email without account is invited to create one.
+    The inviter gets the same answer either way: the form does not tell whether an
+    account exists."""
+    structures = sorted(structures, key=lambda structure: structure.pk)
     services = list(services)
     if services and (len(structures) != 1 or any(s.structure_id != structures[0].pk for s in services)):
         raise MembershipError(_("Un des services choisis n'appartient pas à la structure."))
+    user = User.objects.filter(email__iexact=email).first()
+    # Locked in id order before the first audit record (chorus.audit): a second manager
+    # inviting the same address at the same moment waits, then sees this invitation.
+    list(
+        Structure.objects.select_for_update()
+        .filter(pk__in=[structure.pk for structure in structures])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for structure in structures:
+        try:
+            if user is not None:
+                # A member is listed to the manager already: saying so tells nothing new.
+                _refuse_live_membership(user, structure, services)
+            _refuse_pending_invitation(email, user, structure)
+        except MembershipError as error:
+            if len(structures) == 1:
+                raise
+            raise MembershipError(f"{structure.display_name} : {error.message}") from error
+    _count_invitation(actor, email)
     invitations = []
     for structure in structures:
-        invitation = Invitation.objects.create(email=email, structure=structure, invited_by=actor)
+        invitation = Invitation.objects.create(email=email, user=user, structure=structure, invited_by=actor)
         if services:
             invitation.services.set(services)
         audit.record(
@@ -269,33 +356,56 @@ def invitation_send(*, actor, email, structures, services=(), signup_url) -> lis
             changes={"email": email, "services": sorted(s.code for s in services)},
         )
         invitations.append(invitation)
-    mail.send_templated(
-        template="invitation",
-        to=email,
-        context={
-            "invited_by": actor,
-            "structures": structures,
-            "services": services,
-            "signup_url": signup_url,
-            "validity_days": Invitation.VALIDITY.days,
-        },
-    )
+    # The inviter is named by their login address and structure, never by the names they
+    # typed themselves: a name could carry a link.
+    context = {
+        "inviter_email": actor.email,
+        "structures": structures,
+        "services": services,
+        "validity_days": Invitation.VALIDITY.days,
+    }
+    if user is None:
+        mail.send_templated(template="invitation", to=email, context={**context, "signup_url": signup_url})
+    else:
+        mail.send_templated(
+            template="invitation_member",
+            to=user.notification_email,
+            context={**context, "answer_url": answer_url},
+        )
     return invitations
 
 
-def pending_invitations(email):
-    return Invitation.objects.filter(
-        email__iexact=email,
+def _pending(invitations):
+    return invitations.filter(
         accepted_at__isnull=True,
+        declined_at__isnull=True,
         created_at__gt=timezone.now() - Invitation.VALIDITY,
+    )
+
+
+def pending_invitations(email):
+    """The invitations to create an account at this address, still open."""
+    return _pending(Invitation.objects.filter(email__iexact=email, user__isnull=True))
+
+
+def invitations_pending_for(*, user):
+    """The invitations a user may answer: made to their account, or to their login
+    address before it had one."""
+    return (
+        _pending(Invitation.objects.filter(Q(user=user) | Q(user__isnull=True, email__iexact=user.email)))
+        .select_related("structure", "invited_by")
+        .prefetch_related("services")
+        .order_by("created_at", "pk")
     )
 
 
 @transaction.atomic
 def invitations_accept(*, user) -> list[Membership]:
     """Once the account of an invited email is activated, attach it as the managers
-    asked. An attachment the user already holds is skipped; the first user of a
-    structure without principal manager takes the role (membership_attach)."""
+    asked: signing up through the invitation was the answer. Only invitations made to
+    the address before it had an account: one made to an existing account waits for its
+    owner's answer. An attachment the user already holds is skipped; the first user of
+    a structure without principal manager takes the role (membership_attach)."""
     invitations = list(
         pending_invitations(user.email)
         .select_for_update(of=("self",))
@@ -316,11 +426,7 @@ def invitations_accept(*, user) -> list[Membership]:
     for invitation in invitations:
         services = list(invitation.services.order_by("code")) or [None]
         for service in services:
-            live = Membership.objects.filter(
-                user=user, structure=invitation.structure, status__in=Membership.LIVE_STATUSES
-            )
-            live = live.filter(service=service) if service else live.filter(service__isnull=True)
-            if live.exists():
+            if _holds(user, invitation.structure, service):
                 continue
             memberships.append(
                 membership_attach(
@@ -335,3 +441,107 @@ def invitations_accept(*, user) -> list[Membership]:
         invitation.save(update_fields=["accepted_at"])
         audit.record(actor=user, obj=invitation, action="invitation_accept")
     return memberships
+
+
+@transaction.atomic
+def users_deactivate(*, user_ids, actor) -> list[User]:
+    """Deactivate accounts from the back-office: they can no longer log in, and what they
+    did stays in the history (deleting an account with a history is refused). Accounts
+    already inactive are left as they are; each one deactivated is audited."""
+    if actor.pk in set(user_ids):
+        raise Refused(
+            _("Vous ne pouvez pas désactiver votre propre compte : aucun compte n'a été désactivé.")
+        )
+    users = list(User.objects.select_for_update().filter(pk__in=user_ids, is_active=True).order_by("pk"))
+    for user in users:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    # Recorded after every row is locked (chorus.audit: lock first, record last).
+    for user in users:
+        audit.record(
+            actor=actor,
+            obj=user,
+            action="user_deactivate",
+            changes={"is_active": {"before": True, "after": False}},
+        )
+    return users
+
+
+def _holds(user, structure, service) -> bool:
+    live = Membership.objects.filter(user=user, structure=structure, status__in=Membership.LIVE_STATUSES)
+    live = live.filter(service=service) if service else live.filter(service__isnull=True)
+    return live.exists()
+
+
+def _answerable(invitation_id, user) -> Invitation:
+    """The user's own invitation, locked, still open; refused otherwise."""
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("structure", "invited_by")
+        .filter(Q(user=user) | Q(user__isnull=True, email__iexact=user.email), pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        raise MembershipError(_("Cette invitation n’existe pas ou ne vous est pas adressée."))
+    if invitation.accepted_at is not None or invitation.declined_at is not None:
+        raise MembershipError(_("Vous avez déjà répondu à cette invitation."))
+    if not invitation.is_pending:
+        raise MembershipError(
+            _(
+                "Cette invitation a expiré : demandez au gestionnaire de la structure de vous "
+                "inviter à nouveau."
+            )
+        )
+    return invitation
+
+
+def _tell_inviter(invitation, user, *, accepted):
+    if invitation.invited_by is None:
+        return
+    mail.send_templated(
+        template="invitation_answered",
+        to=invitation.invited_by.notification_email,
+        context={"structure": invitation.structure, "user_email": user.email, "accepted": accepted},
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation_id, user) -> list[Membership]:
+    """The invited user says yes: they are attached as the inviter chose (structure, or
+    its services), the first member of a structure without principal manager taking the
+    role, and the inviter is told. One audit record for the whole."""
+    invitation = _answerable(invitation_id, user)
+    structure = Structure.objects.select_for_update().get(pk=invitation.structure_id)
+    if structure.status == Structure.Status.INACTIVE:
+        raise MembershipError(
+            _("La structure « %(structure)s » est désactivée : elle n’accueille plus de nouveaux membres.")
+            % {"structure": structure.display_name}
+        )
+    services = list(invitation.services.order_by("code"))
+    memberships, changes = [], {}
+    for service in services or [None]:
+        if _holds(user, structure, service):
+            continue
+        membership, attached = attach_unrecorded(
+            user=user, structure=structure, service=service, comment=_("Invitation acceptée")
+        )
+        memberships.append(membership)
+        changes.update(attached)
+    changes["service"] = [service.code for service in services] if services else None
+    changes["invited_by"] = invitation.invited_by.email if invitation.invited_by else None
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    audit.record(actor=user, obj=invitation, action="invitation_accept", changes=changes)
+    _tell_inviter(invitation, user, accepted=True)
+    return memberships
+
+
+@transaction.atomic
+def invitation_decline(*, invitation_id, user) -> Invitation:
+    """The invited user says no: nothing is attached, the inviter is told."""
+    invitation = _answerable(invitation_id, user)
+    invitation.declined_at = timezone.now()
+    invitation.save(update_fields=["declined_at"])
+    audit.record(actor=user, obj=invitation, action="invitation_decline")
+    _tell_inviter(invitation, user, accepted=False)
+    return invitation

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chorus import access
-from users import views, views_me, views_two_factor
+from users import views, views_invitations, views_me, views_two_factor
 
 app_name = "users"
 
@@ -51,6 +51,8 @@ urlpatterns = [
     ),
     # The user menu's own pages.
     path("mes-rattachements/", views_me.my_memberships, name="my_memberships"),
+    path("mes-rattachements/quitter/", views_invitations.membership_leave, name="membership_leave"),
+    path("invitations/repondre/", views_invitations.invitation_answer, name="invitation_answer"),
     path("adresse-de-connexion/", views_me.change_email, name="change_email"),
     path(
         "adresse-de-connexion/confirmer/<str:token>/",

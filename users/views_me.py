@@ -22,6 +22,7 @@ from chorus import access, audit, mail
 from chorus.models import AuditEvent
 from chorus.pages import page_context
 from structures.models import Structure
+from users import services
 from users.forms_me import ChangeEmailForm, DeactivateForm
 from users.models import Membership
 
@@ -90,7 +91,18 @@ def my_memberships(request):
     return render(
         request,
         "users/me_memberships.html",
-        page_context(title, links=_account_links(), page_obj=page_obj, Status=Membership.Status),
+        page_context(
+            title,
+            links=_account_links(),
+            page_obj=page_obj,
+            Status=Membership.Status,
+            invitations=list(services.invitations_pending_for(user=request.user)),
+            # The principal manager hands the role over instead of leaving.
+            managed_ids=set(
+                Structure.objects.filter(principal_manager=request.user).values_list("pk", flat=True)
+            ),
+            transfer_url=_transfer_url(),
+        ),
     )
 
 

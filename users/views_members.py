@@ -3,8 +3,6 @@ utilisateur. The structure is chosen first; the form's other choices (services, 
 are that structure's only."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -24,8 +22,6 @@ from users.forms_members import (
     DetachForm,
     StructureStepForm,
 )
-
-User = get_user_model()
 
 
 def _links():
@@ -85,44 +81,41 @@ def attach(request):
     )
 
 
+def _invite(request, form, structures, chosen=()) -> bool:
+    """Invite the email to the structures; False with the refusal added to the form.
+    Known or not, the email gets an invitation and the manager the same answer."""
+    email = form.cleaned_data["email"]
+    try:
+        services.invitation_send(
+            actor=request.user,
+            email=email,
+            structures=structures,
+            services=chosen,
+            signup_url=_signup_url(request, email),
+            answer_url=request.build_absolute_uri(reverse("users:my_memberships")),
+        )
+    except services.MembershipError as error:
+        form.add_error(None, error.message)
+        return False
+    return True
+
+
 def _attach(request, form) -> str:
-    """Attach the known user, or invite the unknown email; the confirmation, or "" with
-    the refusal added to the form."""
+    """The confirmation, or "" with the refusal added to the form."""
     data = form.cleaned_data
     email, structure = data["email"], data["structure"]
     chosen = list(data["services"]) if data["level"] == LEVEL_SERVICE else []
-    user = User.objects.filter(email__iexact=email).first()
-    try:
-        if user is None:
-            services.invitation_send(
-                actor=request.user,
-                email=email,
-                structures=[structure],
-                services=chosen,
-                signup_url=_signup_url(request, email),
-            )
-        else:
-            services.members_attach(actor=request.user, user=user, structure=structure, services=chosen)
-    except services.MembershipError as error:
-        form.add_error(None, error.message)
+    if not _invite(request, form, [structure], chosen):
         return ""
-    if user is None:
-        return _(
-            "Une invitation à créer un compte a été envoyée à %(email)s. Le compte sera rattaché dès son "
-            "activation ; l'invitation est valable 7 jours."
-        ) % {"email": email}
     if chosen:
         return _(
-            "%(email)s est rattaché aux services « %(services)s » de la structure « %(structure)s »."
-        ) % {
-            "email": email,
-            "services": _names(chosen),
-            "structure": structure.display_name,
-        }
-    return _("%(email)s est rattaché à la structure « %(structure)s ».") % {
-        "email": email,
-        "structure": structure.display_name,
-    }
+            "Une invitation a été envoyée à %(email)s pour les services « %(services)s » de la structure "
+            "« %(structure)s ». Le rattachement se fera quand elle sera acceptée ; elle est valable 7 jours."
+        ) % {"email": email, "services": _names(chosen), "structure": structure.display_name}
+    return _(
+        "Une invitation a été envoyée à %(email)s pour la structure « %(structure)s ». Le rattachement se "
+        "fera quand elle sera acceptée ; elle est valable 7 jours."
+    ) % {"email": email, "structure": structure.display_name}
 
 
 @access.access_required(RATTACHER_UTILISATEUR, Level.MODIFICATION)
@@ -147,31 +140,12 @@ def attach_many(request):
 
 def _attach_many(request, form) -> str:
     email, structures = form.cleaned_data["email"], form.cleaned_data["structures"]
-    names = ", ".join(structure.display_name for structure in structures)
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        services.invitation_send(
-            actor=request.user, email=email, structures=structures, signup_url=_signup_url(request, email)
-        )
-        return _(
-            "Une invitation à créer un compte a été envoyée à %(email)s pour les structures "
-            "« %(structures)s ». L'invitation est valable 7 jours."
-        ) % {"email": email, "structures": names}
-    try:
-        # All or nothing: one refusal undoes the attachments already made.
-        with transaction.atomic():
-            for structure in structures:
-                try:
-                    services.members_attach(actor=request.user, user=user, structure=structure)
-                except services.MembershipError as error:
-                    raise services.MembershipError(f"{structure.display_name} : {error.message}") from error
-    except services.MembershipError as error:
-        form.add_error(None, error.message)
+    if not _invite(request, form, structures):
         return ""
-    return _("%(email)s est rattaché aux structures « %(structures)s ».") % {
-        "email": email,
-        "structures": names,
-    }
+    return _(
+        "Une invitation a été envoyée à %(email)s pour les structures « %(structures)s ». Le rattachement "
+        "se fera quand elle sera acceptée ; elle est valable 7 jours."
+    ) % {"email": email, "structures": ", ".join(structure.display_name for structure in structures)}
 
 
 # Détacher un utilisateur

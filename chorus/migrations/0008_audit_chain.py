@@ -1,11 +1,24 @@
+import hashlib
+import json
+from datetime import UTC
+
 import django.utils.timezone
 from django.db import migrations, models
 
 
-def chain_existing_records(apps, schema_editor):
-    """Seal the records written before the chain, in id order, as record() now does."""
-    from chorus.audit import chain_hash
+def chain_hash(event, prev_hash):
+    """The hash as chorus.audit computed it when this migration was written (over the
+    foreign key ids: the plain columns came later, in 0011, with the same content)."""
+    names = ("actor_id", "action", "object_type", "object_id", "object_repr", "structure_id", "changes")
+    values = {name: getattr(event, name) for name in names}
+    values["created_at"] = event.created_at.astimezone(UTC).isoformat()
+    values["prev_hash"] = prev_hash
+    canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
+
+def chain_existing_records(apps, schema_editor):
+    """Seal the records written before the chain, in id order, as record() then did."""
     AuditEvent = apps.get_model("chorus", "AuditEvent")
     prev_hash, batch = "", []
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):

@@ -166,20 +166,36 @@ def structure_update_from_insee(
 
 # Dupliquer une structure
 
-# Copied from the model to the duplicate: what is not INSEE's and not the structure's
-# own identity, state or history.
-MODEL_FIELDS = (
-    "rcs_number",
-    "email",
-    "phone",
-    "service_code_required",
-    "commitment_required",
-    "commitment_or_service",
-    "payment_status_managed",
-    "is_moa",
-    "is_moa_only",
-    "court_fee_provider_category",
+# Not copied from the model to the duplicate: the new establishment's identity and what
+# INSEE says about it, and the duplicate's own state and history. Every other field is
+# copied (settings such as two_factor_required included), so that a field added later is
+# carried over unless it is listed here on purpose.
+NOT_COPIED_FIELDS = frozenset(
+    {
+        "id",
+        "identifier_type",
+        "identifier",
+        "kind",
+        "status",
+        "origin",
+        "principal_manager",  # set explicitly below
+        "insee_updated_at",
+        "created_at",
+        "updated_at",
+        *INSEE_FIELDS,
+    }
 )
+
+
+def model_values(model: Structure) -> dict:
+    """What a duplicate takes from its model."""
+    return {
+        field.attname: getattr(model, field.attname)
+        for field in Structure._meta.concrete_fields
+        if field.name not in NOT_COPIED_FIELDS
+    }
+
+
 # Related rows copied when the models exist (bank details and attachments belong to
 # features that may not be installed yet).
 COPIED_RELATIONS = ("bank_accounts", "attachments")
@@ -219,7 +235,7 @@ def _duplicate(*, model_id, establishment, actor, copied_files) -> Structure:
         ),
         origin=model,
         principal_manager=model.principal_manager,
-        **{name: getattr(model, name) for name in MODEL_FIELDS},
+        **model_values(model),
     )
     services = copy_services(model, duplicate)
     copied = {"services": len(services)}

@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "membership_status": gettext_lazy("Changement de statut d’un rattachement"),
     "invitation_send": gettext_lazy("Invitation envoyée"),
     "invitation_accept": gettext_lazy("Invitation acceptée"),
+    "invitation_decline": gettext_lazy("Invitation refusée"),
+    "membership_leave": gettext_lazy("Départ d’un utilisateur"),
     "habilitations_change": gettext_lazy("Modification des habilitations"),
     "habilitations_remove_on_detach": gettext_lazy("Habilitations retirées au détachement"),
     "approval_request": gettext_lazy("Demande d’approbation"),

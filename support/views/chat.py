@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chorus import access
+from chorus import access, sessions
 from chorus.catalogue import application_url
 from chorus.pages import page_context
 from support import chat
@@ -208,6 +208,7 @@ def chat_detail(request, pk):
 
 
 @access.authenticated
+@sessions.not_activity  # polled by the page itself: keeps no session alive
 @never_cache
 @require_GET
 def chat_messages(request, pk):

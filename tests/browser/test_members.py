@@ -1,5 +1,6 @@
-"""Organisation › Utilisateurs in a real browser: the principal manager attaches a user
-to a service, and detaches another with a comment."""
+"""Organisation › Utilisateurs in a real browser: the principal manager invites a user
+to a service, who accepts from their home page; another is detached with a comment; a
+member leaves a structure from Mes rattachements."""
 
 import pytest
 from playwright.sync_api import expect
@@ -20,11 +21,11 @@ def company(catalogue):
     return structure, manager
 
 
-def test_principal_manager_attaches_a_user_at_service_level(page, company):
+def test_principal_manager_invites_a_user_who_accepts_from_the_home_page(page, company):
     structure, manager = company
     textile = factories.ServiceFactory(structure=structure, code="TEXTILE", name="Service textile")
     factories.ServiceFactory(structure=structure, code="COMPTA", name="Service comptable")
-    newcomer = factories.UserFactory(email="nouveau@exemple.fr")
+    newcomer = factories.UserFactory(email="nouveau@exemple.fr", first_name="Noé", last_name="Nouveau")
 
     log_in(page, manager.email)
     page.check()
@@ -40,12 +41,54 @@ def test_principal_manager_attaches_a_user_at_service_level(page, company):
     page.get_by_role("button", name="Soumettre").click()
 
     expect(page.get_by_role("main")).to_contain_text(
-        "nouveau@exemple.fr est rattaché aux services « Service textile » "
+        "Une invitation a été envoyée à nouveau@exemple.fr pour les services « Service textile » "
         "de la structure « Textiles du Nord »."
+    )
+    page.check()
+    assert not Membership.objects.filter(user=newcomer).exists()
+
+    # The invited user sees the invitation on their home page, and accepts it.
+    page.context.clear_cookies()
+    log_in(page, newcomer.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Noé")
+    card = page.get_by_role("region", name="Une invitation attend votre réponse")
+    expect(card).to_contain_text("Textiles du Nord")
+    expect(card).to_contain_text("gestionnaire@exemple.fr")
+    page.check()
+    card.get_by_role("button", name="Accepter").click()
+    expect(page.get_by_role("main")).to_contain_text(
+        "Vous êtes maintenant rattaché à la structure « Textiles du Nord »."
     )
     page.check()
     membership = Membership.objects.get(user=newcomer)
     assert (membership.service, membership.status) == (textile, Membership.Status.VALIDEE)
+
+    # Now in the manager's users list.
+    page.context.clear_cookies()
+    log_in(page, manager.email)
+    page.check()
+    page.goto("/organisation/utilisateurs/")
+    expect(page.get_by_role("main")).to_contain_text("nouveau@exemple.fr")
+    page.check()
+
+
+def test_member_leaves_a_structure_from_my_memberships(page, company):
+    structure, manager = company
+    member = factories.UserFactory(email="membre@exemple.fr", first_name="Mia", last_name="Membre")
+    factories.attach(member, structure)
+
+    log_in(page, member.email)
+    page.check()
+    page.goto("/compte/mes-rattachements/")
+    page.check()
+    page.get_by_role("link", name="Quitter — Textiles du Nord").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quitter une structure")
+    page.check()
+    page.get_by_role("button", name="Quitter la structure").click()
+
+    expect(page.get_by_role("main")).to_contain_text("Vous avez quitté la structure « Textiles du Nord ».")
+    page.check()
+    assert Membership.objects.get(user=member).status == Membership.Status.DESACTIVEE
 
 
 def test_principal_manager_detaches_a_user_with_a_comment(page, company):

@@ -9,9 +9,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.forms import MultiWidget
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from chorus import audit
 from chorus.models import Application, AuditEvent, Domain, Habilitation, Level, Profile
 from structures.models import Service, Structure
 from tests import factories
@@ -380,3 +381,140 @@ def test_principal_manager_autocomplete_finds_users_by_email(operator_client, st
     )
     assert response.status_code == 200
     assert [result["id"] for result in response.json()["results"]] == [str(principal_manager.pk)]
+
+
+# Deletions in the back-office -------------------------------------------------------
+
+
+def delete_selected(client, model, pks):
+    return client.post(
+        admin_url(model, "changelist"),
+        {"action": "delete_selected", "_selected_action": [str(pk) for pk in pks], "post": "yes"},
+    )
+
+
+def flash(response):
+    return " ".join(str(message) for message in response.wsgi_request._messages)
+
+
+def test_admin_deletion_is_audited_with_who_and_what(operator_client, operator):
+    domain = Domain.objects.create(name="Domaine à supprimer", code="A_SUPPRIMER", order=99)
+    domain_pk = domain.pk
+    response = operator_client.post(admin_url(Domain, "delete", domain_pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Domain.objects.filter(pk=domain_pk).exists()
+    event = AuditEvent.objects.get(action="admin_delete")
+    assert event.actor == operator
+    assert (event.object_type, event.object_id) == ("chorus.Domain", str(domain_pk))
+    assert event.object_repr == str(domain)
+    assert audit.verify().intact
+
+
+def test_admin_bulk_deletion_writes_one_record_per_object(operator_client):
+    domains = [
+        Domain.objects.create(name=f"Domaine {n}", code=f"DOMAINE_{n}", order=90 + n) for n in range(3)
+    ]
+    delete_selected(operator_client, Domain, [domain.pk for domain in domains[:2]])
+    assert list(Domain.objects.filter(pk__in=[d.pk for d in domains]).values_list("pk", flat=True)) == [
+        domains[2].pk
+    ]
+    deleted = AuditEvent.objects.filter(action="admin_delete").values_list("object_id", flat=True)
+    assert sorted(deleted) == sorted(str(domain.pk) for domain in domains[:2])
+    assert audit.verify().intact
+
+
+def test_deleting_a_library_model_in_the_admin_is_audited_too(operator_client, principal_manager):
+    """Every admin of the site records its deletions, also those the portal does not write
+    (here a two-factor device)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=principal_manager, name="téléphone")
+    operator_client.post(admin_url(TOTPDevice, "delete", device.pk), {"post": "yes"})
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    event = AuditEvent.objects.get(action="admin_delete")
+    assert (event.object_type, event.object_id) == ("otp_totp.TOTPDevice", str(device.pk))
+
+
+def test_admin_deletion_of_a_structure_keeps_the_chain_intact(operator_client, operator):
+    structure = factories.StructureFactory()
+    audit.record(actor=operator, obj=structure, action="avant")
+    structure_pk = structure.pk
+    response = operator_client.post(admin_url(Structure, "delete", structure_pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Structure.objects.filter(pk=structure_pk).exists()
+    event = AuditEvent.objects.get(action="admin_delete")
+    assert event.structure is None and event.structure_id_value == structure_pk
+    assert audit.verify().intact
+
+
+def test_admin_deletion_of_a_user_without_history_is_allowed_and_audited(operator_client, operator):
+    unused = factories.UserFactory(email="jamais.servi@exemple.fr")
+    unused_pk = unused.pk
+    response = operator_client.post(admin_url(User, "delete", unused_pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=unused_pk).exists()
+    event = AuditEvent.objects.get(action="admin_delete")
+    assert (event.object_type, event.object_id, event.actor) == ("users.User", str(unused_pk), operator)
+    assert audit.verify().intact
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_admin_refuses_to_delete_a_user_with_history(operator_client, principal_manager, method):
+    url = admin_url(User, "delete", principal_manager.pk)
+    response = getattr(operator_client, method)(url, {"post": "yes"} if method == "post" else None)
+    assert response.status_code == 302
+    assert response.url == f"{admin_url(User, 'changelist')}?id__exact={principal_manager.pk}"
+    listed = operator_client.get(response.url)
+    assert listed.status_code == 200 and list(listed.context["cl"].result_list) == [principal_manager]
+    message = flash(response)
+    assert "historique" in message and "Désactiver" in message
+    assert User.objects.filter(pk=principal_manager.pk).exists()
+    assert not AuditEvent.objects.filter(action="admin_delete").exists()
+
+
+def test_admin_bulk_deletion_refused_when_one_user_has_history(operator_client, principal_manager):
+    unused = factories.UserFactory()
+    response = delete_selected(operator_client, User, [unused.pk, principal_manager.pk])
+    assert response.status_code == 302
+    message = flash(response)
+    assert principal_manager.email in message and "Désactiver" in message
+    assert User.objects.filter(pk__in=[unused.pk, principal_manager.pk]).count() == 2
+    assert not AuditEvent.objects.filter(action="admin_delete").exists()
+
+
+def test_admin_deactivates_selected_users_and_audits_each(operator_client, operator, principal_manager):
+    other = factories.UserFactory()
+    already = factories.UserFactory(is_active=False)
+    other_session = Client()
+    other_session.force_login(other)
+    assert other_session.get(reverse("users:deactivate")).status_code == 200
+    response = operator_client.post(
+        admin_url(User, "changelist"),
+        {
+            "action": "deactivate",
+            "_selected_action": [str(principal_manager.pk), str(other.pk), str(already.pk)],
+        },
+    )
+    assert response.status_code == 302
+    assert "2 comptes désactivés" in flash(response)
+    assert not User.objects.filter(pk__in=[principal_manager.pk, other.pk], is_active=True).exists()
+    events = AuditEvent.objects.filter(action="user_deactivate")
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(
+        [str(principal_manager.pk), str(other.pk)]
+    )
+    assert {event.actor for event in events} == {operator}
+    assert events.first().changes == {"is_active": {"before": True, "after": False}}
+    # Their open session ends: the next page asks them to log in.
+    response = other_session.get(reverse("users:deactivate"))
+    assert response.status_code == 302 and response.url.startswith(reverse("users:login"))
+
+
+def test_admin_does_not_deactivate_the_operators_own_account(operator_client, operator):
+    response = operator_client.post(
+        admin_url(User, "changelist"), {"action": "deactivate", "_selected_action": [str(operator.pk)]}
+    )
+    assert response.status_code == 302
+    assert "votre propre compte" in flash(response)
+    operator.refresh_from_db()
+    assert operator.is_active
+    assert not AuditEvent.objects.filter(action="user_deactivate").exists()

@@ -80,7 +80,7 @@ def test_edited_record_is_named(trail):
     assert "modifié" in message
 
 
-@pytest.mark.parametrize("field, value", [("action", "autre"), ("actor", None), ("object_repr", "autre")])
+@pytest.mark.parametrize("field, value", [("action", "autre"), ("object_id", "0"), ("object_repr", "autre")])
 def test_any_edited_field_is_detected(trail, field, value):
     AuditEvent.objects.filter(pk=trail[1].pk).update(**{field: value})
     check = audit.verify()
@@ -212,7 +212,216 @@ def test_migration_seals_the_records_written_before_the_chain(trail):
 
     from django.apps import apps
 
-    AuditEvent.objects.update(prev_hash="", hash="")
+    # Records of that time had no actor email.
+    AuditEvent.objects.update(prev_hash="", hash="", actor_email="")
     assert not audit.verify().intact
     import_module("chorus.migrations.0008_audit_chain").chain_existing_records(apps, None)
     assert audit.verify().intact
+
+
+# Deleting what a record points to -------------------------------------------------
+
+
+def anchor_output(*args):
+    out = StringIO()
+    call_command("audit_verify", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_deleting_a_user_keeps_the_chain_intact_and_the_record_names_them(db):
+    structure = factories.StructureFactory()
+    leaving = factories.UserFactory(email="partant@exemple.fr")
+    first = audit.record(actor=leaving, obj=structure, action="avant")
+    audit.record(actor=None, obj=structure, action="après")
+    leaving_id = leaving.pk
+    leaving.delete()
+
+    assert "intact : 2 enregistrement" in verify_output()
+    event = AuditEvent.objects.get(pk=first.pk)
+    assert event.actor is None
+    assert event.actor_id_value == leaving_id
+    assert event.actor_email == "partant@exemple.fr"
+    assert "partant@exemple.fr" in str(event)
+
+
+def test_deleting_a_structure_keeps_the_chain_intact(db):
+    actor = factories.UserFactory()
+    doomed, other = factories.StructureFactory(), factories.StructureFactory()
+    audit.record(actor=actor, obj=doomed, action="sur_la_structure")
+    audit.record(actor=actor, obj=other, action="ailleurs")
+    doomed_id = doomed.pk
+    doomed.delete()
+
+    assert "intact : 2 enregistrement" in verify_output()
+    event = AuditEvent.objects.get(action="sur_la_structure")
+    assert event.structure is None and event.structure_id_value == doomed_id
+
+
+def test_deleting_a_ticket_keeps_the_chain_intact(db):
+    from tests.support.test_tickets import make_ticket
+
+    requester = factories.UserFactory()
+    ticket = make_ticket(requester)
+    audit.record(actor=requester, obj=ticket, action="sur_le_ticket")
+    ticket.delete()
+    assert audit.verify().intact
+
+
+def test_repointing_a_record_to_another_user_is_detected(trail):
+    """The foreign key may be emptied by a deletion, never moved to someone else: the
+    history pages read it."""
+    someone_else = factories.UserFactory()
+    AuditEvent.objects.filter(pk=trail[2].pk).update(actor=someone_else)
+    check = audit.verify()
+    assert check.broken.pk == trail[2].pk
+    assert "référence" in broken_message()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("actor_id_value", 999_999), ("actor_email", "autre@exemple.fr"), ("structure_id_value", None)],
+)
+def test_edited_plain_reference_is_detected(trail, field, value):
+    AuditEvent.objects.filter(pk=trail[1].pk).update(**{field: value})
+    assert audit.verify().broken.pk == trail[1].pk
+
+
+# Records written before the plain references -------------------------------------
+
+
+def _sealed_the_old_way(event, prev_hash):
+    """The hash as the code computed it before the plain columns, from the foreign keys."""
+    import hashlib
+    import json
+    from datetime import UTC
+
+    values = {
+        name: getattr(event, name)
+        for name in (
+            "actor_id",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "structure_id",
+            "changes",
+            "created_at",
+        )
+    }
+    values["created_at"] = values["created_at"].astimezone(UTC).isoformat()
+    values["prev_hash"] = prev_hash
+    canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_migration_keeps_the_hashes_written_before_it_valid(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    actor = factories.UserFactory(email="ancien@exemple.fr")
+    structure = factories.StructureFactory()
+    for index in range(3):
+        audit.record(actor=actor, obj=structure, action=f"ancien_{index}", changes={"n": index})
+    audit.record(actor=None, obj=structure, action="sans_auteur")
+    # The trail as the old code left it: no plain column, hashes over the foreign keys.
+    AuditEvent.objects.update(actor_id_value=None, actor_email="", structure_id_value=None)
+    prev_hash = ""
+    for event in AuditEvent.objects.order_by("id"):
+        event.prev_hash, event.hash = prev_hash, _sealed_the_old_way(event, prev_hash)
+        AuditEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=event.hash)
+        prev_hash = event.hash
+    old_hashes = list(AuditEvent.objects.order_by("id").values_list("hash", flat=True))
+
+    import_module("chorus.migrations.0011_audit_plain_references").fill_plain_references(apps, None)
+
+    assert list(AuditEvent.objects.order_by("id").values_list("hash", flat=True)) == old_hashes
+    assert audit.verify().intact
+    actor.delete()
+    structure.delete()
+    assert "intact : 4 enregistrement" in verify_output()
+    # A record written after the migration chains on to the old ones.
+    audit.record(actor=None, obj=factories.StructureFactory(), action="nouveau")
+    assert audit.verify().intact
+
+
+# Anchoring the last record outside the database -----------------------------------
+
+
+def test_anchor_prints_the_last_record_and_its_hash(trail):
+    line = anchor_output("--anchor").strip()
+    assert line.startswith(f"{trail[-1].pk}:{trail[-1].hash}")
+    assert "5 enregistrement" in line
+
+
+def test_anchor_refused_on_a_broken_chain(trail):
+    AuditEvent.objects.filter(pk=trail[2].pk).update(action="falsifiée")
+    with pytest.raises(CommandError, match="rompu"):
+        anchor_output("--anchor")
+
+
+def test_anchor_refused_on_an_empty_trail(db):
+    with pytest.raises(CommandError, match="vide"):
+        anchor_output("--anchor")
+
+
+def test_chain_grown_since_the_anchor_is_intact(trail):
+    anchor = anchor_output("--anchor").split()[0]
+    audit.record(actor=None, obj=trail[0], action="après_l_ancre")
+    output = anchor_output("--against", anchor)
+    assert "intact" in output
+    assert f"ancre {trail[-1].pk}" in output
+    assert "1 enregistrement(s) écrit(s) depuis" in output
+
+
+def test_cut_tail_is_detected_by_the_anchor(trail):
+    anchor = anchor_output("--anchor").split()[0]
+    # Someone removes the latest records: what remains is a perfectly valid chain.
+    AuditEvent.objects.filter(pk__in=[trail[3].pk, trail[4].pk]).delete()
+    assert audit.verify().intact
+    with pytest.raises(CommandError) as error:
+        anchor_output("--against", anchor)
+    assert f"{trail[4].pk}" in str(error.value)
+    assert "supprimé" in str(error.value)
+
+
+def test_anchor_given_by_its_hash_alone_or_as_the_whole_line(trail):
+    line = anchor_output("--anchor").strip()
+    assert "intact" in anchor_output("--against", trail[-1].hash)
+    assert "intact" in anchor_output("--against", line)
+    AuditEvent.objects.filter(pk=trail[4].pk).delete()
+    with pytest.raises(CommandError):
+        anchor_output("--against", trail[-1].hash)
+
+
+def test_anchored_record_rewritten_is_detected(trail):
+    anchor = anchor_output("--anchor").split()[0]
+    # The last record rewritten and resealed: the chain alone cannot tell.
+    forged = AuditEvent.objects.get(pk=trail[4].pk)
+    forged.action = "falsifiée"
+    forged.hash = audit.chain_hash(forged, forged.prev_hash)
+    forged.save()
+    assert audit.verify().intact
+    with pytest.raises(CommandError, match="empreinte"):
+        anchor_output("--against", anchor)
+
+
+@pytest.mark.parametrize("value", ["n'importe quoi", "12:", "abc:" + "0" * 64, "0" * 10])
+def test_malformed_anchor_is_refused_with_a_message(trail, value):
+    with pytest.raises(CommandError, match="Ancre illisible"):
+        anchor_output("--against", value)
+
+
+def test_admin_names_the_author_of_a_record_once_their_account_is_deleted(client, db):
+    structure = factories.StructureFactory()
+    leaving = factories.UserFactory(email="parti@exemple.fr")
+    event = audit.record(actor=leaving, obj=structure, action="avant_depart")
+    leaving.delete()
+    operator = factories.UserFactory(email="exploitation@exemple.fr", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    listing = client.get(reverse("admin:chorus_auditevent_changelist"), {"q": "parti@exemple.fr"})
+    assert listing.status_code == 200
+    assert "parti@exemple.fr" in listing.content.decode()
+    assert listing.context["cl"].result_count == 1
+    page = client.get(reverse("admin:chorus_auditevent_change", args=[event.pk]))
+    assert "parti@exemple.fr" in page.content.decode()

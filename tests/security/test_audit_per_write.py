@@ -30,6 +30,7 @@ from tests.sirene.standin import running_standin
 from tests.structures.test_insee_views import BAKERY, COMPANY, NEW_SITE
 from tests.support.test_tickets import make_ticket, submit_data
 from tests.users.test_two_factor import code_for, enrolled
+from users.models import Invitation, Membership
 
 S = Ticket.Status
 
@@ -92,6 +93,15 @@ def _chat_with_a_message(world):
 def _end_own_chat(world):
     ChatSession.objects.filter(pk=world.chats["principal_manager"].pk).update(
         status=ChatSession.Status.TERMINE
+    )
+
+
+def _invitation_to(world, persona):
+    """A pending invitation of structure A's principal manager to the persona."""
+    user = world.users[persona]
+    invitation = Invitation.objects.filter(user=user, structure=world.structure_a).first()
+    return invitation or Invitation.objects.create(
+        email=user.email, user=user, structure=world.structure_a, invited_by=world.users["principal_manager"]
     )
 
 
@@ -303,6 +313,18 @@ WRITES = {
         "principal_manager",
         lambda w: {"email": "nouvelle.adresse@exemple.fr", "password": factories.PASSWORD},
     ),
+    "users:invitation_answer": Write(
+        "no_structure",
+        lambda w: {"invitation": _invitation_to(w, "no_structure").pk, "decision": "accepter"},
+        from_page=False,
+    ),
+    "users:membership_leave": Write(
+        "consultation",
+        lambda w: {
+            "membership": Membership.objects.get(user=w.users["consultation"], structure=w.structure_a).pk
+        },
+        from_page=False,
+    ),
     # The principal manager must first hand over the role: a simple user leaves.
     "users:deactivate": Write("consultation", lambda w: {"password": factories.PASSWORD, "answer": "oui"}),
     "users:password_change": Write(
@@ -345,6 +367,7 @@ NO_AUDIT = {
     "application": "a page to read; a POST shows it again",
     "search": "a page to read; a POST shows it again",
     "set_language": "a preference kept in a cookie, nothing of the portal changes",
+    "session": "restarts the session's idle clock (Rester connecté), nothing of the portal changes",
     "users:login": "logging in changes no data of the portal (failures are counted by the lockout)",
     "users:logout": "ends the session only",
     "users:activation_resend": "sends the activation link again; nothing changes",

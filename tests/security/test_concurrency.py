@@ -1,9 +1,14 @@
-"""Twenty people pressing the same button at the same instant, on PostgreSQL: the
-transfer of the principal manager, an approval decision, the first attachment to an
-empty structure, a habilitation submit and a ticket transition. Each attempt is a real
-request (its own test client, thread and database connection) released by a barrier.
-The invariants hold, no effect is applied twice, every refusal is a page, never a 500,
-and the audit trail's hash chain stays intact.
+"""Twenty people pressing the same button at the same instant: the transfer of the
+principal manager, an approval decision, the first attachment to an empty structure, a
+habilitation submit, a ticket transition, and twenty new tickets (the ticket form, the
+logged-out form, chats turned into tickets) that each need the next number. Each
+attempt is a real request (its own test client, thread and database connection)
+released by a barrier. The invariants hold, no effect is applied twice, nothing is
+lost, every refusal is a page, never a 500, and the audit trail's hash chain stays
+intact.
+
+They run on PostgreSQL (row locks) and on SQLite, the embedded default, which must make
+concurrent writers wait their turn rather than answer "database is locked".
 
 The two-thread tests next to each service (tests/structures/test_transfer.py,
 tests/approvals/test_services.py, tests/users/test_principal_manager.py,
@@ -13,18 +18,20 @@ races through the views at twenty."""
 import html
 import re
 import threading
+import time
 from importlib import import_module
 
 import pytest
 from django.apps import apps
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from approvals.models import ApprovalRequest
 from chorus import audit
 from chorus.models import AuditEvent, Habilitation, Level, Profile
-from support.models import SubCategory, Ticket, TicketEvent
+from support import forms_tickets
+from support.models import ChatMessage, ChatSession, SubCategory, Ticket, TicketEvent
 from tests import factories
 from tests.approvals.helpers import pending_attachment
 from users.models import Membership
@@ -32,15 +39,6 @@ from users.models import Membership
 ATTEMPTS = 20
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "Needs the PostgreSQL server (DATABASE_URL=postgres://…, as .ci/run sets): "
-            "SQLite serialises every writer, so there is no race to test."
-        )
 
 
 def race(attempts):
@@ -263,4 +261,117 @@ def test_twenty_answers_to_a_solution_move_the_ticket_once(catalogue):
     assert moves == [(Ticket.Status.RESOLU, ticket.status)]
     assert ticket.status in (Ticket.Status.CLOTURE, Ticket.Status.EN_COURS)
     assert AuditEvent.objects.filter(action__in=["ticket_accept", "ticket_refuse"]).count() == 1
+    assert_chain_intact()
+
+
+# New tickets: each submission takes the next number of the year.
+
+
+def seeded_support():
+    """Transactional tests empty every table: put the support categories back."""
+    if not SubCategory.objects.exists():
+        import_module("support.migrations.0002_categories").seed_support(apps, None)
+
+
+def ticket_form_data():
+    from tests.support.test_tickets import submit_data
+
+    return submit_data()
+
+
+def assert_numbered_without_gap(count):
+    """Every ticket kept, each with its own number, 1 to `count` in its year."""
+    tickets = list(Ticket.objects.order_by("number"))
+    assert len(tickets) == count
+    for sequence, ticket in enumerate(tickets, start=1):
+        assert ticket.status == Ticket.Status.SOUMIS
+        assert ticket.number == f"T-{ticket.submitted_at.year}-{sequence:06d}"
+    assert AuditEvent.objects.filter(action__in=["ticket_submit", "chat_to_ticket"]).count() == count
+
+
+def test_twenty_users_submitting_tickets_or_drafts_at_once_each_get_the_next_number(catalogue):
+    seeded_support()
+    from tests.support.test_tickets import make_ticket
+
+    users = [factories.UserFactory() for _index in range(ATTEMPTS)]
+    # Half create a ticket and submit it at once, half submit the draft they saved.
+    attempts = []
+    for index, user in enumerate(users):
+        if index % 2:
+            url = reverse("support:ticket_create")
+        else:
+            draft = make_ticket(user, Ticket.Status.BROUILLON, description="")
+            url = reverse("support:ticket_edit", args=[draft.pk])
+        attempts.append(post(logged_in(user), url, ticket_form_data()))
+
+    results = race(attempts)
+
+    assert [status for status, _page in results] == [302] * ATTEMPTS
+    assert_numbered_without_gap(ATTEMPTS)
+    assert sorted(Ticket.objects.values_list("requester", flat=True)) == sorted(user.pk for user in users)
+    assert_chain_intact()
+
+
+def public_form_post(client):
+    """What a browser does: load the form, answer the question it shows, send it."""
+    page = html.unescape(client.get(reverse("support:public_ticket")).content.decode())
+    a, b = map(int, re.search(r"combien font (\d+) \+ (\d+)", page).groups())
+    challenge = re.search(r'name="challenge" value="([^"]*)"', page).group(1)
+    sub = SubCategory.objects.filter(is_active=True, category__is_active=True).order_by("pk").first()
+    data = {
+        "category": sub.category_id,
+        "subcategory": sub.pk,
+        "email": "sans.compte@exemple.fr",
+        "title": "Je ne peux plus me connecter",
+        "description": "Mon compte est bloqué depuis hier.",
+        "answer": str(a + b),
+        "challenge": challenge,
+        "website": "",
+    }
+    return post(client, reverse("support:public_ticket"), data)
+
+
+def test_twenty_visitors_sending_the_logged_out_form_at_once_are_all_recorded(catalogue):
+    seeded_support()
+    # Twenty people, each from their own address, each with the form they loaded.
+    attempts = [public_form_post(Client(REMOTE_ADDR=f"203.0.113.{index + 1}")) for index in range(ATTEMPTS)]
+    # People take a few seconds to fill the form in; faster is refused as a robot.
+    time.sleep(forms_tickets.MIN_FILL_SECONDS + 1)
+
+    results = race(attempts)
+
+    statuses = [status for status, _page in results]
+    assert statuses == [302] * ATTEMPTS, [page for status, page in results if status != 302][:1]
+    assert_numbered_without_gap(ATTEMPTS)
+    assert not Ticket.objects.exclude(requester=None).exists()
+    assert_chain_intact()
+
+
+def test_chats_turned_into_tickets_while_others_submit_the_form_all_get_a_number(catalogue):
+    seeded_support()
+    theme = SubCategory.objects.filter(is_active=True).order_by("pk").first().category
+    chats = []
+    for _index in range(ATTEMPTS // 2):
+        user = factories.UserFactory()
+        session = ChatSession.objects.create(user=user, theme=theme)
+        ChatMessage.objects.create(session=session, author=user, body="Ma facture est bloquée.")
+        chats.append(session)
+    attempts = [
+        post(logged_in(session.user), reverse("support:chat_to_ticket", args=[session.pk]), {})
+        for session in chats
+    ]
+    # The ticket form at the same moment: both paths take numbers from the same counter.
+    form_users = [factories.UserFactory() for _index in range(ATTEMPTS - len(chats))]
+    attempts += [
+        post(logged_in(user), reverse("support:ticket_create"), ticket_form_data()) for user in form_users
+    ]
+
+    results = race(attempts)
+
+    assert [status for status, _page in results] == [302] * ATTEMPTS
+    assert_numbered_without_gap(ATTEMPTS)
+    for session in chats:
+        session.refresh_from_db()
+        assert session.status == ChatSession.Status.TERMINE
+        assert session.ticket.requester == session.user
     assert_chain_intact()

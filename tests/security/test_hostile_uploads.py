@@ -282,6 +282,92 @@ def test_markup_bytes_inside_image_or_pdf_data_are_not_a_polyglot():
     assert validators.validate_upload(SimpleUploadedFile("scan.pdf", pdf)).extension == "pdf"
 
 
+# PDFs: checked object by object, whatever the file's layout.
+
+LEGITIMATE_PDFS = hostile.legitimate_pdfs()
+
+
+@pytest.mark.parametrize("target_name", TARGETS)
+@pytest.mark.parametrize(
+    ("kind", "content"), LEGITIMATE_PDFS, ids=[kind for kind, _content in LEGITIMATE_PDFS]
+)
+def test_pdfs_people_really_send_are_accepted_and_stored(client, uploader, target_name, kind, content):
+    target = uploader[target_name]
+    response = _post(client, target, [(target.file_field, "releve.pdf", content, "application/pdf")])
+    assert response.status_code == target.success_status, response.context and response.context["form"].errors
+    stored_as, _name, content_type = _stored(target_name)
+    assert content_type == "application/pdf"
+    with default_storage.open(stored_as) as stored:
+        assert stored.read() == content
+
+
+# All but the object no cross-reference lists, which only a raw reading finds.
+HOSTILE_PDFS = [
+    case for case in hostile.hostile_pdfs() if case[0] != "pdf-javascript-unlisted-in-object-stream"
+]
+
+
+@pytest.mark.parametrize(("kind", "content"), HOSTILE_PDFS, ids=[kind for kind, _content in HOSTILE_PDFS])
+def test_reading_the_pdf_object_by_object_alone_refuses_each_hostile_pdf(monkeypatch, kind, content):
+    # The raw reading of names (outside streams, in object streams) is a second line:
+    # without it, the parsed objects alone must be enough.
+    monkeypatch.setattr(validators, "_pdf_names_active", lambda data: False)
+    with pytest.raises(validators.ValidationError) as error:
+        validators.validate_upload(SimpleUploadedFile("facture.pdf", content))
+    assert error.value.code == "hostile"
+
+
+@pytest.mark.parametrize("algorithm", ["AES-256", "RC4-128"])
+def test_pdf_that_needs_a_password_to_open_is_refused_with_a_french_message(algorithm):
+    upload = SimpleUploadedFile("releve.pdf", hostile.encrypted_with_password(algorithm))
+    with pytest.raises(validators.ValidationError) as error:
+        validators.validate_upload(upload)
+    assert error.value.messages == [
+        "Le PDF est protégé par un mot de passe : déposez une version non protégée."
+    ]
+
+
+def _truncated_object_stream():
+    pdf = hostile.pdf_with({4: hostile.link(b"<< /S /GoTo /D [3 0 R /Fit] >>")})
+    start = pdf.index(b"stream\n") + len(b"stream\n")
+    return pdf[:start] + b"\x00" * 40 + pdf[start + 40 :]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _truncated_object_stream(),
+        # Nested deeper than any parser follows.
+        hostile.raw_pdf(
+            {
+                1: hostile.CATALOG[:-2] + b" /X " + b"[" * 5000 + b"]" * 5000 + b" >>",
+                2: hostile.PAGES,
+                3: hostile.page(),
+            }
+        ),
+        hostile.pdf()[:-200],
+        b"%PDF-1.7\n" + b"\xff" * 500,
+    ],
+    ids=["garbled-object-stream", "deep-nesting", "truncated", "header-only"],
+)
+def test_pdf_the_parser_cannot_read_is_refused_as_not_a_valid_pdf(content):
+    with pytest.raises(validators.ValidationError) as error:
+        validators.validate_upload(SimpleUploadedFile("facture.pdf", content))
+    assert error.value.messages == ["Le fichier n’est pas un PDF valide."]
+
+
+def test_pdf_with_more_objects_than_can_be_checked_is_refused(monkeypatch):
+    monkeypatch.setattr(validators, "MAX_PDF_OBJECTS", 10)
+    objects = {4 + n: b"<< /Index %d >>" % n for n in range(10)}
+    content = hostile.pdf_with(objects, page_extra=b"")
+    with pytest.raises(validators.ValidationError) as error:
+        validators.validate_upload(SimpleUploadedFile("facture.pdf", content))
+    assert error.value.code == "pdf_too_complex"
+    assert "Le PDF contient trop d’objets pour être vérifié" in error.value.messages[0]
+    monkeypatch.setattr(validators, "MAX_PDF_OBJECTS", 20)
+    assert validators.validate_upload(SimpleUploadedFile("facture.pdf", content)).extension == "pdf"
+
+
 # Downloads: only to authorized users, as attachments, never sniffed.
 
 UNICODE_NAME = "Relevé \U0001f4c4 été.pdf"

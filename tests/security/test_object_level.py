@@ -182,6 +182,7 @@ B_VALUES = {
     "source": lambda w: w.member_b.pk,
     "target": lambda w: w.member_b.pk,
     "requests": lambda w: [w.approval_b.pk],
+    "membership": lambda w: Membership.objects.filter(user=w.member_b, structure=w.structure_b).get().pk,
 }
 
 

@@ -4,6 +4,7 @@ nothing, files included)."""
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import models
 
 from chorus.models import AuditEvent, Habilitation, Level
 from structures import sirene
@@ -210,6 +211,60 @@ def test_duplicate_copies_everything_and_deactivates_the_model(model):
     assert attachment.file.read() == b"carte grise"
     assert AuditEvent.objects.filter(action="structure_duplicate", structure=new).exists()
     assert AuditEvent.objects.filter(action="structure_deactivate", structure=model).exists()
+
+
+# Structure fields a duplicate does not take from its model, each for a reason; every
+# other field must be copied, so that a field added later (a security setting above all)
+# fails the test below until it is copied or listed here on purpose.
+NOT_COPIED = {
+    # Identity: the duplicate is another establishment, with its own SIRET and kind.
+    "id": "the new row's own key",
+    "identifier_type": "always SIRET, the duplicate's new identifier",
+    "identifier": "the new SIRET",
+    "kind": "derived from the new establishment's legal category",
+    # Lifecycle: the duplicate's own state and history.
+    "status": "active or awaiting its manager, whatever the model's state",
+    "origin": "points to the model itself",
+    "insee_updated_at": "the duplicate is read from INSEE when it is created",
+    "created_at": "the duplicate's own creation",
+    "updated_at": "the duplicate's own last change",
+    # What INSEE says about the new establishment (sirene.INSEE_FIELDS).
+    **{name: "INSEE's data for the new establishment" for name in sirene.INSEE_FIELDS},
+}
+
+
+def _another_value(field):
+    """A value of this Structure field other than its default, so that a field left to
+    its default on the duplicate is seen."""
+    if field.choices:
+        return next(value for value, _label in field.choices if value != field.get_default())
+    if isinstance(field, models.BooleanField):
+        return not field.get_default()
+    if isinstance(field, models.EmailField):
+        return "copie@exemple.fr"
+    if isinstance(field, models.CharField):
+        return f"valeur {field.name}"[: field.max_length]
+    raise AssertionError(f"Structure.{field.name}: give it a test value here, or list it in NOT_COPIED")
+
+
+def test_duplicate_keeps_every_setting_of_the_model_two_factor_requirement_included(model):
+    copied = [field for field in Structure._meta.concrete_fields if field.name not in NOT_COPIED]
+    assert "two_factor_required" in {field.name for field in copied}
+    # The principal manager is the fixture's; every other field gets a non-default value.
+    values = {field.attname: _another_value(field) for field in copied if field.name != "principal_manager"}
+    Structure.objects.filter(pk=model.pk).update(**values)
+    model.refresh_from_db()
+    new = insee.structure_duplicate(
+        model_id=model.pk, establishment=lookup(NEW_SITE), actor=model.principal_manager
+    )
+    new.refresh_from_db()
+    lost = {
+        field.name: (getattr(model, field.attname), getattr(new, field.attname))
+        for field in copied
+        if getattr(new, field.attname) != getattr(model, field.attname)
+    }
+    assert lost == {}
+    assert new.two_factor_required is True
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,11 @@ from openpyxl import Workbook
 from pypdf import PdfWriter
 
 from chorus.models import AuditEvent
+from structures import validators
 from structures.models import Attachment, Structure
 from structures.validators import clean_file_name, validate_upload
 from tests import factories
+from tests.security import fuzz_uploads as hostile
 
 CREATE_URL = "/organisation/structure/pieces-jointes/nouvelle/"
 LIST_URL = "/organisation/structure/pieces-jointes/"
@@ -570,3 +572,70 @@ def test_operator_reads_and_deletes_an_attachment_in_the_admin_with_an_audit(
     assert not Attachment.objects.exists()
     assert not default_storage.exists(attachment.file.name)
     assert AuditEvent.objects.filter(action="attachment_delete", object_repr="carte grise.pdf").exists()
+
+
+# Office files: inflated for real, counted, never trusted on what their headers claim.
+
+
+def _office_parts(*parts):
+    return [("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w/>"), *parts]
+
+
+def test_office_file_with_one_part_inflating_past_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(validators, "MAX_UNZIPPED_SIZE", 64 * 1024)
+    bomb = hostile.zip_with_lying_sizes(
+        _office_parts(), inflated_member="word/media/image1.bmp", inflated_size=64 * 1024 + 1
+    )
+    with pytest.raises(ValidationError) as error:
+        _validate("courrier.docx", bomb)
+    assert error.value.messages == ["Le fichier dépasse 100 Mo une fois décompressé : il est refusé."]
+
+
+def test_office_file_whose_parts_together_inflate_past_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(validators, "MAX_UNZIPPED_SIZE", 64 * 1024)
+    # Each part is under the limit, and each declares its true size.
+    parts = [(f"word/media/image{n}.bmp", b"\0" * 20 * 1024) for n in range(4)]
+    with pytest.raises(ValidationError) as error:
+        _validate("courrier.docx", _zip(_office_parts(*parts), "courrier.docx").read())
+    assert error.value.code == "too_large_unzipped"
+
+
+def test_office_file_at_the_limit_is_accepted(monkeypatch):
+    monkeypatch.setattr(validators, "MAX_UNZIPPED_SIZE", 64 * 1024)
+    parts = _office_parts()
+    filler = 64 * 1024 - sum(len(content) for _name, content in parts)
+    archive = _zip([*parts, ("word/media/image1.bmp", b"\0" * filler)], "courrier.docx").read()
+    assert _validate("courrier.docx", archive).extension == "docx"
+
+
+def test_office_file_claiming_more_than_it_holds_is_refused():
+    parts = _office_parts()
+    archive = bytearray(_zip(parts, "courrier.docx").read())
+    # The central directory's uncompressed size of the last part, doubled.
+    central = archive.rfind(b"PK\x01\x02")
+    size = int.from_bytes(archive[central + 24 : central + 28], "little")
+    archive[central + 24 : central + 28] = (size * 2).to_bytes(4, "little")
+    with pytest.raises(ValidationError) as error:
+        _validate("courrier.docx", bytes(archive))
+    assert error.value.code == "hostile"
+
+
+def test_office_file_with_as_many_parts_as_allowed_is_accepted_one_more_is_refused():
+    extra = validators.MAX_ZIP_MEMBERS - len(hostile.DOCX_PARTS)
+    assert _validate("rapport.docx", hostile.docx_with_many_members(extra)).extension == "docx"
+    with pytest.raises(ValidationError) as error:
+        _validate("rapport.docx", hostile.docx_with_many_members(extra + 1))
+    assert error.value.messages == ["Le fichier contient trop d’éléments (plus de 1000) : il est refusé."]
+
+
+def test_real_office_files_are_accepted():
+    workbook = Workbook()
+    for n in range(5):
+        sheet = workbook.create_sheet(f"Feuille {n}")
+        for row in range(1, 2001):
+            sheet.append([row, f"Kilomètres parcourus {row}", row * 0.42])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    assert _validate("frais.xlsx", buffer.getvalue()).extension == "xlsx"
+    assert _validate("lettre.odt", _odt().read()).extension == "odt"
+    assert _validate("courrier.docx", _docx().read()).extension == "docx"

@@ -709,3 +709,22 @@ def test_activation_refused_while_users_are_attached_without_principal_manager(s
         structure_activate(structure=structure, actor=delegate)
     structure.refresh_from_db()
     assert structure.status == Structure.Status.INACTIVE
+
+
+def test_history_names_an_author_whose_account_was_deleted(client, structure, principal_manager):
+    former = factories.UserFactory(email="ancien.delegue@exemple.fr")
+    _event(structure, former, changes={"email": {"before": "", "after": "a@b.fr"}})
+    former.delete()
+    _login(client, principal_manager)
+    content = client.get(_url("history", structure)).content.decode()
+    assert "ancien.delegue@exemple.fr" in content
+
+
+def test_history_labels_invitation_answers_and_departures(client, structure, principal_manager):
+    _event(structure, principal_manager, action="invitation_decline")
+    _event(structure, principal_manager, action="membership_leave")
+    _login(client, principal_manager)
+    content = client.get(_url("history", structure)).content.decode()
+    assert "Invitation refusée" in content
+    assert "Départ d’un utilisateur" in content
+    assert "invitation_decline" not in content

@@ -607,8 +607,6 @@ def test_agent_cannot_take_a_closed_ticket_or_their_own_again(client, agent, por
 
 @pytest.mark.django_db(transaction=True)
 def test_two_agents_taking_a_ticket_at_once_only_one_gets_it(catalogue, portail, category):
-    if connection.vendor != "postgresql":
-        pytest.skip("Row locks need PostgreSQL: SQLite serialises every writer, there is no race to test.")
     ticket = make_ticket(queue=portail, category=category)
     agents = [factories.UserFactory(is_staff=True) for _ in range(2)]
     barrier = threading.Barrier(len(agents))

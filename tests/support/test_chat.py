@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from chorus.models import AuditEvent
@@ -524,8 +523,6 @@ def test_taking_a_chat_its_user_left_is_refused(waiting, user, agent):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_agents_taking_the_same_chat_at_once_only_one_gets_it(catalogue):
-    if connection.vendor != "postgresql":
-        pytest.skip("Row locks and concurrent transactions need PostgreSQL.")
     theme = Category.objects.create(name="Thème concurrent")
     session = ChatSession.objects.create(user=factories.UserFactory(), theme=theme)
     agents = [factories.UserFactory(is_staff=True) for _ in range(2)]

@@ -4,13 +4,19 @@ refused with a French message and nothing changed."""
 
 import itertools
 import re
+from datetime import UTC, datetime
+from importlib import import_module
 
 import pytest
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
 
-from support import workflow
-from support.models import Ticket, TicketEvent
+from chorus import audit
+from support import services, workflow
+from support.models import Ticket, TicketCounter, TicketEvent
 from tests import factories
-from tests.support.test_tickets import make_ticket
+from tests.support.test_tickets import make_ticket, subcategory
 
 S = Ticket.Status
 REQUESTER, AGENT, SYSTEM = workflow.REQUESTER, workflow.AGENT, workflow.SYSTEM
@@ -114,6 +120,73 @@ def test_submissions_are_numbered_in_sequence_per_year(db):
     )
     year = first.submitted_at.year
     assert (first.number, second.number) == (f"T-{year}-000001", f"T-{year}-000002")
+
+
+def _ticket_data():
+    sub = subcategory()
+    return {
+        "category": sub.category,
+        "subcategory": sub,
+        "contact_email": "contact@exemple.fr",
+        "title": "Facture bloquée",
+        "description": "Ma facture reste au statut déposée.",
+    }
+
+
+def test_a_submission_that_fails_gives_its_number_back(db, monkeypatch):
+    requester = factories.UserFactory()
+    first = services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
+    year = first.submitted_at.year
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    # The submission fails after its number was taken: nothing of it is kept.
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "record", broken_audit)
+        with pytest.raises(RuntimeError):
+            services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
+    assert Ticket.objects.count() == 1
+
+    third = services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
+    assert (first.number, third.number) == (f"T-{year}-000001", f"T-{year}-000002")
+    assert TicketCounter.objects.get(year=year).last == 2
+
+
+def test_numbering_continues_after_tickets_loaded_without_the_counter(db):
+    requester = factories.UserFactory()
+    year = timezone.now().year
+    # Bulk-loaded data (the scale generator) writes its numbers directly.
+    make_ticket(requester, number=f"T-{year}-000041")
+    draft = make_ticket(requester, S.BROUILLON)
+    ticket = workflow.ticket_transition(
+        ticket_id=draft.pk, actor=requester, role=REQUESTER, to_status=S.SOUMIS
+    )
+    assert ticket.number == f"T-{year}-000042"
+
+
+def test_each_year_starts_again_at_one(db):
+    make_ticket(factories.UserFactory(), number="T-2030-000005")
+    with transaction.atomic():
+        numbers = [
+            workflow.next_number(datetime(2030, 12, 31, 23, 59, tzinfo=UTC)),
+            workflow.next_number(datetime(2031, 1, 1, 0, 1, tzinfo=UTC)),
+            workflow.next_number(datetime(2031, 1, 2, tzinfo=UTC)),
+        ]
+    assert numbers == ["T-2030-000006", "T-2031-000001", "T-2031-000002"]
+    assert dict(TicketCounter.objects.values_list("year", "last")) == {2030: 6, 2031: 2}
+
+
+def test_migration_starts_each_counter_at_the_years_highest_number(db):
+    requester = factories.UserFactory()
+    for number in ("T-2024-000007", "T-2024-000003", "T-2025-000012", "T-2025-000002"):
+        make_ticket(requester, number=number)
+    make_ticket(requester, S.BROUILLON)
+    TicketCounter.objects.all().delete()
+
+    import_module("support.migrations.0007_ticket_counter").seed_counters(apps, None)
+
+    assert dict(TicketCounter.objects.values_list("year", "last")) == {2024: 7, 2025: 12}
 
 
 def test_no_transition_leads_back_to_a_draft():

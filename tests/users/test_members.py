@@ -135,6 +135,12 @@ def test_forged_structure_in_the_first_step_shows_no_form(client, principal_mana
 # Rattacher un utilisateur
 
 
+def accept_invitations(user):
+    """The invited user accepts what they were sent: only then are they attached."""
+    for invitation in services.invitations_pending_for(user=user):
+        services.invitation_accept(invitation_id=invitation.pk, user=user)
+
+
 def test_principal_manager_attaches_known_user_to_the_structure(client, structure, principal_manager):
     user = factories.UserFactory(email="camille@exemple.fr")
     log_in(client, principal_manager)
@@ -143,13 +149,21 @@ def test_principal_manager_attaches_known_user_to_the_structure(client, structur
 
     assert response.status_code == 302
     assert response.url == f"{reverse(ATTACH)}?structure={structure.pk}"
+    page = client.get(response.url)
+    assert (
+        f"Une invitation a été envoyée à camille@exemple.fr pour la structure « {structure.display_name} »."
+        in page.text
+    )
+    assert not Membership.objects.filter(user=user).exists(), "nothing before the user accepts"
+    sent = AuditEvent.objects.get(action="invitation_send")
+    assert (sent.actor, sent.structure) == (principal_manager, structure)
+
+    accept_invitations(user)
+
     membership = Membership.objects.get(user=user)
     assert (membership.structure, membership.service, membership.status) == (structure, None, "VALIDEE")
-    event = AuditEvent.objects.get(action="membership_attach", object_id=str(membership.pk))
-    assert event.actor == principal_manager
-    assert event.structure == structure
-    page = client.get(response.url)
-    assert f"camille@exemple.fr est rattaché à la structure « {structure.display_name} »." in page.text
+    event = AuditEvent.objects.get(action="invitation_accept")
+    assert (event.actor, event.structure) == (user, structure)
 
 
 def test_delegate_attaches_known_user_to_chosen_services(client, structure, delegate):
@@ -164,6 +178,7 @@ def test_delegate_attaches_known_user_to_chosen_services(client, structure, dele
     response = attach(client, structure, user.email, level="service", services_=[textile, compta])
 
     assert response.status_code == 302
+    accept_invitations(user)
     assert set(Membership.objects.filter(user=user).values_list("service_id", flat=True)) == {
         textile.pk,
         compta.pk,
@@ -271,6 +286,7 @@ def test_structure_level_ignores_ticked_services(client, structure, principal_ma
     service = factories.ServiceFactory(structure=structure)
     user = factories.UserFactory()
     attach(log_in(client, principal_manager), structure, user.email, level="structure", services_=[service])
+    accept_invitations(user)
     assert list(Membership.objects.filter(user=user).values_list("service_id", flat=True)) == [None]
 
 
@@ -302,7 +318,10 @@ def test_unknown_email_receives_an_invitation(
     assert "7 jours" in mailoutbox[0].body
     assert AuditEvent.objects.filter(action="invitation_send", structure=structure).exists()
     page = client.get(response.url)
-    assert "Une invitation à créer un compte a été envoyée à nouveau@exemple.fr." in page.text
+    assert (
+        "Une invitation a été envoyée à nouveau@exemple.fr pour les services « Service textile » "
+        f"de la structure « {structure.display_name} »." in page.text
+    )
 
 
 def test_invitation_then_signup_then_activation_attaches_the_new_account(
@@ -388,13 +407,14 @@ def test_principal_manager_attaches_one_user_to_several_structures(
         reverse(ATTACH_MANY), {"email": user.email, "structures": [structure.pk, second_structure.pk]}
     )
     assert response.status_code == 302
+    assert "Une invitation a été envoyée à" in client.get(response.url).text
+    accept_invitations(user)
     assert set(
         Membership.objects.filter(user=user, service__isnull=True).values_list("structure_id", flat=True)
     ) == {
         structure.pk,
         second_structure.pk,
     }
-    assert "est rattaché aux structures" in client.get(response.url).text
 
 
 def test_attach_to_several_structures_is_all_or_nothing(
@@ -621,7 +641,7 @@ def test_user_page_offers_to_detach_with_the_user_chosen(client, structure, prin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_managers_attaching_the_same_user_at_once_make_one_attachment(catalogue):
+def test_two_managers_inviting_the_same_user_at_once_send_one_invitation(catalogue):
     import threading
 
     from django.db import connection, connections
@@ -632,15 +652,17 @@ def test_two_managers_attaching_the_same_user_at_once_make_one_attachment(catalo
     structure.refresh_from_db()
     delegate = factories.UserFactory()
     factories.attach(delegate, structure)
-    user = factories.UserFactory()
+    user = factories.UserFactory(email="invite@exemple.fr")
     barrier = threading.Barrier(2)
     outcomes = []
 
-    def attach_user(actor):
+    def invite_user(actor):
         try:
             barrier.wait(timeout=10)
-            services.members_attach(actor=actor, user=user, structure=structure)
-            outcomes.append("attached")
+            services.invitation_send(
+                actor=actor, email=user.email, structures=[structure], signup_url="", answer_url=""
+            )
+            outcomes.append("invited")
         except services.MembershipError as error:
             outcomes.append(error.message)
         except Exception as error:  # reported below, a thread cannot fail the test itself
@@ -649,7 +671,7 @@ def test_two_managers_attaching_the_same_user_at_once_make_one_attachment(catalo
             connections.close_all()
 
     threads = [
-        threading.Thread(target=attach_user, args=(actor,))
+        threading.Thread(target=invite_user, args=(actor,))
         for actor in (structure.principal_manager, delegate)
     ]
     for thread in threads:
@@ -657,5 +679,49 @@ def test_two_managers_attaching_the_same_user_at_once_make_one_attachment(catalo
     for thread in threads:
         thread.join(timeout=30)
 
-    assert sorted(outcomes) == ["L'utilisateur est déjà rattaché à cette structure.", "attached"]
+    assert sorted(outcomes) == [
+        f"Une invitation envoyée à invite@exemple.fr pour « {structure.display_name} » "
+        "attend déjà sa réponse.",
+        "invited",
+    ]
+    assert Invitation.objects.filter(user=user).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_the_same_invitation_twice_at_once_attaches_once(catalogue):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks need PostgreSQL: SQLite serialises every writer, there is no race to test.")
+    structure = factories.StructureFactory(with_principal_manager=True)
+    structure.refresh_from_db()
+    user = factories.UserFactory()
+    invitation = Invitation.objects.create(
+        email=user.email, user=user, structure=structure, invited_by=structure.principal_manager
+    )
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def accept():
+        try:
+            barrier.wait(timeout=10)
+            services.invitation_accept(invitation_id=invitation.pk, user=user)
+            outcomes.append("accepted")
+        except services.MembershipError as error:
+            outcomes.append(error.message)
+        except Exception as error:  # reported below, a thread cannot fail the test itself
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["Vous avez déjà répondu à cette invitation.", "accepted"]
     assert Membership.objects.filter(user=user).count() == 1
+    assert AuditEvent.objects.filter(action="invitation_accept").count() == 1
