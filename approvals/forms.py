@@ -7,7 +7,8 @@ from chorus import access
 from chorus.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Level
 from structures.fields import StructureChoiceField
-from structures.models import Service, Structure
+from structures.models import Service, Structure, StructureClaim
+from structures.validators import PDF_ONLY, validate_upload
 
 
 def normalize_identifier(text):
@@ -87,6 +88,70 @@ class AttachmentRequestForm(DsfrForm):
         structure, services = cleaned_data.get("structure"), cleaned_data.get("services") or []
         if structure is not None and any(service.structure_id != structure.pk for service in services):
             self.add_error("services", self.fields["services"].error_messages["invalid_choice"])
+        return cleaned_data
+
+
+class StructureClaimForm(DsfrForm):
+    """Signaler une structure usurpée / revendiquer cette structure: the structure found
+    by its identifier typed in full, why, and optionally a PDF proof."""
+
+    identifiant = forms.CharField(widget=forms.HiddenInput)
+    structure = forms.ModelChoiceField(
+        label=_("Structure"),
+        queryset=Structure.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Cette structure est introuvable : recommencez la recherche."),
+            "invalid_choice": _("Cette structure est introuvable : recommencez la recherche."),
+        },
+    )
+    explanation = forms.CharField(
+        label=_("Pourquoi revendiquez-vous cette structure ?"),
+        max_length=StructureClaim.MAX_EXPLANATION_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Votre fonction dans la structure, ce qui montre que la personne qui l’administre sur le portail "
+            "n’en fait pas partie. Seuls les opérateurs du portail lisent ce texte."
+        ),
+        error_messages={"required": _("Expliquez pourquoi vous revendiquez cette structure.")},
+    )
+    proof = forms.FileField(
+        label=_("Justificatif (facultatif)"),
+        required=False,
+        help_text=_(
+            "Un PDF de 10 Mo au plus : extrait Kbis, délégation de pouvoir, attestation de l’employeur…"
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
+    )
+
+    def __init__(self, *args, structures, **kwargs):
+        super().__init__(*args, **kwargs)
+        structures = list(structures)
+        self.checked_proof = None
+        self.fields["structure"].queryset = Structure.objects.filter(pk__in=[s.pk for s in structures])
+        if len(structures) > 1:
+            # Same identifier, different identifier types: the user picks one.
+            self.fields["structure"].widget = forms.RadioSelect()
+            self.fields["structure"].widget.choices = self.fields["structure"].choices
+            self.fields["structure"].label_from_instance = lambda s: (
+                f"{s.identifier} — {s.display_name} ({s.get_identifier_type_display()})"
+            )
+            dsfr_input_class_attr(self["structure"])
+        self.fields["proof"].widget.group_class = "fr-upload-group"
+
+    def clean_proof(self):
+        proof = self.cleaned_data.get("proof")
+        if proof:
+            self.checked_proof = validate_upload(proof, extensions=PDF_ONLY)
+        return proof
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # The form shows no error next to a hidden field: say it above the form.
+        for name in ("identifiant", "structure"):
+            if name in self._errors and self.fields[name].widget.is_hidden:
+                for error in self._errors.pop(name):
+                    self.add_error(None, error)
         return cleaned_data
 
 

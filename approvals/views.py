@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,12 +22,14 @@ from approvals.forms import (
     FindStructureForm,
     InboxFilterForm,
     RefusalForm,
+    StructureClaimForm,
     structures_with_identifier,
 )
 from approvals.models import ApprovalRequest
 from chorus import access
 from chorus.models import Profile
 from chorus.pages import page_context
+from structures.services import claims
 
 PAGE_SIZE = 25
 
@@ -70,9 +73,11 @@ def request_attachment(request):
         request.POST.get("identifiant") if request.method == "POST" else request.GET.get("identifiant")
     )
     find_form = FindStructureForm({"identifiant": identifier} if identifier is not None else None)
-    structures, form, refusal = [], None, ""
+    structures, form, refusal, claim_url = [], None, "", ""
     if find_form.is_valid():
         structures = list(structures_with_identifier(find_form.cleaned_data["identifiant"]))
+        if _claimable(structures, request.user):
+            claim_url = _claim_url(find_form.cleaned_data["identifiant"])
         if not structures:
             find_form.add_error(
                 "identifiant",
@@ -131,6 +136,81 @@ def request_attachment(request):
             form=form,
             structures=structures,
             refusal=refusal,
+            claim_url=claim_url,
+        ),
+    )
+
+
+def _claimable(structures, user):
+    """The structures found that someone administers, and not this user."""
+    return [s for s in structures if s.principal_manager_id is not None and s.principal_manager_id != user.pk]
+
+
+def _claim_url(identifier):
+    return f"{reverse('approvals:claim_structure')}?{urlencode({'identifiant': identifier})}"
+
+
+@access.access_required("DEMANDER_RATTACHEMENT")
+@require_http_methods(["GET", "POST"])
+def claim_structure(request):
+    """Signaler une structure usurpée / revendiquer cette structure: found, as for an
+    attachment request, by its identifier typed in full. Its managers hear of the claim
+    only once the operators have decided."""
+    identifier = (
+        request.POST.get("identifiant") if request.method == "POST" else request.GET.get("identifiant")
+    )
+    # Checked as on Demander un rattachement (length, characters) before any lookup.
+    find_form = FindStructureForm({"identifiant": identifier})
+    identifier = find_form.cleaned_data["identifiant"] if find_form.is_valid() else ""
+    structures = _claimable(structures_with_identifier(identifier), request.user)
+    if not structures:
+        messages.error(
+            request,
+            _(
+                "Aucune structure à revendiquer ne correspond à cet identifiant : "
+                "recherchez-la par son identifiant complet."
+            ),
+        )
+        target = reverse("approvals:request_attachment")
+        return redirect(f"{target}?{urlencode({'identifiant': identifier})}" if identifier else target)
+    initial = {"identifiant": identifier}
+    if len(structures) == 1:
+        initial["structure"] = structures[0].pk
+    data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    form = StructureClaimForm(data, files, structures=structures, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        proof = form.cleaned_data["proof"] or None
+        try:
+            claim = claims.structure_claim_file(
+                claimant=request.user,
+                structure=form.cleaned_data["structure"],
+                explanation=form.cleaned_data["explanation"],
+                proof=proof,
+                proof_name=form.checked_proof.name if proof else "",
+            )
+        except claims.ClaimRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Votre revendication de la structure %(name)s est transmise aux opérateurs du portail. "
+                    "Vous serez informé par courriel de leur décision."
+                )
+                % {"name": claim.structure.display_name},
+            )
+            return redirect("approvals:my_requests")
+    return render(
+        request,
+        "approvals/claim.html",
+        page_context(
+            _("Revendiquer une structure"),
+            links=[
+                *_links(),
+                {"url": reverse("approvals:request_attachment"), "title": _("Demander un rattachement")},
+            ],
+            form=form,
+            structures=structures,
         ),
     )
 
@@ -308,5 +388,6 @@ urlpatterns = [
     path("<int:pk>/approuver/", approve, name="approve"),
     path("<int:pk>/refuser/", refuse, name="refuse"),
     path("demander-un-rattachement/", request_attachment, name="request_attachment"),
+    path("demander-un-rattachement/revendiquer/", claim_structure, name="claim_structure"),
     path("mes-demandes/", my_requests, name="my_requests"),
 ]

@@ -4,13 +4,27 @@ Operators assign a new principal manager here when the previous one left without
 transferring the role (SPEC, Transférer le gestionnaire principal)."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
 from structures.forms.attachments import remove_attachment
-from structures.models import RESERVED_SERVICE_CODE, Attachment, BankAccount, Service, Structure
+from structures.models import (
+    RESERVED_SERVICE_CODE,
+    Attachment,
+    BankAccount,
+    Service,
+    Structure,
+    StructureClaim,
+)
+from structures.services import claims
+from structures.storage import download_response
 from users.models import Membership
 
 
@@ -302,3 +316,161 @@ class AttachmentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for attachment in queryset.select_related("structure"):
             remove_attachment(attachment=attachment, actor=request.user)
+
+
+def _contact(user):
+    if user is None:
+        return "—"
+    name = user.get_full_name()
+    return f"{name} <{user.email}>" if name else user.email
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Décision"),
+        choices=[
+            ("accepter", _("Accepter : le demandeur devient gestionnaire principal")),
+            ("rejeter", _("Rejeter")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez d’accepter ou de rejeter la revendication.")},
+    )
+    comment = forms.CharField(
+        label=_("Commentaire envoyé au demandeur (facultatif)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+@admin.register(StructureClaim)
+class StructureClaimAdmin(admin.ModelAdmin):
+    """Claims on structures said to be usurped: read here with both parties, decided
+    once with the form under the claim (structures.services.claims), never edited."""
+
+    change_form_template = "structures/admin/claim_change_form.html"
+    list_display = ("created_at", "structure", "claimant_contact", "manager_contact", "status")
+    list_filter = ("status", "created_at")
+    search_fields = ("structure__identifier", "structure__company_name", "claimant__email")
+    list_select_related = ("structure__principal_manager", "claimant")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "structure",
+        "status",
+        "created_at",
+        "claimant_contact",
+        "manager_contact",
+        "explanation",
+        "proof_download",
+        ("decided_by", "decided_at"),
+        "manager_at_decision",
+        "decision_comment",
+    )
+    readonly_fields = (
+        "structure",
+        "status",
+        "created_at",
+        "claimant_contact",
+        "manager_contact",
+        "explanation",
+        "proof_download",
+        "decided_by",
+        "decided_at",
+        "manager_at_decision",
+        "decision_comment",
+    )
+
+    @admin.display(description=_("demandeur"))
+    def claimant_contact(self, obj):
+        return _contact(obj.claimant)
+
+    @admin.display(description=_("gestionnaire principal actuel"))
+    def manager_contact(self, obj):
+        return _contact(obj.structure.principal_manager)
+
+    @admin.display(description=_("justificatif"))
+    def proof_download(self, obj):
+        if not obj.proof:
+            return "—"
+        url = reverse("admin:structures_structureclaim_proof", args=[obj.pk])
+        return format_html('<a href="{}">{} (PDF)</a>', url, obj.proof_name)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Read-only: a claim changes only by its decision.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("structures.change_structureclaim")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/decider/",
+                self.admin_site.admin_view(self.decide_view),
+                name="structures_structureclaim_decide",
+            ),
+            path(
+                "<int:object_id>/justificatif/",
+                self.admin_site.admin_view(self.proof_view),
+                name="structures_structureclaim_proof",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "decision_form": ClaimDecisionForm(),
+            "can_decide": self.has_decide_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _change_url(object_id):
+        return reverse("admin:structures_structureclaim_change", args=[object_id])
+
+    def decide_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        claim = get_object_or_404(StructureClaim, pk=object_id)
+        form = ClaimDecisionForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    self.message_user(request, error, messages.ERROR)
+            return redirect(self._change_url(claim.pk))
+        accept = form.cleaned_data["decision"] == "accepter"
+        try:
+            claims.structure_claim_decide(
+                claim_id=claim.pk, operator=request.user, accept=accept, comment=form.cleaned_data["comment"]
+            )
+        except claims.ClaimRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _(
+                    "Revendication acceptée : le demandeur est gestionnaire principal. "
+                    "Les deux parties sont prévenues."
+                )
+                if accept
+                else _("Revendication rejetée. Les deux parties sont prévenues."),
+                messages.SUCCESS,
+            )
+        return redirect(self._change_url(claim.pk))
+
+    def proof_view(self, request, object_id):
+        claim = get_object_or_404(StructureClaim, pk=object_id)
+        if not self.has_view_permission(request, claim):
+            raise PermissionDenied
+        if not claim.proof:
+            raise Http404
+        return download_response(claim.proof, filename=claim.proof_name, content_type="application/pdf")

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from structures.storage import attachment_path, bank_proof_path
+from structures.storage import attachment_path, bank_proof_path, claim_proof_path
 
 RESERVED_SERVICE_CODE = "FACTURES_PUBLIQUES"
 
@@ -328,3 +328,80 @@ class Attachment(models.Model):
         if self.size < 1024 * 1024:
             return _("%(size)s Ko") % {"size": number_format(self.size / 1024, 1)}
         return _("%(size)s Mo") % {"size": number_format(self.size / (1024 * 1024), 1)}
+
+
+class StructureClaim(models.Model):
+    """Someone says a structure was created or taken by a person who does not belong to
+    it, and asks to become its principal manager. Operators decide, once, from the admin."""
+
+    class Status(models.TextChoices):
+        EN_ATTENTE = "EN_ATTENTE", _("En attente")
+        ACCEPTEE = "ACCEPTEE", _("Acceptée")
+        REJETEE = "REJETEE", _("Rejetée")
+
+    MAX_EXPLANATION_LENGTH = 5000
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="claims", verbose_name=_("structure")
+    )
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="structure_claims",
+        verbose_name=_("demandeur"),
+    )
+    explanation = models.TextField(_("explication"), max_length=MAX_EXPLANATION_LENGTH)
+    proof = models.FileField(_("justificatif"), upload_to=claim_proof_path, max_length=255, blank=True)
+    proof_name = models.CharField(_("nom du justificatif"), max_length=50, blank=True)
+    status = models.CharField(_("statut"), max_length=12, choices=Status.choices, default=Status.EN_ATTENTE)
+    created_at = models.DateTimeField(_("déposée le"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("décidée par"),
+    )
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decision_comment = models.TextField(_("commentaire de la décision"), blank=True)
+    # The principal manager the decision replaced (acceptance) or kept (rejection).
+    manager_at_decision = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gestionnaire principal lors de la décision"),
+    )
+
+    # Kept out of the structure's history, which its current managers read: the person
+    # a claim is about does not learn who filed it before operators decide.
+    audit_structure = None
+
+    class Meta:
+        verbose_name = _("revendication de structure")
+        verbose_name_plural = _("revendications de structures")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["structure", "claimant"],
+                condition=Q(status="EN_ATTENTE"),
+                name="structure_claim_one_pending_per_claimant",
+                violation_error_message=_(
+                    "Vous avez déjà revendiqué cette structure : la demande est en cours d’examen."
+                ),
+            ),
+            # Decided means dated and signed; pending means neither.
+            models.CheckConstraint(
+                condition=Q(status="EN_ATTENTE", decided_at__isnull=True, decided_by__isnull=True)
+                | (
+                    Q(status__in=["ACCEPTEE", "REJETEE"])
+                    & Q(decided_at__isnull=False, decided_by__isnull=False)
+                ),
+                name="structure_claim_decision_dated",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Revendication de %(structure)s") % {"structure": self.structure}

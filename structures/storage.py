@@ -22,6 +22,11 @@ def bank_proof_path(instance, filename):
     return random_name("bank-proofs", "pdf")
 
 
+def claim_proof_path(instance, filename):
+    # Only a PDF is accepted as the proof of a claim.
+    return random_name("claim-proofs", "pdf")
+
+
 def attachment_path(instance, filename):
     return random_name("attachments", file_extension(filename) or "bin")
 

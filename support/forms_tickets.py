@@ -3,10 +3,12 @@ logged-out form with its challenge against bots, the answers on a ticket, the ra
 and the filters of Tickets émis."""
 
 import random
+import secrets
 import time
 
 from django import forms
 from django.core import signing
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
@@ -313,11 +315,18 @@ CHALLENGE_MAX_AGE = 60 * 60  # seconds to fill in the form
 MIN_FILL_SECONDS = 3  # a person does not fill in five fields faster
 
 
+CHALLENGE_CACHE_PREFIX = "support:public-ticket:challenge:"
+
+
 def challenge_token(a: int, b: int, *, issued_at: float | None = None) -> str:
-    """A signed arithmetic question: the server keeps nothing, the answer cannot be
-    read from the page and the question cannot be changed."""
+    """A signed arithmetic question: the answer cannot be read from the page and the
+    question cannot be changed. Its random nonce waits in the shared cache until one
+    submission uses it: a solved question opens one ticket, not one per replay."""
+    nonce = secrets.token_urlsafe(16)
+    cache.set(CHALLENGE_CACHE_PREFIX + nonce, 1, timeout=CHALLENGE_MAX_AGE)
     return signing.dumps(
-        {"a": a, "b": b, "t": int(issued_at if issued_at is not None else time.time())}, salt=CHALLENGE_SALT
+        {"a": a, "b": b, "t": int(issued_at if issued_at is not None else time.time()), "n": nonce},
+        salt=CHALLENGE_SALT,
     )
 
 
@@ -332,9 +341,18 @@ def read_challenge(token):
         return None
     if not isinstance(value, dict) or not all(isinstance(value.get(key), int) for key in ("a", "b", "t")):
         return None
+    if not isinstance(value.get("n"), str):
+        return None
     if time.time() - value["t"] > CHALLENGE_MAX_AGE:
         return None
     return value
+
+
+def consume_challenge(challenge) -> bool:
+    """True for the one submission that uses this question. The delete is atomic in
+    every cache backend (and in Redis across servers): of two submissions at the same
+    instant, only one sees the nonce go."""
+    return bool(cache.delete(CHALLENGE_CACHE_PREFIX + challenge["n"]))
 
 
 class PublicTicketForm(CategoryMixin, DsfrForm, forms.Form):
@@ -380,15 +398,17 @@ class PublicTicketForm(CategoryMixin, DsfrForm, forms.Form):
             read_challenge(self.data.get(self.add_prefix("challenge"))) if self.is_bound else None
         )
         if self.challenge is None:
-            token = new_challenge()
-            self.challenge = read_challenge(token)
             if self.is_bound:
-                # An expired or forged question: a new one is asked.
-                self.data = self.data.copy()
-                self.data[self.add_prefix("challenge")] = token
+                # An expired or forged question: a new one is asked (clean says so).
+                self.renew_challenge(drop_answer=False)
                 self.challenge_renewed = True
             else:
+                token = new_challenge()
+                self.challenge = read_challenge(token)
                 self.initial["challenge"] = token
+        self._label_answer()
+
+    def _label_answer(self):
         self.fields["answer"].label = _("Vérification : combien font %(a)d + %(b)d ?") % {
             "a": self.challenge["a"],
             "b": self.challenge["b"],
@@ -397,6 +417,17 @@ class PublicTicketForm(CategoryMixin, DsfrForm, forms.Form):
             "Écrivez le résultat en chiffres. Cette question écarte les robots."
         )
         self._bound_fields_cache.clear()
+
+    def renew_challenge(self, *, drop_answer=True):
+        """Ask a new question in place of the one sent (used, expired or forged), for
+        the form shown again."""
+        token = new_challenge()
+        self.challenge = read_challenge(token)
+        self.data = self.data.copy()
+        self.data[self.add_prefix("challenge")] = token
+        if drop_answer:
+            self.data[self.add_prefix("answer")] = ""
+        self._label_answer()
 
     challenge_renewed = False
 
@@ -417,6 +448,10 @@ class PublicTicketForm(CategoryMixin, DsfrForm, forms.Form):
                 ),
                 code="too_fast",
             )
+        elif not self.errors and not consume_challenge(self.challenge):
+            # Solved once already: the same question replayed, by another client or not.
+            self.renew_challenge()
+            self.add_error("answer", _("Cette vérification a déjà servi : répondez à la nouvelle question."))
         return cleaned
 
     def ticket_data(self) -> dict:

@@ -106,12 +106,19 @@ def _lock_own(ticket_id, requester) -> Ticket:
 
 @transaction.atomic
 def ticket_save(
-    *, requester, data: dict, files=(), ticket_id: int | None = None, submit: bool = False
+    *,
+    requester,
+    data: dict,
+    files=(),
+    ticket_id: int | None = None,
+    submit: bool = False,
+    acknowledgement_url: str = "",
 ) -> Ticket:
     """Create a draft or change one (a draft may lack fields), with its new files; with
     `submit`, submit it in the same transaction: all or nothing.
 
-    `requester` is None for the logged-out form."""
+    `requester` is None for the logged-out form; its acknowledgement links to
+    `acknowledgement_url`."""
     if ticket_id is None:
         ticket, before, action = Ticket(requester=requester, status=S.BROUILLON), {}, "ticket_create"
     else:
@@ -134,12 +141,12 @@ def ticket_save(
         changes["attachments"] = [attachment.original_name for attachment in stored]
     if submit:
         # One record for the action: the submission carries what was saved with it.
-        return _submit(ticket, requester, changes=changes)
+        return _submit(ticket, requester, changes=changes, acknowledgement_url=acknowledgement_url)
     audit.record(actor=requester, obj=ticket, action=action, changes=changes)
     return ticket
 
 
-def _submit(ticket, actor, *, changes=None) -> Ticket:
+def _submit(ticket, actor, *, changes=None, acknowledgement_url="") -> Ticket:
     missing = missing_for_submission(ticket)
     if missing:
         raise TicketError(
@@ -158,7 +165,12 @@ def _submit(ticket, actor, *, changes=None) -> Ticket:
     mail.send_templated(
         template="ticket_submitted",
         to=[ticket.contact_email],
-        context={"ticket": ticket, "queue": ticket.queue, "has_account": ticket.requester_id is not None},
+        context={
+            "ticket": ticket,
+            "queue": ticket.queue,
+            "has_account": ticket.requester_id is not None,
+            "acknowledgement_url": acknowledgement_url,
+        },
     )
     return ticket
 

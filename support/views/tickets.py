@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, db
+from chorus import access, db, ratelimit
 from chorus.pages import page_context
 from structures.forms.bank import ConfirmForm
 from structures.storage import download_response
@@ -38,6 +38,10 @@ NOUS_CONTACTER = "NOUS_CONTACTER"
 TICKETS_EMIS = "TICKETS_EMIS"
 PAGE_SIZE = 20
 PUBLIC_SESSION_KEY = "support_public_ticket_number"
+# The logged-out form sends an email to an address nobody has verified: few per client,
+# fewer per mailbox, so that it cannot be used to flood someone.
+PUBLIC_PER_CLIENT = ratelimit.Limit("support-public-ticket-client", rate=5, period=60 * 60)
+PUBLIC_PER_EMAIL = ratelimit.Limit("support-public-ticket-email", rate=3, period=24 * 60 * 60)
 
 S = Ticket.Status
 
@@ -586,13 +590,12 @@ def public_ticket(request):
     if request.method == "POST":
         form = PublicTicketForm(request.POST)
         if form.is_valid():
-            try:
-                ticket = services.ticket_save(requester=None, data=form.ticket_data(), submit=True)
-            except (services.TicketError, workflow.TransitionRefused) as error:
-                form.add_error(None, error.message)
-            else:
+            ticket = _public_ticket_submit(request, form)
+            if ticket is not None:
                 request.session[PUBLIC_SESSION_KEY] = ticket.number
                 return redirect("support:public_ticket_done")
+            # The question was used by this submission: the form shown again asks another.
+            form.renew_challenge()
     else:
         initial = {
             name: request.GET[name]
@@ -605,6 +608,37 @@ def public_ticket(request):
         "support/tickets/public.html",
         page_context(_("Contacter le support sans compte"), form=form),
     )
+
+
+def _public_ticket_submit(request, form):
+    """The ticket, or None with the reason on the form when the client or the email
+    address used up its submissions."""
+    client_allowed = ratelimit.hit(PUBLIC_PER_CLIENT, ratelimit.client_address(request))
+    email_allowed = ratelimit.hit(PUBLIC_PER_EMAIL, form.cleaned_data["email"])
+    if not client_allowed:
+        form.add_error(
+            None, _("Trop de demandes ont été envoyées depuis votre connexion : réessayez dans une heure.")
+        )
+        return None
+    if not email_allowed:
+        form.add_error(
+            "email",
+            _(
+                "Trop de demandes ont été envoyées aujourd’hui pour cette adresse électronique : "
+                "réessayez demain."
+            ),
+        )
+        return None
+    try:
+        return services.ticket_save(
+            requester=None,
+            data=form.ticket_data(),
+            submit=True,
+            acknowledgement_url=request.build_absolute_uri(reverse("support:public_ticket")),
+        )
+    except (services.TicketError, workflow.TransitionRefused) as error:
+        form.add_error(None, error.message)
+        return None
 
 
 @access.public

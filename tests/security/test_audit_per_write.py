@@ -242,6 +242,16 @@ WRITES = {
             "comment": "Comptable",
         },
     ),
+    "approvals:claim_structure": Write(
+        "no_structure",
+        lambda w: {
+            "identifiant": w.structure_a.identifier,
+            "structure": w.structure_a.pk,
+            "explanation": "Je dirige cette structure ; son gestionnaire principal n’en fait pas partie.",
+            "proof": _pdf("kbis.pdf"),
+        },
+        kwargs=lambda w: {},
+    ),
     # Support
     "support:ticket_create": Write(
         "principal_manager", lambda w: submit_data(structure=w.structure_a.pk), from_page=False
