@@ -180,6 +180,15 @@ class Ticket(models.Model):
     def __str__(self):
         return f"{self.number or _('Brouillon')} — {self.title}"
 
+    @property
+    def email_reference(self) -> str:
+        """How emails to the contact address name the ticket. A ticket filed without an
+        account has an address nobody verified: its emails carry nothing the visitor
+        typed, so that the form cannot send someone else a text of the sender's choice."""
+        if self.requester_id is None:
+            return self.number or ""
+        return f"{self.number} « {self.title} »"
+
 
 class TicketCounter(models.Model):
     """The last ticket number given in a year. A submission locks its year's row to take

@@ -720,6 +720,43 @@ def test_reply_goes_to_the_contact_email_of_a_logged_out_request(
     assert "Vous avez déposé cette demande sans vous connecter" in mailoutbox[0].body
 
 
+@pytest.mark.parametrize(
+    "action, data",
+    [
+        ("agent_reply", {"message": "Voici la marche à suivre."}),
+        ("agent_request_information", {"message": "Quel est le numéro de facture ?"}),
+        ("agent_propose_solution", {"message": "Déposez la facture à nouveau."}),
+    ],
+)
+def test_emails_to_an_unverified_address_carry_nothing_the_visitor_typed(
+    client, agent, portail, category, mailoutbox, django_capture_on_commit_callbacks, action, data
+):
+    # Filed logged out, with someone else's address and a text of the sender's choice.
+    ticket = make_ticket(
+        queue=portail,
+        category=category,
+        status=S.EN_COURS,
+        assigned_to=agent,
+        contact_email="victime@exemple.fr",
+        title="Gagnez 1000 euros sur http://arnaque.example",
+    )
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url(action, ticket), data)
+    assert [message.to for message in mailoutbox] == [["victime@exemple.fr"]]
+    assert ticket.number in mailoutbox[0].body
+    assert "arnaque" not in mailoutbox[0].body + mailoutbox[0].subject
+
+
+def test_emails_to_a_requester_with_an_account_name_their_ticket(
+    client, agent, my_ticket, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url("agent_reply", my_ticket), {"message": "Voici la marche à suivre."})
+    assert f"{my_ticket.number} « Facture rejetée »" in mailoutbox[0].body
+
+
 def test_empty_or_too_long_reply_is_refused(client, agent, my_ticket, mailoutbox):
     before = _snapshot(my_ticket)
     client.force_login(agent)
