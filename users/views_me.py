@@ -7,7 +7,7 @@ login, password hash and active state): once used, the account changed and the l
 longer matches, so each link works once."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.core import signing
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
@@ -21,9 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access, audit, mail
 from chorus.models import AuditEvent
 from chorus.pages import page_context
+from chorus.ratelimit import hit_all
 from structures.models import Structure
+from users import account_security
 from users.forms_me import ChangeEmailForm, DeactivateForm
 from users.models import Membership
+from users.views import _too_many, locked_out_of_session, wrong_password_lockout
 
 User = get_user_model()
 
@@ -101,8 +104,21 @@ def my_memberships(request):
 def change_email(request):
     user = User.objects.get(pk=request.user.pk)
     if request.method == "POST":
+        if locked := locked_out_of_session(request, user):
+            return locked
         form = ChangeEmailForm(request.POST, user=user)
-        if form.is_valid():
+        valid = form.is_valid()
+        if not valid and (locked := wrong_password_lockout(request, user, form)):
+            return locked
+        # Per account and per new address: neither one session nor many accounts can
+        # fill a stranger's mailbox with confirmation links.
+        if valid and not hit_all(
+            (account_security.CHANGE_EMAIL_USER, user.pk),
+            (account_security.CHANGE_EMAIL_TARGET, form.cleaned_data["email"]),
+        ):
+            form.add_error(None, _too_many())
+            valid = False
+        if valid:
             new_email = form.cleaned_data["email"]
             with transaction.atomic():
                 audit.record(
@@ -180,10 +196,13 @@ def change_email_confirm(request, token):
                 action="user_email_change",
                 changes={"email": {"before": old_email, "after": new_email}},
             )
-            # The old address learns of the change: if it was not its owner's doing,
-            # they can react.
-            mail.send_templated(
-                template="change_email_done", to=old_email, context={"user": user, "new_email": new_email}
+            # The old address (and the contact address) learn of the change: if it was
+            # not their owner's doing, they can react.
+            account_security.security_notify(
+                user=user,
+                template="change_email_done",
+                context={"old_email": old_email, "new_email": new_email},
+                also=[old_email],
             )
     except IntegrityError:
         return _link_page(
@@ -194,7 +213,10 @@ def change_email_confirm(request, token):
                 "votre adresse de connexion n’a pas changé."
             ),
         )
+    # The session hash covers the login address (User._get_session_auth_hash): every
+    # session of the account ended with the change, except this one if it is theirs.
     if request.user.is_authenticated and request.user.pk == user.pk:
+        update_session_auth_hash(request, user)
         messages.success(
             request, _("Votre adresse de connexion est maintenant %(email)s.") % {"email": new_email}
         )
@@ -246,20 +268,24 @@ def _last_account_event_id(user):
 
 
 def _send_reactivation_link(request, user):
+    """To the login and the contact addresses: a deactivation the owner did not make
+    must reach them, with the way back."""
     token = _make_token(user, REACTIVATE_SALT, d=_last_account_event_id(user))
     url = request.build_absolute_uri(reverse("users:reactivate", args=[token]))
-    mail.send_templated(
-        template="reactivate",
-        to=user.email,
-        context={"user": user, "reactivate_url": url, "validity_days": 7},
+    account_security.security_notify(
+        user=user, template="reactivate", context={"reactivate_url": url, "validity_days": 7}
     )
 
 
 @access.authenticated
 def deactivate(request):
     user = User.objects.get(pk=request.user.pk)
+    if locked := locked_out_of_session(request, user):
+        return locked
     blocking = list(_structures_to_transfer(user))
     form = DeactivateForm(request.POST if request.method == "POST" and not blocking else None, user=user)
+    if form.is_bound and not form.is_valid() and (locked := wrong_password_lockout(request, user, form)):
+        return locked
     if form.is_bound and form.is_valid():
         with transaction.atomic():
             user = User.objects.select_for_update().get(pk=user.pk)
