@@ -586,3 +586,44 @@ def test_the_password_alone_does_not_unlock_an_account_without_two_factor(client
     assert "Mot de passe ou code incorrect." in text(response)
     assert not is_logged_in(client)
     assert log_in(Client(), user.email).status_code == 429
+
+
+# With REDIS_URL, lockouts live in the cache and sessions in cached_db: the same works.
+
+
+@pytest.fixture
+def redis_mode(settings):
+    settings.AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+def test_unlock_link_with_the_cache_lockout_handler(redis_mode, client, user, mailbox):
+    lock(user.email)
+    assert log_in(Client(), user.email).status_code == 429
+    client.post(reverse("users:unlock_request"), {"email": user.email})
+
+    client.get(link_in(mailbox[0]))
+
+    assert log_in(Client(), user.email).status_code == 302
+
+
+def test_wrong_passwords_in_a_session_lock_with_the_cache_handler(redis_mode, client, user):
+    client.force_login(user)
+    for _attempt in range(5):
+        response = client.post(reverse("users:deactivate"), {"password": WRONG})
+
+    assert response.status_code == 429
+    assert not is_logged_in(client)
+    assert log_in(Client(), user.email).status_code == 429
+
+
+def test_login_email_change_ends_the_other_cached_sessions(redis_mode, user, mailbox):
+    here, elsewhere = Client(), Client()
+    here.force_login(user)
+    elsewhere.force_login(user)
+    here.post(reverse("users:change_email"), {"email": "marie.nouvelle@exemple.fr", "password": PASSWORD})
+
+    here.get(link_in(mailbox[0]))
+
+    assert here.get(reverse("users:account")).status_code == 200
+    assert elsewhere.get(reverse("users:account")).status_code == 302
