@@ -21,7 +21,7 @@ from django_otp import login as otp_login
 from chorus import access, audit, mail
 from chorus.pages import PageMixin, page_context
 from chorus.ratelimit import hit
-from users import account_security, forms, services, two_factor
+from users import account_security, forms, links, services, two_factor
 from users.account_security import client_and_target
 from users.tokens import TokenStatus, activation_token
 
@@ -38,7 +38,7 @@ def _account_links():
     return [{"url": reverse("users:account"), "title": _("Mon compte")}]
 
 
-def _too_many():
+def too_many_message():
     return _(
         "Trop de demandes pour cette adresse ou depuis votre connexion. Aucun courriel n’a été "
         "envoyé : réessayez dans une heure."
@@ -213,7 +213,7 @@ def activation_resend(request):
             if not client_and_target(
                 request, account_security.ACTIVATION_CLIENT, account_security.ACTIVATION_EMAIL, email
             ):
-                form.add_error(None, _too_many())
+                form.add_error(None, too_many_message())
             else:
                 user = form.get_user()
                 if user is not None:
@@ -320,7 +320,7 @@ def unlock_request(request):
             if not client_and_target(
                 request, account_security.UNLOCK_CLIENT, account_security.UNLOCK_EMAIL, email
             ):
-                form.add_error(None, _too_many())
+                form.add_error(None, too_many_message())
             else:
                 user = User.objects.filter(email__iexact=email, is_active=True).first()
                 if user is not None:
@@ -345,9 +345,7 @@ def unlock_request(request):
 
 
 def _send_unlock_link(request, user):
-    from users.views_me import _last_account_event_id, _make_token
-
-    token = _make_token(user, UNLOCK_SALT, d=_last_account_event_id(user))
+    token = links.make_token(user, UNLOCK_SALT, d=links.last_account_event_id(user))
     mail.send_templated(
         template="unlock",
         to=user.email,
@@ -363,22 +361,20 @@ def _send_unlock_link(request, user):
 @access.expect(**access.INVALID_TOKEN)
 @require_GET
 def unlock(request, token):
-    from users.views_me import _fingerprint, _last_account_event_id, _link_page, _read_token
-
-    payload, expired = _read_token(token, UNLOCK_SALT, UNLOCK_MAX_AGE)
+    payload, expired = links.read_token(token, UNLOCK_SALT, UNLOCK_MAX_AGE)
 
     def still_matches(user):
         # Used once: the unlock is recorded, so the account's last change is no longer
         # the one the link was sent after.
-        return _fingerprint(user, UNLOCK_SALT) == payload.get("f") and payload.get(
-            "d"
-        ) == _last_account_event_id(user)
+        return links.matches(user, payload, UNLOCK_SALT) and payload.get("d") == links.last_account_event_id(
+            user
+        )
 
     user = None
     if isinstance(payload, dict) and not expired:
         user = account_security.account_unlock(user_id=payload.get("u"), check=still_matches)
     if user is None:
-        return _link_page(
+        return links.link_page(
             request,
             title=_("Lien de déblocage invalide"),
             message=_(
@@ -403,7 +399,7 @@ def unlock_with_code(request):
         if not client_and_target(
             request, account_security.UNLOCK_CODE_CLIENT, account_security.UNLOCK_CODE_EMAIL, email
         ):
-            form.add_error(None, _too_many())
+            form.add_error(None, too_many_message())
         else:
             found = form.get_user_and_device()
             if found is None:
@@ -449,7 +445,7 @@ class PasswordResetView(PageMixin, auth_views.PasswordResetView):
             account_security.PASSWORD_RESET_EMAIL,
             form.cleaned_data["email"],
         ):
-            form.add_error(None, _too_many())
+            form.add_error(None, too_many_message())
             return self.form_invalid(form)
         return super().form_valid(form)
 

@@ -8,25 +8,27 @@ longer matches, so each link works once."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, update_session_auth_hash
-from django.core import signing
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access, audit, mail
-from chorus.models import AuditEvent
 from chorus.pages import page_context
 from chorus.ratelimit import hit_all
 from structures.models import Structure
 from users import account_security
 from users.forms_me import ChangeEmailForm, DeactivateForm
+from users.links import last_account_event_id as _last_account_event_id
+from users.links import link_page as _link_page
+from users.links import make_token as _make_token
+from users.links import read_token as _read_token
+from users.links import token_user as _token_user
 from users.models import Membership
-from users.views import _too_many, locked_out_of_session, wrong_password_lockout
+from users.views import locked_out_of_session, too_many_message, wrong_password_lockout
 
 User = get_user_model()
 
@@ -39,40 +41,6 @@ MEMBERSHIPS_PER_PAGE = 50
 
 def _account_links():
     return [{"url": reverse("users:account"), "title": _("Mon compte")}]
-
-
-def _fingerprint(user, salt):
-    return salted_hmac(salt, f"{user.pk}|{user.email}|{user.password}|{user.is_active}").hexdigest()[:32]
-
-
-def _make_token(user, salt, **extra):
-    return signing.dumps({"u": user.pk, "f": _fingerprint(user, salt), **extra}, salt=salt)
-
-
-def _read_token(token, salt, max_age):
-    """(payload, expired) of a genuine link, (None, False) for a forged one."""
-    try:
-        return signing.loads(token, salt=salt, max_age=max_age), False
-    except signing.SignatureExpired:
-        return signing.loads(token, salt=salt), True
-    except signing.BadSignature:
-        return None, False
-
-
-def _token_user(payload, salt, *, lock=False):
-    """The account a genuine payload designates, if the link still matches it."""
-    if not isinstance(payload, dict):
-        return None
-    users = User.objects.select_for_update() if lock else User.objects
-    user = users.filter(pk=payload.get("u")).first()
-    if user is None or not constant_time_compare(str(payload.get("f", "")), _fingerprint(user, salt)):
-        return None
-    return user
-
-
-def _link_page(request, *, title, message, status=200, **extra):
-    context = {"message": message, "resend_url": "", **extra}
-    return render(request, "users/me_link.html", page_context(title, **context), status=status)
 
 
 # Mes rattachements
@@ -116,7 +84,7 @@ def change_email(request):
             (account_security.CHANGE_EMAIL_USER, user.pk),
             (account_security.CHANGE_EMAIL_TARGET, form.cleaned_data["email"]),
         ):
-            form.add_error(None, _too_many())
+            form.add_error(None, too_many_message())
             valid = False
         if valid:
             new_email = form.cleaned_data["email"]
@@ -253,18 +221,6 @@ def _transfer_url():
         return reverse("structures:transfer")
     except NoReverseMatch:
         return reverse("domain", args=["organisation"])
-
-
-def _last_account_event_id(user):
-    """The last recorded change of the account. A reactivation link names the
-    deactivation it answers: any later change (a reactivation, an operator's action)
-    makes it stale."""
-    return (
-        AuditEvent.objects.filter(object_type=User._meta.label, object_id=str(user.pk))
-        .order_by("-created_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
 
 
 def _send_reactivation_link(request, user):

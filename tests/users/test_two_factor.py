@@ -454,7 +454,8 @@ def test_regenerated_recovery_codes_replace_the_old_ones(client, user, mailbox):
     _verified_login(client, user, device)
 
     response = client.post(
-        reverse("users:two_factor_recovery_codes_regenerate"), {"password": PASSWORD, "code": code_for(device, 1)}
+        reverse("users:two_factor_recovery_codes_regenerate"),
+        {"password": PASSWORD, "code": code_for(device, 1)},
     )
 
     assert response["Location"] == reverse("users:two_factor_recovery_codes")
