@@ -329,6 +329,12 @@ class AccountForm(DsfrForm, forms.ModelForm):
         email = self.cleaned_data["contact_email"]
         return User.objects.normalize_email(email) if email else ""
 
+    def contact_email_changing(self) -> bool:
+        """Whether the submission asks for another contact address (read before
+        validation: the view checks the lockout first, as a login would)."""
+        submitted = (self.data.get("contact_email") or "").strip().lower()
+        return submitted != (self.initial.get("contact_email") or "").lower()
+
     @sensitive_variables("password")
     def clean(self):
         cleaned_data = super().clean()

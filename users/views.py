@@ -366,9 +366,8 @@ def unlock(request, token):
     def still_matches(user):
         # Used once: the unlock is recorded, so the account's last change is no longer
         # the one the link was sent after.
-        return links.matches(user, payload, UNLOCK_SALT) and payload.get("d") == links.last_account_event_id(
-            user
-        )
+        last_change = links.last_account_event_id(user)
+        return links.matches(user, payload, UNLOCK_SALT) and payload.get("d") == last_change
 
     user = None
     if isinstance(payload, dict) and not expired:
@@ -433,9 +432,8 @@ class LogoutView(auth_views.LogoutView):
 class PasswordResetView(PageMixin, auth_views.PasswordResetView):
     page_title = gettext_lazy("Mot de passe oublié")
     template_name = "users/password_reset.html"
+    # The form hands the address to a background job, which renders and sends the email.
     form_class = forms.PasswordResetForm
-    subject_template_name = "email/password_reset_subject.txt"
-    email_template_name = "email/password_reset_body.txt"
     success_url = reverse_lazy("users:password_reset_done")
 
     def form_valid(self, form):
@@ -522,9 +520,10 @@ def account(request):
     # values in the header.
     user = User.objects.get(pk=request.user.pk)
     if request.method == "POST":
-        if locked := locked_out_of_session(request, user):
-            return locked
         form = forms.AccountForm(request.POST, instance=user)
+        # Only a new contact address takes the password, and so the lockout.
+        if form.contact_email_changing() and (locked := locked_out_of_session(request, user)):
+            return locked
         old_contact_email = user.contact_email
         if form.is_valid():
             with transaction.atomic():

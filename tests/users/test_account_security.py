@@ -627,3 +627,14 @@ def test_login_email_change_ends_the_other_cached_sessions(redis_mode, user, mai
 
     assert here.get(reverse("users:account")).status_code == 200
     assert elsewhere.get(reverse("users:account")).status_code == 302
+
+
+def test_a_locked_account_still_saves_details_that_need_no_password(client, user):
+    client.force_login(user)
+    lock(user.email)
+    data = {"first_name": "Marie", "last_name": "Curie", "phone": "", "contact_email": user.contact_email}
+
+    response = client.post(reverse("users:account"), data)
+
+    assert response.status_code == 302
+    assert is_logged_in(client)
