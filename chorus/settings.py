@@ -163,6 +163,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "users.views.lockout"
 AXES_USERNAME_CALLABLE = "users.views.lockout_username"
+# The browser that followed the account's emailed unlock link is let through for a
+# while, so a stranger's continued failures cannot keep the owner out.
+AXES_WHITELIST_CALLABLE = "users.account_security.unlocked_here"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "fr"

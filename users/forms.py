@@ -1,8 +1,11 @@
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.hashers import make_password
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -167,11 +170,85 @@ class LoginForm(DsfrForm, auth_forms.AuthenticationForm):
 class PasswordResetForm(DsfrForm, auth_forms.PasswordResetForm):
     email = _email_field(help_text=_("L’adresse électronique qui vous sert à vous connecter."))
 
+    def save(self, *, request, use_https=False, **kwargs):
+        """Hand the address to the background job, known or not: looking the account
+        up here would make the answer faster for an unknown address."""
+        from users import tasks
+
+        tasks.password_reset_enqueue(
+            email=self.cleaned_data["email"], domain=get_current_site(request).domain, use_https=use_https
+        )
+
+    def send_links(self, *, domain, use_https):
+        """What Django's form does in the request, done by the job."""
+        super().save(
+            domain_override=domain,
+            use_https=use_https,
+            subject_template_name="email/password_reset_subject.txt",
+            email_template_name="email/password_reset_body.txt",
+            extra_email_context={"validity_minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+        )
+
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         """Through the portal's email job, like every other email: retried when the
         mail server hiccups, sent once, and never a reason for an error page."""
         template = email_template_name.removeprefix("email/").removesuffix("_body.txt")
         mail.send_templated(template=template, to=to_email, context=context)
+
+
+class UnlockRequestForm(DsfrForm, forms.Form):
+    email = _email_field(help_text=_("L’adresse électronique qui vous sert à vous connecter."))
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+
+class UnlockWithCodeForm(DsfrForm, forms.Form):
+    """The password and a current second-factor code, as a login asks: enough to prove
+    the owner, so the lockout is lifted."""
+
+    error_messages = {
+        "invalid": _(
+            "Mot de passe ou code incorrect. Ce déblocage n’est possible que si la double "
+            "authentification est activée sur votre compte ; sinon, demandez un lien de déblocage."
+        )
+    }
+
+    email = _email_field()
+    password = forms.CharField(
+        label=_("Mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label=_("Code de vérification"),
+        max_length=32,
+        help_text=_(
+            "Le code à 6 chiffres de votre application d’authentification, ou l’un de vos codes de secours."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+    @sensitive_variables()
+    def get_user_and_device(self):
+        """(user, device) when the password and the code are both right, else None.
+        The code is checked (a recovery code spent) only after the right password; the
+        answer is the same whichever is wrong."""
+        from users import two_factor
+
+        user = User.objects.filter(email__iexact=self.cleaned_data["email"], is_active=True).first()
+        if user is None:
+            make_password(self.cleaned_data["password"])  # the time a password check takes
+            return None
+        if not user.check_password(self.cleaned_data["password"]) or not user.two_factor_enabled:
+            return None
+        device = two_factor.code_match(user, self.cleaned_data["code"])
+        return None if device is None else (user, device)
 
 
 class SetPasswordForm(DsfrForm, auth_forms.SetPasswordForm):
@@ -202,6 +279,22 @@ def normalize_phone(value):
 
 
 class AccountForm(DsfrForm, forms.ModelForm):
+    """The user's own details. Changing the contact address, where notifications go,
+    takes the password: a stolen session must not be able to divert them."""
+
+    error_messages = {
+        "password_required": _("Saisissez votre mot de passe actuel pour changer l’adresse de contact."),
+        "wrong_password": _("Mot de passe incorrect."),
+    }
+
+    password = forms.CharField(
+        label=_("Mot de passe actuel"),
+        required=False,
+        strip=False,
+        help_text=_("Demandé seulement pour changer l’adresse de contact."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone", "contact_email"]
@@ -237,3 +330,28 @@ class AccountForm(DsfrForm, forms.ModelForm):
     def clean_contact_email(self):
         email = self.cleaned_data["contact_email"]
         return User.objects.normalize_email(email) if email else ""
+
+    def contact_email_changing(self) -> bool:
+        """Whether the submission asks for another contact address (read before
+        validation: the view checks the lockout first, as a login would)."""
+        submitted = (self.data.get("contact_email") or "").strip().lower()
+        return submitted != (self.initial.get("contact_email") or "").lower()
+
+    @sensitive_variables("password")
+    def clean(self):
+        cleaned_data = super().clean()
+        contact_changed = (cleaned_data.get("contact_email") or "").lower() != (
+            self.initial.get("contact_email") or ""
+        ).lower()
+        if "contact_email" in cleaned_data and contact_changed:
+            password = cleaned_data.get("password")
+            if not password:
+                self.add_error(
+                    "password",
+                    ValidationError(self.error_messages["password_required"], code="password_required"),
+                )
+            elif not self.instance.check_password(password):
+                self.add_error(
+                    "password", ValidationError(self.error_messages["wrong_password"], code="wrong_password")
+                )
+        return cleaned_data

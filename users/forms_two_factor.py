@@ -34,8 +34,9 @@ class VerifyForm(DsfrForm, forms.Form):
     )
 
 
-class DisableForm(_PasswordConfirmedForm):
-    """Removing the second factor takes both: the password and a current code."""
+class _PasswordAndCodeForm(_PasswordConfirmedForm):
+    """What a login asks for, asked again: the password and a current code. A stolen
+    session has neither, so it cannot remove the second factor or make itself one."""
 
     error_messages = {
         **_PasswordConfirmedForm.error_messages,
@@ -56,3 +57,12 @@ class DisableForm(_PasswordConfirmedForm):
             if two_factor.code_match(self.user, cleaned_data["code"]) is None:
                 self.add_error("code", ValidationError(self.error_messages["wrong_code"], code="wrong_code"))
         return cleaned_data
+
+
+class DisableForm(_PasswordAndCodeForm):
+    """Removing the second factor."""
+
+
+class RecoveryCodesRegenerateForm(_PasswordAndCodeForm):
+    """New recovery codes: ten new ways in, which the session that asks must not be
+    able to get on its own."""

@@ -32,6 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chorus import audit, mail
 from chorus.models import SecurityPolicy
+from users.account_security import security_notify
 
 RECOVERY_CODES_COUNT = 10
 EMAIL_CODE_VALIDITY_MINUTES = 10
@@ -227,7 +228,7 @@ def _new_recovery_codes(user) -> list[str]:
 
 
 def _notify(user, template, **context):
-    mail.send_templated(template=template, to=user.notification_email, context={"user": user, **context})
+    security_notify(user=user, template=template, context=context)
 
 
 @transaction.atomic

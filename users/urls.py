@@ -16,6 +16,9 @@ urlpatterns = [
     ),
     path("activation/<uidb64>/<token>/", views.activate, name="activate"),
     path("connexion/", access.public(views.LoginView.as_view()), name="login"),
+    path("connexion/deblocage/", views.unlock_request, name="unlock_request"),
+    path("connexion/deblocage/code/", views.unlock_with_code, name="unlock_with_code"),
+    path("connexion/deblocage/<str:token>/", views.unlock, name="unlock"),
     # Public: a visitor whose session already ended may still press "Se déconnecter".
     path("deconnexion/", access.public(views.LogoutView.as_view()), name="logout"),
     path(

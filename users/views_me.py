@@ -7,24 +7,28 @@ login, password hash and active state): once used, the account changed and the l
 longer matches, so each link works once."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout
-from django.core import signing
+from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access, audit, mail
-from chorus.models import AuditEvent
 from chorus.pages import page_context
+from chorus.ratelimit import hit_all
 from structures.models import Structure
-from users import services
+from users import account_security, services
 from users.forms_me import ChangeEmailForm, DeactivateForm
+from users.links import last_account_event_id as _last_account_event_id
+from users.links import link_page as _link_page
+from users.links import make_token as _make_token
+from users.links import read_token as _read_token
+from users.links import token_user as _token_user
 from users.models import Membership
+from users.views import locked_out_of_session, too_many_message, wrong_password_lockout
 
 User = get_user_model()
 
@@ -37,40 +41,6 @@ MEMBERSHIPS_PER_PAGE = 50
 
 def _account_links():
     return [{"url": reverse("users:account"), "title": _("Mon compte")}]
-
-
-def _fingerprint(user, salt):
-    return salted_hmac(salt, f"{user.pk}|{user.email}|{user.password}|{user.is_active}").hexdigest()[:32]
-
-
-def _make_token(user, salt, **extra):
-    return signing.dumps({"u": user.pk, "f": _fingerprint(user, salt), **extra}, salt=salt)
-
-
-def _read_token(token, salt, max_age):
-    """(payload, expired) of a genuine link, (None, False) for a forged one."""
-    try:
-        return signing.loads(token, salt=salt, max_age=max_age), False
-    except signing.SignatureExpired:
-        return signing.loads(token, salt=salt), True
-    except signing.BadSignature:
-        return None, False
-
-
-def _token_user(payload, salt, *, lock=False):
-    """The account a genuine payload designates, if the link still matches it."""
-    if not isinstance(payload, dict):
-        return None
-    users = User.objects.select_for_update() if lock else User.objects
-    user = users.filter(pk=payload.get("u")).first()
-    if user is None or not constant_time_compare(str(payload.get("f", "")), _fingerprint(user, salt)):
-        return None
-    return user
-
-
-def _link_page(request, *, title, message, status=200, **extra):
-    context = {"message": message, "resend_url": "", **extra}
-    return render(request, "users/me_link.html", page_context(title, **context), status=status)
 
 
 # Mes rattachements
@@ -113,8 +83,21 @@ def my_memberships(request):
 def change_email(request):
     user = User.objects.get(pk=request.user.pk)
     if request.method == "POST":
+        if locked := locked_out_of_session(request, user):
+            return locked
         form = ChangeEmailForm(request.POST, user=user)
-        if form.is_valid():
+        valid = form.is_valid()
+        if not valid and (locked := wrong_password_lockout(request, user, form)):
+            return locked
+        # Per account and per new address: neither one session nor many accounts can
+        # fill a stranger's mailbox with confirmation links.
+        if valid and not hit_all(
+            (account_security.CHANGE_EMAIL_USER, user.pk),
+            (account_security.CHANGE_EMAIL_TARGET, form.cleaned_data["email"]),
+        ):
+            form.add_error(None, too_many_message())
+            valid = False
+        if valid:
             new_email = form.cleaned_data["email"]
             with transaction.atomic():
                 audit.record(
@@ -192,10 +175,13 @@ def change_email_confirm(request, token):
                 action="user_email_change",
                 changes={"email": {"before": old_email, "after": new_email}},
             )
-            # The old address learns of the change: if it was not its owner's doing,
-            # they can react.
-            mail.send_templated(
-                template="change_email_done", to=old_email, context={"user": user, "new_email": new_email}
+            # The old address (and the contact address) learn of the change: if it was
+            # not their owner's doing, they can react.
+            account_security.security_notify(
+                user=user,
+                template="change_email_done",
+                context={"old_email": old_email, "new_email": new_email},
+                also=[old_email],
             )
     except IntegrityError:
         return _link_page(
@@ -206,7 +192,10 @@ def change_email_confirm(request, token):
                 "votre adresse de connexion n’a pas changé."
             ),
         )
+    # The session hash covers the login address (User._get_session_auth_hash): every
+    # session of the account ended with the change, except this one if it is theirs.
     if request.user.is_authenticated and request.user.pk == user.pk:
+        update_session_auth_hash(request, user)
         messages.success(
             request, _("Votre adresse de connexion est maintenant %(email)s.") % {"email": new_email}
         )
@@ -245,33 +234,25 @@ def _transfer_url():
         return reverse("domain", args=["organisation"])
 
 
-def _last_account_event_id(user):
-    """The last recorded change of the account. A reactivation link names the
-    deactivation it answers: any later change (a reactivation, an operator's action)
-    makes it stale."""
-    return (
-        AuditEvent.objects.filter(object_type=User._meta.label, object_id=str(user.pk))
-        .order_by("-created_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
 def _send_reactivation_link(request, user):
+    """To the login and the contact addresses: a deactivation the owner did not make
+    must reach them, with the way back."""
     token = _make_token(user, REACTIVATE_SALT, d=_last_account_event_id(user))
     url = request.build_absolute_uri(reverse("users:reactivate", args=[token]))
-    mail.send_templated(
-        template="reactivate",
-        to=user.email,
-        context={"user": user, "reactivate_url": url, "validity_days": 7},
+    account_security.security_notify(
+        user=user, template="reactivate", context={"reactivate_url": url, "validity_days": 7}
     )
 
 
 @access.authenticated
 def deactivate(request):
     user = User.objects.get(pk=request.user.pk)
+    if locked := locked_out_of_session(request, user):
+        return locked
     blocking = list(_structures_to_transfer(user))
     form = DeactivateForm(request.POST if request.method == "POST" and not blocking else None, user=user)
+    if form.is_bound and not form.is_valid() and (locked := wrong_password_lockout(request, user, form)):
+        return locked
     if form.is_bound and form.is_valid():
         with transaction.atomic():
             user = User.objects.select_for_update().get(pk=user.pk)

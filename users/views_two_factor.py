@@ -21,9 +21,9 @@ from django_otp import login as otp_login
 
 from chorus import access
 from chorus.pages import page_context
-from users import two_factor
-from users.forms_two_factor import DisableForm, EnrolForm, VerifyForm
-from users.views import lockout
+from users import account_security, two_factor
+from users.forms_two_factor import DisableForm, EnrolForm, RecoveryCodesRegenerateForm, VerifyForm
+from users.views import locked_out_of_session, lockout, wrong_password_lockout
 
 
 def _security_links():
@@ -177,17 +177,33 @@ def recovery_codes_download(request):
 
 
 @access.authenticated
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def recovery_codes_regenerate(request):
-    try:
-        codes = two_factor.recovery_codes_regenerate(user=request.user)
-    except two_factor.TwoFactorError as error:
-        messages.error(request, error.message)
+    user = request.user
+    if not user.two_factor_enabled:
+        messages.info(request, _("La double authentification n’est pas activée sur votre compte."))
         return redirect("users:security")
-    messages.success(
-        request, _("Vos nouveaux codes de secours sont prêts : les anciens ne fonctionnent plus.")
+    if locked := locked_out_of_session(request, user):
+        return locked
+    form = RecoveryCodesRegenerateForm(request.POST if request.method == "POST" else None, user=user)
+    if form.is_bound and form.is_valid():
+        try:
+            codes = two_factor.recovery_codes_regenerate(user=user)
+        except two_factor.TwoFactorError as error:
+            messages.error(request, error.message)
+            return redirect("users:security")
+        messages.success(
+            request, _("Vos nouveaux codes de secours sont prêts : les anciens ne fonctionnent plus.")
+        )
+        return _show_recovery_codes(request, codes)
+    if form.is_bound and (locked := wrong_password_lockout(request, user, form)):
+        return locked
+    return render(
+        request,
+        "users/two_factor/recovery_codes_regenerate.html",
+        page_context(_("Générer de nouveaux codes de secours"), links=_security_links(), form=form),
     )
-    return _show_recovery_codes(request, codes)
 
 
 @access.authenticated
@@ -197,8 +213,12 @@ def disable(request):
     if not user.two_factor_enabled:
         messages.info(request, _("La double authentification n’est pas activée sur votre compte."))
         return redirect("users:security")
+    if locked := locked_out_of_session(request, user):
+        return locked
     reasons = two_factor.requirement_reasons(user)
     form = DisableForm(request.POST if request.method == "POST" and not reasons else None, user=user)
+    if form.is_bound and not form.is_valid() and (locked := wrong_password_lockout(request, user, form)):
+        return locked
     if form.is_bound and form.is_valid():
         try:
             two_factor.two_factor_disable(user=user)
@@ -267,7 +287,7 @@ def verify(request):
         return elsewhere
     user, backend, next_url = verifying
     credentials = {"username": user.email}
-    if AxesProxyHandler.is_locked(request, credentials):
+    if not AxesProxyHandler.is_allowed(request, credentials):
         _give_up(request)
         return lockout(request)
     form = VerifyForm(request.POST if request.method == "POST" else None)
@@ -278,6 +298,7 @@ def verify(request):
                 login(request, user, backend=backend)
             else:
                 axes_reset(username=user.email)
+            account_security.unlock_grant_clear(request)
             two_factor.pending_clear(request)
             otp_login(request, device)
             return redirect(_safe_next(request, next_url, reverse("home")))

@@ -44,7 +44,7 @@ def test_sign_up_activate_log_in_and_see_the_domains(page):
     expect(page.get_by_test_id("application-indisponible").first).to_be_visible()
 
 
-def test_sign_up_with_an_existing_email_is_refused(page):
+def test_sign_up_with_an_existing_email_answers_as_a_new_one_and_tells_the_owner(page):
     factories.UserFactory(email="deja@exemple.fr")
     page.goto("/compte/inscription/")
     page.check()
@@ -52,9 +52,10 @@ def test_sign_up_with_an_existing_email_is_refused(page):
     page.get_by_label("Mot de passe", exact=False).first.fill("Velours-Cotonnier-2026")
     page.get_by_label("Confirmation du mot de passe").fill("Velours-Cotonnier-2026")
     page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_role("main")).to_contain_text("Un compte existe déjà avec cette adresse électronique")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre messagerie")
     page.check()
-    assert mail.outbox == []
+    assert [message.to for message in mail.outbox] == [["deja@exemple.fr"]]
+    assert "Quelqu’un a essayé de créer un compte" in mail.outbox[0].body
 
 
 def test_five_wrong_passwords_lock_the_account(page):
@@ -67,6 +68,32 @@ def test_five_wrong_passwords_lock_the_account(page):
     log_in(page, "distrait@exemple.fr")  # the right password, too late
     expect(page.get_by_role("alert")).to_contain_text("Votre compte est verrouillé")
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+
+
+UNLOCK_LINK = re.compile(r"https?://\S+/compte/connexion/deblocage/\S+/")
+
+
+def test_the_owner_of_a_locked_account_unlocks_it_by_email_and_logs_in(page):
+    factories.UserFactory(email="proprietaire@exemple.fr")
+    for attempt in range(5):  # a stranger guessing
+        log_in(page, "proprietaire@exemple.fr", f"Mauvais-Secret-{attempt}")
+    expect(page.get_by_role("alert")).to_contain_text("Votre compte est verrouillé")
+    page.check()
+
+    page.get_by_role("button", name="Recevoir un lien de déblocage").click()
+    expect(page.get_by_role("main")).to_contain_text("un lien de déblocage valable 60 minutes")
+    page.check()
+    assert [message.to for message in mail.outbox] == [["proprietaire@exemple.fr"]]
+    link = UNLOCK_LINK.search(mail.outbox[0].body).group(0)
+
+    page.goto(link)
+    expect(page.get_by_role("main")).to_contain_text("Votre compte est débloqué")
+    page.check()
+    page.get_by_label("Adresse électronique").fill("proprietaire@exemple.fr")
+    page.get_by_label("Mot de passe").first.fill(factories.PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
 
 
 @pytest.mark.parametrize(

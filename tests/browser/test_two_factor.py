@@ -68,3 +68,70 @@ def test_enrol_from_the_qr_code_page_then_log_in_with_a_code(page):
     page.get_by_role("main").get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
     page.check()
+
+
+def _enrolled(email):
+    """A user whose authenticator is confirmed, and the code function of their app."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from users import two_factor
+
+    user = factories.UserFactory(email=email, first_name="Paul", last_name="Prudent")
+    device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    two_factor._new_recovery_codes(user)
+    user.two_factor_enabled = True
+    user.save(update_fields=["two_factor_enabled"])
+
+    def code(steps_ahead=0):
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        totp.time = totp.time + steps_ahead * device.step
+        return f"{totp.token():06d}"
+
+    return user, code
+
+
+def test_new_recovery_codes_ask_for_the_password_and_a_code(page):
+    _user, code = _enrolled("prudent@exemple.fr")
+    log_in(page, "prudent@exemple.fr")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérification de votre identité")
+    page.check()
+    page.get_by_label("Code de vérification").fill(code())
+    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
+
+    page.goto("/compte/securite/")
+    page.check()
+    page.get_by_role("link", name="Générer de nouveaux codes de secours").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Générer de nouveaux codes de secours")
+    page.check()
+    page.get_by_label("Mot de passe actuel").fill("Mauvais-Secret-2026")
+    page.get_by_label("Code de vérification").fill(code(1))
+    page.get_by_role("button", name="Générer de nouveaux codes").click()
+    expect(page.get_by_role("main")).to_contain_text("Mot de passe incorrect.")
+    page.check()
+    page.get_by_label("Mot de passe actuel").fill(factories.PASSWORD)
+    page.get_by_label("Code de vérification").fill(code(1))
+    page.get_by_role("button", name="Générer de nouveaux codes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vos codes de secours")
+    expect(page.locator(".portail-recovery-codes li")).to_have_count(10)
+    page.check()
+
+
+def test_a_locked_two_factor_user_unlocks_with_password_and_code(page):
+    _user, code = _enrolled("prudent@exemple.fr")
+    for attempt in range(5):  # a stranger guessing
+        log_in(page, "prudent@exemple.fr", f"Mauvais-Secret-{attempt}")
+    expect(page.get_by_role("alert")).to_contain_text("Votre compte est verrouillé")
+    page.check()
+
+    page.get_by_role("link", name="Débloquer avec un code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Débloquer mon compte avec un code")
+    page.check()
+    page.get_by_label("Adresse électronique").fill("prudent@exemple.fr")
+    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
+    page.get_by_label("Code de vérification").fill(code())
+    page.get_by_role("button", name="Débloquer et me connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    expect(page.get_by_role("main")).to_contain_text("Votre compte est débloqué.")
+    page.check()

@@ -340,7 +340,13 @@ WRITES = {
         "consultation", lambda w: {"code": code_for(TOTPDevice.objects.get(user=w.users["consultation"]))}
     ),
     "users:two_factor_recovery_codes_regenerate": Write(
-        "consultation", setup=lambda w: enrolled(w.users["consultation"]), verified=True, from_page=False
+        "consultation",
+        lambda w: {
+            "password": factories.PASSWORD,
+            "code": code_for(TOTPDevice.objects.get(user=w.users["consultation"])),
+        },
+        setup=lambda w: enrolled(w.users["consultation"]),
+        verified=True,
     ),
     "users:two_factor_disable": Write(
         "consultation",
@@ -376,6 +382,9 @@ NO_AUDIT = {
     "users:two_factor_recovery_codes": "forgets the recovery codes shown, kept in the session",
     "users:two_factor_verify": "the login's second step (a recovery code used is recorded: tests/users)",
     "users:two_factor_email_code": "sends a login code by email; nothing changes",
+    "users:unlock_request": "sends an unlock link by email; nothing changes until it is used",
+    "users:unlock_with_code": "a login with the password and a code, as users:login (the lockout is lifted "
+    "as a successful login lifts it)",
     "support:assistant_ask": "answers a question from the documentation; nothing is stored",
     "support:chat_post": "a message of the conversation: the conversation itself is the record",
 }

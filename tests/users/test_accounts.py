@@ -83,7 +83,7 @@ def test_signup_creates_inactive_user_and_activation_link_activates_it(
 
 
 @pytest.mark.parametrize("email", ["deja@exemple.fr", "DEJA@Exemple.FR"])
-def test_signup_refused_for_existing_email_in_any_case(
+def test_signup_with_an_existing_email_in_any_case_creates_nothing_and_tells_its_owner(
     client, mailoutbox, django_capture_on_commit_callbacks, email
 ):
     UserFactory(email="deja@exemple.fr")
@@ -91,10 +91,12 @@ def test_signup_refused_for_existing_email_in_any_case(
     with django_capture_on_commit_callbacks(execute=True):
         response = sign_up(client, email=email)
 
-    assert response.status_code == 200
-    assert "Un compte existe déjà avec cette adresse électronique" in response.text
+    # The answer of a new sign-up: the form does not tell who has an account.
+    assert response.status_code == 302
+    assert response.url == reverse("users:signup_done")
     assert User.objects.count() == 1
-    assert mailoutbox == []
+    assert [message.to for message in mailoutbox] == [["deja@exemple.fr"]]
+    assert "Quelqu’un a essayé de créer un compte" in mailoutbox[0].body
 
 
 def test_signup_refused_for_weak_password(client, mailoutbox, django_capture_on_commit_callbacks):
@@ -346,6 +348,8 @@ def test_account_update_persists(client):
             "last_name": "Martin",
             "phone": "01.23.45.67.89",
             "contact_email": "contact@exemple.fr",
+            # A new contact address takes the password.
+            "password": PASSWORD,
         },
         follow=True,
     )

@@ -159,7 +159,7 @@ def test_change_email_is_confirmed_by_the_link_sent_to_the_new_address(
     assert member.email == "marie.nouvelle@exemple.fr"
     event = AuditEvent.objects.get(action="user_email_change")
     assert event.changes == {"email": {"before": "marie@exemple.fr", "after": "marie.nouvelle@exemple.fr"}}
-    assert mailoutbox[1].to == ["marie@exemple.fr"]  # the old address is told
+    assert "marie@exemple.fr" in mailoutbox[1].to  # the old address is told
 
     client.logout()
     client.post(reverse("users:login"), {"username": "marie.nouvelle@exemple.fr", "password": PASSWORD})

@@ -453,7 +453,10 @@ def test_regenerated_recovery_codes_replace_the_old_ones(client, user, mailbox):
     device, old_codes = enrolled(user)
     _verified_login(client, user, device)
 
-    response = client.post(reverse("users:two_factor_recovery_codes_regenerate"))
+    response = client.post(
+        reverse("users:two_factor_recovery_codes_regenerate"),
+        {"password": PASSWORD, "code": code_for(device, 1)},
+    )
 
     assert response["Location"] == reverse("users:two_factor_recovery_codes")
     new_codes = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
