@@ -8,6 +8,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from chorus.forms import DsfrForm
 from users.forms import normalize_email
+from users.validators import validate_login_email
 
 User = get_user_model()
 
@@ -47,6 +48,7 @@ class ChangeEmailForm(_PasswordConfirmedForm):
     email = forms.EmailField(
         label=_("Nouvelle adresse de connexion"),
         max_length=254,
+        validators=[validate_login_email],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_(
             "Format attendu : nom@domaine.fr. Un lien de confirmation y sera envoyé ; elle ne "

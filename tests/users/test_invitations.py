@@ -457,6 +457,19 @@ def test_attach_refuses_homoglyph_and_quoted_addresses(client, structure, princi
     assert not Invitation.objects.exists()
 
 
+@pytest.mark.parametrize("email", HOSTILE_EMAILS)
+def test_change_of_login_email_refuses_homoglyph_and_quoted_addresses(
+    client, principal_manager, mailoutbox, email
+):
+    client.force_login(principal_manager)
+    response = client.post(reverse("users:change_email"), {"email": email, "password": factories.PASSWORD})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    principal_manager.refresh_from_db()
+    assert principal_manager.email == "gp@exemple.fr"
+    assert mailoutbox == []
+
+
 def test_a_plain_international_domain_is_still_accepted(client, structure, principal_manager):
     client.force_login(principal_manager)
     response = attach(client, structure, "contact@\u0434\u043e\u043c\u0435\u043d.\u0440\u0444")
