@@ -6,13 +6,15 @@ every app server counts together; otherwise the process's own memory, which is w
 the single-process embedded default needs. `cache.add` then `cache.incr` are atomic in
 both, so two requests at the same instant cannot both take the last slot.
 
-The client is REMOTE_ADDR: behind a load balancer, the deployment sets it from the
-balancer's header (docs/deployment.md), never from a header the client could forge."""
+The client is REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT proxies that each append to
+X-Forwarded-For, the address the outermost of them saw (docs/deployment.md): never an
+entry the client could have written itself."""
 
 import hashlib
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -60,4 +62,12 @@ def hit_all(*checks) -> bool:
 
 
 def client_address(request) -> str:
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        # Each trusted proxy appends the address it received from: the one the outermost
+        # proxy appended is the client; anything to its left the client may have forged.
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"

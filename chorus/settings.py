@@ -383,6 +383,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # "X-Forwarded-Proto,https": the header name and value the load balancer sets. Only with a
 # proxy that always sets (or strips) it, or a client could claim https.
+# Proxies in front of the app servers that append the client's address to X-Forwarded-For
+# (1 behind one load balancer): rate limits then count per real client, not per balancer.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if env("SECURE_PROXY_SSL_HEADER", default=""):
     _proxy_header, _proxy_value = env.list("SECURE_PROXY_SSL_HEADER")
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), _proxy_value)

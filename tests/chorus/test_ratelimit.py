@@ -53,3 +53,18 @@ def test_parallel_attempts_never_exceed_the_rate():
     for thread in threads:
         thread.join()
     assert results.count(True) == 5
+
+
+def test_the_client_is_the_connection_without_trusted_proxies(rf, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    request = rf.get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert ratelimit.client_address(request) == "203.0.113.9"
+
+
+def test_behind_a_load_balancer_the_client_is_what_it_saw_not_what_the_client_wrote(rf, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The client wrote "1.2.3.4" itself; the balancer appended the address it came from.
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    assert ratelimit.client_address(request) == "198.51.100.7"
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2")
+    assert ratelimit.client_address(request) == "10.0.0.2"
