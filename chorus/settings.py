@@ -242,7 +242,14 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Rate-limit counters and single-use challenges live here too: room enough that a flood
+    # of page views does not evict them (the default keeps 300 entries).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
     AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
