@@ -40,7 +40,9 @@ prod-local: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Refresh the translation catalogues after changing user-facing strings.
+# Refresh the translation catalogues after changing user-facing strings (the development
+# settings: no secret key is needed to read the templates).
+messages: export DEBUG ?= true
 messages: install
 	$(BIN)/python manage.py makemessages --locale en --ignore '.venv/*' --ignore 'staticfiles/*'
 	$(BIN)/python manage.py compilemessages --locale en --ignore '.venv/*'
