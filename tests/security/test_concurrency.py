@@ -312,7 +312,7 @@ def test_twenty_users_submitting_tickets_or_drafts_at_once_each_get_the_next_num
     assert_chain_intact()
 
 
-def public_form_post(client):
+def public_form_post(client, email):
     """What a browser does: load the form, answer the question it shows, send it."""
     page = html.unescape(client.get(reverse("support:public_ticket")).content.decode())
     a, b = map(int, re.search(r"combien font (\d+) \+ (\d+)", page).groups())
@@ -321,7 +321,7 @@ def public_form_post(client):
     data = {
         "category": sub.category_id,
         "subcategory": sub.pk,
-        "email": "sans.compte@exemple.fr",
+        "email": email,
         "title": "Je ne peux plus me connecter",
         "description": "Mon compte est bloqué depuis hier.",
         "answer": str(a + b),
@@ -333,8 +333,12 @@ def public_form_post(client):
 
 def test_twenty_visitors_sending_the_logged_out_form_at_once_are_all_recorded(catalogue):
     seeded_support()
-    # Twenty people, each from their own address, each with the form they loaded.
-    attempts = [public_form_post(Client(REMOTE_ADDR=f"203.0.113.{index + 1}")) for index in range(ATTEMPTS)]
+    # Twenty people, each from their own connection and with their own email address, each
+    # with the form they loaded.
+    attempts = [
+        public_form_post(Client(REMOTE_ADDR=f"203.0.113.{index + 1}"), f"visiteur{index}@exemple.fr")
+        for index in range(ATTEMPTS)
+    ]
     # People take a few seconds to fill the form in; faster is refused as a robot.
     time.sleep(forms_tickets.MIN_FILL_SECONDS + 1)
 
