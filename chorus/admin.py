@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.audit_labels import ACTION_LABELS, action_label
 from chorus.models import Application, AuditEvent, Domain, Habilitation, Profile, SecurityPolicy
 
 
@@ -93,12 +94,28 @@ class HabilitationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """The actions by their French label; the choices come from the table of labels,
+    without reading the whole trail for its distinct codes."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(action=self.value())
+        return queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """The trail is read, never written, from here: operators see it, nobody edits it."""
 
-    list_display = ("created_at", "actor_display", "action", "object_type", "object_repr")
-    list_filter = ("action", "object_type")
+    list_display = ("created_at", "actor_display", "action_display", "object_type", "object_repr")
+    list_filter = (ActionFilter, "object_type")
     # The email as recorded: also found once the account is deleted.
     search_fields = ("action", "object_repr", "object_id", "actor_email", "actor__email", "actor__last_name")
     ordering = ("-created_at", "-id")
@@ -110,7 +127,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         # As recorded, and covered by the hash: kept when the account is deleted.
         "actor_id_value",
         "actor_email",
-        "action",
+        "action_display",
+        # The code as recorded (and hashed), for searching the trail.
+        "action_code",
         "object_type",
         "object_id",
         "object_repr",
@@ -122,6 +141,14 @@ class AuditEventAdmin(admin.ModelAdmin):
         "hash",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, obj):
+        return action_label(obj.action)
+
+    @admin.display(description=_("code de l’action"))
+    def action_code(self, obj):
+        return obj.action
 
     @admin.display(description=_("auteur"), ordering="actor_email")
     def actor_display(self, obj):

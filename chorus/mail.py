@@ -5,7 +5,8 @@ import logging
 import uuid
 
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +18,9 @@ def send_templated(*, template: str, to: list[str] | str, context: dict) -> None
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         return
-    subject = "".join(render_to_string(f"email/{template}_subject.txt", context).splitlines())
-    body = render_to_string(f"email/{template}_body.txt", context)
+    # A subject is one header line: a name typed with a line break stays on it.
+    subject = " ".join(render_plain(f"email/{template}_subject.txt", context).split())
+    body = render_plain(f"email/{template}_body.txt", context)
     # Rendered here, in the request's language and with the objects as they are now;
     # the key lets a retried or redelivered job recognise a message already sent.
     message = {
@@ -28,6 +30,12 @@ def send_templated(*, template: str, to: list[str] | str, context: dict) -> None
         "recipients": recipients,
     }
     transaction.on_commit(lambda: dispatch(message))
+
+
+def render_plain(name: str, context: dict) -> str:
+    """Render a text/plain template with autoescaping off: an HTML entity would reach
+    the reader as is ("d&#x27;architecture"). Nothing here is ever shown as HTML."""
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def dispatch(message: dict) -> None:

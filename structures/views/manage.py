@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from chorus import access, audit
+from chorus.audit_labels import action_label
 from chorus.models import AuditEvent, Level
 from chorus.pages import page_context
 from structures.forms.manage import (
@@ -28,41 +29,43 @@ from structures.services.manage import StructureStateError, structure_activate, 
 STRUCTURES_PER_PAGE = 20
 EVENTS_PER_PAGE = 50
 
-# Human labels of the audit actions a structure's history may hold; an action not
-# listed here (added later by another feature) is shown as recorded.
-ACTION_LABELS = {
-    "membership_attach": gettext_lazy("Rattachement"),
-    "structure_update": gettext_lazy("Modification de la structure"),
-    "structure_activate": gettext_lazy("Activation de la structure"),
-    "structure_deactivate": gettext_lazy("Désactivation de la structure"),
-    "principal_manager_assign": gettext_lazy("Transfert du gestionnaire principal"),
-    "principal_manager_transfer": gettext_lazy("Transfert du gestionnaire principal"),
-    "service_create": gettext_lazy("Création d’un service"),
-    "service_update": gettext_lazy("Modification d’un service"),
-    "service_deactivate": gettext_lazy("Désactivation d’un service"),
-    "bank_account_create": gettext_lazy("Création d’une coordonnée bancaire"),
-    "bank_account_deactivate": gettext_lazy("Désactivation d’une coordonnée bancaire"),
-    "bank_account_reactivate": gettext_lazy("Réactivation d’une coordonnée bancaire"),
-    "attachment_create": gettext_lazy("Ajout d’une pièce jointe"),
-    "attachment_delete": gettext_lazy("Suppression d’une pièce jointe"),
-    "structure_insee_update": gettext_lazy("Mise à jour depuis la base INSEE"),
-    "structure_duplicate": gettext_lazy("Duplication de la structure"),
-    "structure_create": gettext_lazy("Création de la structure"),
-    "service_activate": gettext_lazy("Réactivation d’un service"),
-    "service_delete": gettext_lazy("Suppression d’un service"),
-    "membership_detach": gettext_lazy("Détachement"),
-    "membership_status": gettext_lazy("Changement de statut d’un rattachement"),
-    "invitation_send": gettext_lazy("Invitation envoyée"),
-    "invitation_accept": gettext_lazy("Invitation acceptée"),
-    "invitation_decline": gettext_lazy("Invitation refusée"),
-    "membership_leave": gettext_lazy("Départ d’un utilisateur"),
-    "habilitations_change": gettext_lazy("Modification des habilitations"),
-    "habilitations_remove_on_detach": gettext_lazy("Habilitations retirées au détachement"),
-    "approval_request": gettext_lazy("Demande d’approbation"),
-    "approval_approve": gettext_lazy("Demande approuvée"),
-    "approval_refuse": gettext_lazy("Demande refusée"),
-    "approval_granted_at_once": gettext_lazy("Rattachement accordé d’office"),
+# What a recorded change names by a key that is no field of the recorded object: the
+# same words as the pages that make these changes.
+CHANGE_LABELS = {
+    "service": gettext_lazy("Service"),
+    "services": gettext_lazy("Services"),
+    "services_ended": gettext_lazy("Services quittés"),
+    "invited_by": gettext_lazy("Invité par"),
+    "principal_manager": gettext_lazy("Gestionnaire principal"),
+    "former_principal_manager_attached": gettext_lazy("Ancien gestionnaire principal resté rattaché"),
+    "origin": gettext_lazy("Structure d'origine"),
+    "copied": gettext_lazy("Éléments copiés"),
+    "bank_accounts": gettext_lazy("Coordonnées bancaires"),
+    "attachments": gettext_lazy("Pièces jointes"),
+    "memberships": gettext_lazy("Rattachements"),
+    "habilitations": gettext_lazy("Habilitations"),
+    "habilitations_removed": gettext_lazy("Habilitations retirées"),
+    "user": gettext_lazy("Utilisateur"),
+    "email": gettext_lazy("Adresse électronique"),
+    "added": gettext_lazy("Profils ajoutés"),
+    "removed": gettext_lazy("Profils retirés"),
+    "profiles": gettext_lazy("Profils"),
+    "kind": gettext_lazy("Type de demande"),
+    "add": gettext_lazy("Profils à ajouter"),
+    "remove": gettext_lazy("Profils à retirer"),
+    "structure": gettext_lazy("Structure"),
+    "claimant": gettext_lazy("Demandeur"),
+    "proof": gettext_lazy("Justificatif"),
+    "comment": gettext_lazy("Commentaire"),
+    "name": gettext_lazy("Nom"),
+    "code": gettext_lazy("Code"),
+    "size": gettext_lazy("Taille (octets)"),
+    "content_type": gettext_lazy("Type de contenu"),
+    "is_active": gettext_lazy("Actif"),
+    "iban": gettext_lazy("IBAN"),
 }
+# A change recorded as a bare before/after pair: the field it is about.
+PAIR_FIELDS = {"membership_status": "status", "principal_manager_assign": "principal_manager"}
 
 
 def _manage_links():
@@ -354,18 +357,44 @@ def _field_of(model, name):
     if model is None:
         return None
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    # A reverse relation (a structure's "services") has no verbose name nor choices.
+    return None if field.auto_created and not field.concrete else field
 
 
-def _shown(value, field):
-    if value is None or value == "":
+def _label(name, models):
+    """A field's verbose name on the recorded object (or the structure), else the
+    table of keys above; a key nobody named yet is shown as recorded."""
+    field = next((f for f in (_field_of(model, name) for model in models) if f is not None), None)
+    if field is not None:
+        label = str(field.verbose_name)
+    else:
+        label = str(CHANGE_LABELS.get(name, name or _("Détail")))
+    return label[:1].upper() + label[1:]
+
+
+def _shown(value, name, models):
+    """A recorded value in words: a status by its label (looked up on every model that
+    has a field of that name: a membership's record may hold its structure's status),
+    Oui/Non, lists joined, nested details as "clé : valeur" pairs; never a repr."""
+    if value is None or value == "" or value == [] or value == {}:
         return _("(vide)")
     if isinstance(value, bool):
         return _yes_no(value)
-    if field is not None and field.choices:
-        return dict(field.flatchoices).get(value, value)
+    if isinstance(value, list):
+        return ", ".join(str(_shown(item, name, models)) for item in value)
+    if isinstance(value, dict):
+        return " ; ".join(
+            f"{_label(key, models)} : {_shown(item, key, models)}" for key, item in value.items()
+        )
+    for model in models:
+        field = _field_of(model, name)
+        if field is not None and field.choices:
+            choices = dict(field.flatchoices)
+            if value in choices:
+                return choices[value]
     return value
 
 
@@ -376,17 +405,25 @@ def _change_rows(event):
         model = apps.get_model(event.object_type)
     except (LookupError, ValueError):
         model = None
+    # Keys the recorded object lacks are often its structure's (status, principal manager).
+    models = [m for m in (model, Structure) if m is not None]
     changes = event.changes if isinstance(event.changes, dict) else {"": event.changes}
+    if _is_pair(changes):
+        changes = {PAIR_FIELDS.get(event.action, ""): changes}
     rows = []
     for name, change in changes.items():
-        field = _field_of(model, name)
-        label = str(field.verbose_name) if field is not None else name
-        label = label[:1].upper() + label[1:]
-        if isinstance(change, dict) and set(change) == {"before", "after"}:
-            rows.append((label, _shown(change["before"], field), _shown(change["after"], field)))
+        label = _label(name, models)
+        if _is_pair(change):
+            rows.append(
+                (label, _shown(change["before"], name, models), _shown(change["after"], name, models))
+            )
         else:
-            rows.append((label, _shown(change, field), None))
+            rows.append((label, _shown(change, name, models), None))
     return rows
+
+
+def _is_pair(change):
+    return isinstance(change, dict) and set(change) == {"before", "after"}
 
 
 @access.access_required(APPLICATION, Level.MODIFICATION)
@@ -402,7 +439,7 @@ def history(request, pk):
     rows = [
         {
             "event": event,
-            "action": ACTION_LABELS.get(event.action, event.action),
+            "action": action_label(event.action),
             "changes": _change_rows(event),
         }
         for event in page_obj

@@ -48,6 +48,9 @@ def test_principal_manager_changes_the_structure_email_and_sees_it_in_the_histor
     history = page.get_by_role("table")
     expect(history).to_contain_text("Modification de la structure")
     expect(history).to_contain_text("contact@menuiserie-martin.fr")
+    # The first attachment, in words: who became principal manager, not the recorded key.
+    expect(history).to_contain_text("Gestionnaire principal")
+    expect(history).not_to_contain_text(re.compile("principal_manager", re.IGNORECASE))
     structure.refresh_from_db()
     assert structure.email == "contact@menuiserie-martin.fr"
     assert structure.status == Structure.Status.ACTIVE

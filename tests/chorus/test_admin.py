@@ -518,3 +518,23 @@ def test_admin_does_not_deactivate_the_operators_own_account(operator_client, op
     operator.refresh_from_db()
     assert operator.is_active
     assert not AuditEvent.objects.filter(action="user_deactivate").exists()
+
+
+def test_audit_list_shows_each_action_in_french_words(operator_client, principal_manager):
+    audit.record(actor=principal_manager, obj=principal_manager, action="ticket_submit")
+    audit.record(actor=principal_manager, obj=principal_manager, action="two_factor_enable")
+    response = operator_client.get(admin_url(AuditEvent, "changelist"))
+    content = response.content.decode()
+    assert "Envoi d’un ticket" in content
+    assert "Activation de la double authentification" in content
+    # Neither in the rows nor in the filter by action.
+    assert ">ticket_submit<" not in content and ">two_factor_enable<" not in content
+    assert "Envoi d’un ticket</a>" in content  # the filter choice
+    filtered = operator_client.get(admin_url(AuditEvent, "changelist"), {"action": "ticket_submit"})
+    assert [event.action for event in filtered.context["cl"].result_list] == ["ticket_submit"]
+
+
+def test_audit_record_page_shows_the_action_in_french_words(operator_client, principal_manager):
+    event = audit.record(actor=principal_manager, obj=principal_manager, action="ticket_submit")
+    content = operator_client.get(admin_url(AuditEvent, "change", event.pk)).content.decode()
+    assert "Envoi d’un ticket" in content

@@ -728,3 +728,109 @@ def test_history_labels_invitation_answers_and_departures(client, structure, pri
     assert "Invitation refusée" in content
     assert "Départ d’un utilisateur" in content
     assert "invitation_decline" not in content
+
+
+def _history_table(client, structure):
+    content = client.get(_url("history", structure)).content.decode()
+    return content.split("<table>")[1].split("</table>")[0]
+
+
+def _assert_no_internal_value(table):
+    for raw in ("{", "[", "'", "None", "True", "False", "_", "EN_COURS", "ACTIVE", "VALIDEE", "DESACTIVEE"):
+        assert raw not in table.split("<tbody>")[1], raw
+
+
+def test_history_shows_a_first_attachment_in_french_words(client, db):
+    from users.services import membership_attach
+
+    structure = factories.StructureFactory(
+        status=Structure.Status.EN_COURS_ACTIVATION, principal_manager=None
+    )
+    manager = factories.UserFactory(email="premier@exemple.fr")
+    membership_attach(user=manager, structure=structure)
+    table = _history_table(_login(client, manager), structure)
+    assert "Gestionnaire principal" in table
+    assert "premier@exemple.fr" in table
+    assert "Activation en cours" in table and "Active" in table
+    assert "Principal_manager" not in table
+    _assert_no_internal_value(table)
+
+
+def test_history_shows_a_transfer_by_the_managers_emails(client, structure, principal_manager):
+    from structures.services.transfer import structure_transfer_principal_manager
+
+    successor = factories.UserFactory(email="successeur@exemple.fr")
+    factories.attach(successor, structure)
+    structure_transfer_principal_manager(structure=structure, new_manager=successor, actor=principal_manager)
+    table = _history_table(_login(client, successor), structure)
+    assert "Transfert du gestionnaire principal" in table
+    assert "gp@exemple.fr" in table and "successeur@exemple.fr" in table
+    _assert_no_internal_value(table)
+
+
+def test_history_shows_a_duplication_as_french_pairs_not_a_python_dict(client, structure, principal_manager):
+    copied = {"services": 2, "bank_accounts": 1, "attachments": 0, "memberships": 3, "habilitations": 4}
+    _event(
+        structure,
+        principal_manager,
+        action="structure_duplicate",
+        changes={"origin": {"before": None, "after": "12345678900011"}, "copied": copied},
+    )
+    table = _history_table(_login(client, principal_manager), structure)
+    assert "Duplication de la structure" in table
+    assert "Structure d&#x27;origine" in table and "12345678900011" in table
+    assert "Services : 2" in table
+    assert "Coordonnées bancaires : 1" in table
+    assert "Pièces jointes : 0" in table
+    assert "Rattachements : 3" in table
+    assert "Habilitations : 4" in table
+    _assert_no_internal_value(table)
+
+
+def test_history_shows_invitations_habilitations_and_statuses_in_french_words(
+    client, structure, principal_manager
+):
+    member = factories.UserFactory(email="membre@exemple.fr")
+    membership = factories.attach(member, structure)
+    audit.record(
+        actor=principal_manager,
+        obj=membership,
+        action="invitation_accept",
+        changes={"service": ["COMPTA", "ACHATS"], "invited_by": "gp@exemple.fr"},
+    )
+    audit.record(
+        actor=principal_manager,
+        obj=membership,
+        action="membership_status",
+        changes={"before": "VALIDEE", "after": "DESACTIVEE"},
+    )
+    audit.record(
+        actor=principal_manager,
+        obj=member,
+        structure=structure,
+        action="habilitations_change",
+        changes={
+            "user": "membre@exemple.fr",
+            "service": None,
+            "added": ["Factures émises – consultation"],
+            "removed": [],
+            "profiles": {"before": [], "after": ["Factures émises – consultation"]},
+        },
+    )
+    audit.record(
+        actor=principal_manager,
+        obj=structure,
+        action="principal_manager_transfer",
+        changes={
+            "principal_manager": {"before": "gp@exemple.fr", "after": "membre@exemple.fr"},
+            "former_principal_manager_attached": True,
+        },
+    )
+    table = _history_table(_login(client, principal_manager), structure)
+    assert "Ancien gestionnaire principal resté rattaché" in table and "Oui" in table
+    assert "COMPTA, ACHATS" in table
+    assert "Invité par" in table
+    assert "Statut" in table and "Validé" in table and "Désactivé" in table
+    assert "Utilisateur" in table and "membre@exemple.fr" in table
+    assert "Profils ajoutés" in table and "Profils retirés" in table
+    _assert_no_internal_value(table)
