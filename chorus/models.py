@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from chorus.audit_labels import action_label
+
 
 class Level(models.IntegerChoices):
     """Access level of a profile. Modification implies consultation."""
@@ -258,7 +260,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["structure", "-created_at", "-id"], name="audit_structure_recent")]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        action = action_label(self.action)
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {action} {self.object_repr}"
 
     @property
     def actor_label(self) -> str:

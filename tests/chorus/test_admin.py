@@ -538,3 +538,13 @@ def test_audit_record_page_shows_the_action_in_french_words(operator_client, pri
     event = audit.record(actor=principal_manager, obj=principal_manager, action="ticket_submit")
     content = operator_client.get(admin_url(AuditEvent, "change", event.pk)).content.decode()
     assert "Envoi d’un ticket" in content
+
+
+def test_audit_record_names_its_action_in_french_words(db):
+    from chorus import audit
+    from tests import factories
+
+    user = factories.UserFactory(email="gp@exemple.fr")
+    event = audit.record(actor=user, obj=user, action="user_deactivate")
+    assert "user_deactivate" not in str(event)
+    assert "Désactivation d’un compte" in str(event)
