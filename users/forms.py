@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -40,6 +42,18 @@ class SignupForm(DsfrForm, forms.ModelForm):
         "password_mismatch": _("Les deux mots de passe ne correspondent pas."),
     }
 
+    first_name = forms.CharField(
+        label=_("Prénom"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": _("Saisissez votre prénom.")},
+    )
+    last_name = forms.CharField(
+        label=_("Nom"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        error_messages={"required": _("Saisissez votre nom.")},
+    )
     email = _email_field(
         help_text=_("Elle sera votre identifiant de connexion. Format attendu : nom@domaine.fr"),
         validators=[validate_login_email],
@@ -58,12 +72,20 @@ class SignupForm(DsfrForm, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email"]
+        fields = ["first_name", "last_name", "email"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Built per form, in the language of the request (the validators' texts are not lazy).
-        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
+        # The rules are read before typing, not learnt from an error. Built per form, in
+        # the language of the request (the validators' texts are not lazy), as sentences
+        # that fit the DSFR hint under the label; the bound field DsfrBaseForm already
+        # cached copied the empty help text, hence its removal.
+        self.fields["password1"].help_text = format_html_join(
+            mark_safe("<br>"),
+            "{}",
+            ((text,) for text in password_validation.password_validators_help_texts()),
+        )
+        self._bound_fields_cache.pop("password1", None)
 
     def clean_email(self):
         email = normalize_email(self.cleaned_data["email"])

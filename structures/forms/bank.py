@@ -10,6 +10,7 @@ import pycountry
 from django import forms
 from django.http import Http404
 from django.utils import translation
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN, registry
 from schwifty import exceptions as iban_errors
@@ -46,6 +47,19 @@ RIB_FORMATS = {
     ),
     "rib_key": (re.compile(r"\d{2}"), _("La clé RIB est composée de 2 chiffres.")),
 }
+
+# Territories whose banks issue another country's IBANs (the SWIFT IBAN registry): the
+# French overseas departments and collectivities bank with French IBANs and RIBs, the
+# Crown dependencies with British IBANs. The account keeps its territory as country.
+IBAN_COUNTRY_OF_TERRITORY = {
+    **dict.fromkeys(["RE", "GP", "MQ", "GF", "YT", "PM", "NC", "PF", "WF", "BL", "MF"], "FR"),
+    **dict.fromkeys(["JE", "GG", "IM"], "GB"),
+}
+
+
+def iban_country(country: str) -> str:
+    """The country code that starts the IBAN of an account held in `country`."""
+    return IBAN_COUNTRY_OF_TERRITORY.get(country, country)
 
 
 @functools.cache
@@ -121,7 +135,14 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
         initial=BankAccount.Kind.IBAN,
         widget=forms.RadioSelect,
     )
-    country = forms.ChoiceField(label=_("Pays du compte"), initial="FR")
+    country = forms.ChoiceField(
+        label=_("Pays du compte"),
+        initial="FR",
+        help_text=_(
+            "Pour un compte outre-mer, choisissez son territoire (La Réunion, Nouvelle-Calédonie…) : "
+            "son IBAN commence par FR et son RIB se saisit comme en France."
+        ),
+    )
     iban = forms.CharField(
         label=_("IBAN"),
         required=False,
@@ -264,22 +285,28 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
         except iban_errors.SchwiftyException as error:
             self.add_error("iban", IBAN_ERRORS.get(type(error), _("L’IBAN n’est pas valide.")))
             return ""
-        if country and iban.country_code != country:
-            self.add_error(
-                "iban",
-                forms.ValidationError(
-                    _(
-                        "Cet IBAN est celui d’un compte du pays %(iban_country)s, "
-                        "pas du pays choisi (%(country)s)."
-                    ),
-                    params={"iban_country": iban.country_code, "country": country},
-                ),
-            )
+        if country and iban.country_code != iban_country(country):
+            if iban_country(country) == country:
+                message = _(
+                    "Cet IBAN est celui d’un compte du pays %(iban_country)s, "
+                    "pas du pays choisi (%(country)s)."
+                )
+            else:
+                message = _(
+                    "Cet IBAN est celui d’un compte du pays %(iban_country)s, pas du pays choisi "
+                    "(%(country)s) : un compte de ce pays a un IBAN qui commence par %(expected)s."
+                )
+            params = {
+                "iban_country": iban.country_code,
+                "country": country,
+                "expected": iban_country(country),
+            }
+            self.add_error("iban", forms.ValidationError(message, params=params))
             return ""
         return iban.compact
 
     def _clean_rib(self, cleaned, country):
-        if country and country != "FR":
+        if country and iban_country(country) != "FR":
             self.add_error(
                 "country",
                 _("Un RIB est celui d’un compte en France : choisissez le type IBAN pour un autre pays."),
@@ -315,17 +342,35 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
         value = _compact(cleaned.get("bic"))
         cleaned["bic"] = value
         if not value:
-            if country and country != "FR":
+            # A French IBAN, overseas included, is a SEPA account reached without a BIC.
+            if country and iban_country(country) != "FR":
                 self.add_error("bic", _("Le BIC / SWIFT est obligatoire pour un compte hors de France."))
             return
         try:
-            BIC(value)
+            bic = BIC(value)
         except iban_errors.SchwiftyException:
             self.add_error(
                 "bic",
                 _(
                     "Le BIC / SWIFT n’est pas valide : 8 ou 11 caractères, "
                     "par exemple BNPAFRPP ou BNPAFRPPXXX."
+                ),
+            )
+            return
+        if not country:
+            return
+        # SWIFT gives a territory's banks either its own code or the one of its IBANs
+        # (BNPARERX and BNPAFRPP both serve La Réunion).
+        allowed = list(dict.fromkeys([iban_country(country), country]))
+        if bic.country_code not in allowed:
+            self.add_error(
+                "bic",
+                forms.ValidationError(
+                    _(
+                        "Ce BIC / SWIFT est celui d’une banque du pays %(bic_country)s : pour ce "
+                        "compte, il doit être celui d’une banque du pays %(countries)s."
+                    ),
+                    params={"bic_country": bic.country_code, "countries": get_text_list(allowed)},
                 ),
             )
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.test_shell_journeys import log_in
+from users.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +22,11 @@ def test_sign_up_activate_log_in_and_see_the_domains(page):
     page.check()
     page.get_by_role("main").get_by_role("link", name="Créer un compte").click()
     page.check()
+    # The password rules are there before anything is typed.
+    expect(page.locator("#id_password1_helptext")).to_be_visible()
+    expect(page.locator("#id_password1_helptext")).to_contain_text("au minimum 12 caractères")
+    page.get_by_label("Prénom").fill("Claire")
+    page.get_by_role("textbox", name=re.compile(r"^Nom\b")).fill("Dupont")
     page.get_by_label("Adresse électronique").fill("claire.dupont@exemple.fr")
     page.get_by_label("Mot de passe", exact=False).first.fill("Velours-Cotonnier-2026")
     page.get_by_label("Confirmation du mot de passe").fill("Velours-Cotonnier-2026")
@@ -38,6 +44,8 @@ def test_sign_up_activate_log_in_and_see_the_domains(page):
     log_in(page, "claire.dupont@exemple.fr", "Velours-Cotonnier-2026")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
     page.check()
+    user = User.objects.get(email="claire.dupont@exemple.fr")
+    assert (user.first_name, user.last_name) == ("Claire", "Dupont")
     for domain in ("Facturation", "Organisation", "Support"):
         expect(page.get_by_role("heading", level=2, name=domain)).to_be_visible()
     # Attached to no structure yet: the Organisation tools are greyed with how to ask.
@@ -48,6 +56,8 @@ def test_sign_up_with_an_existing_email_answers_as_a_new_one_and_tells_the_owner
     factories.UserFactory(email="deja@exemple.fr")
     page.goto("/compte/inscription/")
     page.check()
+    page.get_by_label("Prénom").fill("Denis")
+    page.get_by_role("textbox", name=re.compile(r"^Nom\b")).fill("Déjà")
     page.get_by_label("Adresse électronique").fill("Deja@Exemple.fr")
     page.get_by_label("Mot de passe", exact=False).first.fill("Velours-Cotonnier-2026")
     page.get_by_label("Confirmation du mot de passe").fill("Velours-Cotonnier-2026")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from schwifty import IBAN
 
 from structures.models import BankAccount
 from tests import factories
@@ -68,3 +69,34 @@ def test_principal_manager_creates_an_iban_with_its_proof_then_deactivates_it(pa
     bank_account.refresh_from_db()
     assert not bank_account.is_active
     assert bank_account.deactivated_at is not None
+
+
+def test_principal_manager_declares_a_rib_of_la_reunion(page, tmp_path):
+    proof = tmp_path / "RIB Saint-Denis.pdf"
+    proof.write_bytes(factories.pdf_bytes())
+    structure = factories.StructureFactory(company_name="Distillerie de Saint-Denis")
+    manager = factories.UserFactory(email="gp.reunion@exemple.fr")
+    factories.attach(manager, structure)
+    iban = IBAN.generate("FR", bank_code="11899", branch_code="00100", account_code="00012345678")
+    log_in(page, manager.email)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
+
+    page.goto("/organisation/structure/coordonnees-bancaires/nouvelle/")
+    page.check()
+    page.get_by_role("textbox", name=re.compile("^Nom de la coordonnée bancaire")).fill("Compte Réunion")
+    page.get_by_text("RIB", exact=True).first.click()
+    page.get_by_role("combobox", name=re.compile("^Pays du compte")).select_option("RE")
+    page.get_by_role("textbox", name=re.compile("^Code banque")).fill(iban.bank_code)
+    page.get_by_role("textbox", name=re.compile("^Code guichet")).fill(iban.branch_code)
+    page.get_by_role("textbox", name=re.compile("^Numéro de compte")).fill(iban.account_code)
+    page.get_by_role("textbox", name=re.compile("^Clé RIB")).fill(iban.bban[-2:])
+    page.get_by_role("textbox", name=re.compile(r"^BIC \/ SWIFT")).fill("BNPARERX")
+    page.locator("#id_proof").set_input_files(str(proof))
+    page.get_by_role("button", name="Soumettre").click()
+
+    page.wait_for_url(re.compile(r"/coordonnees-bancaires/\?structure="))
+    page.check()
+    expect(page.get_by_role("main")).to_contain_text("La coordonnée bancaire « Compte Réunion » a été créée.")
+    bank_account = BankAccount.objects.get()
+    assert (bank_account.kind, bank_account.country, bank_account.iban) == ("RIB", "RE", iban.compact)

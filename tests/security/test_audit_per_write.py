@@ -360,6 +360,8 @@ WRITES = {
     "users:signup": Write(
         "anonymous",
         lambda w: {
+            "first_name": "Inès",
+            "last_name": "Inscrite",
             "email": "inscrit@exemple.fr",
             "password1": factories.PASSWORD,
             "password2": factories.PASSWORD,

@@ -12,6 +12,7 @@ from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfWriter
+from schwifty import IBAN
 
 from chorus.models import AuditEvent, Level
 from structures.models import BankAccount, Structure
@@ -265,6 +266,179 @@ def test_rib_outside_france_is_refused(client, structure, principal_manager):
         "Un RIB est celui d’un compte en France : choisissez le type IBAN pour un autre pays."
     ]
     assert not BankAccount.objects.exists()
+
+
+# Overseas accounts: French territories bank with French IBANs and RIBs, the Crown
+# dependencies with British IBANs; the country chosen is stored as chosen.
+
+
+def _territory_iban(bank_code, branch_code="00100", account_code="00012345678"):
+    return IBAN.generate("FR", bank_code=bank_code, branch_code=branch_code, account_code=account_code)
+
+
+@pytest.mark.parametrize(
+    ("country", "bank_code"),
+    [
+        ("RE", "11899"),
+        ("GP", "10107"),
+        ("MQ", "12879"),
+        ("GF", "18719"),
+        ("YT", "11315"),
+        ("PM", "11006"),
+        ("NC", "17499"),
+        ("PF", "12239"),
+        ("WF", "17469"),
+        ("BL", "11449"),
+        ("MF", "12468"),
+    ],
+)
+def test_overseas_french_iban_is_accepted_with_its_territory(
+    client, structure, principal_manager, country, bank_code
+):
+    iban = _territory_iban(bank_code)
+    _login(client, principal_manager)
+    response = client.post(CREATE_URL, _iban_data(structure, country=country, iban=iban.formatted, bic=""))
+
+    assert response.status_code == 302
+    bank_account = BankAccount.objects.get()
+    assert bank_account.country == country
+    assert bank_account.iban == iban.compact
+    assert bank_account.bic == ""
+
+
+def test_rib_of_la_reunion_is_accepted_and_its_iban_computed(client, structure, principal_manager):
+    iban = _territory_iban("11899")
+    _login(client, principal_manager)
+    data = _rib_data(
+        structure,
+        country="RE",
+        bank_code=iban.bank_code,
+        branch_code=iban.branch_code,
+        account_number=iban.account_code,
+        rib_key=iban.bban[-2:],
+        bic="BNPARERX",
+    )
+    response = client.post(CREATE_URL, data)
+
+    assert response.status_code == 302
+    bank_account = BankAccount.objects.get()
+    assert (bank_account.kind, bank_account.country) == (BankAccount.Kind.RIB, "RE")
+    assert (bank_account.bank_code, bank_account.branch_code) == ("11899", "00100")
+    assert bank_account.iban == iban.compact
+    assert bank_account.bic == "BNPARERX"
+
+
+def test_rib_of_la_reunion_with_a_wrong_key_is_refused(client, structure, principal_manager):
+    iban = _territory_iban("11899")
+    wrong_key = f"{(int(iban.bban[-2:]) + 1) % 100:02d}"
+    _login(client, principal_manager)
+    data = _rib_data(
+        structure,
+        country="RE",
+        bank_code=iban.bank_code,
+        branch_code=iban.branch_code,
+        account_number=iban.account_code,
+        rib_key=wrong_key,
+    )
+    response = client.post(CREATE_URL, data)
+
+    assert _errors(response, "rib_key") == [
+        "La clé RIB ne correspond pas au code banque, au code guichet et au numéro de compte : "
+        "vérifiez votre saisie."
+    ]
+    assert not BankAccount.objects.exists()
+
+
+JERSEY_IBAN = IBAN.generate("GB", bank_code="BARC", branch_code="200000", account_code="12345678")
+
+
+@pytest.mark.parametrize("bic", ["BARCJESH", "BARCGB22"])
+def test_jersey_account_with_a_british_iban_is_accepted(client, structure, principal_manager, bic):
+    _login(client, principal_manager)
+    response = client.post(
+        CREATE_URL, _iban_data(structure, country="JE", iban=JERSEY_IBAN.formatted, bic=bic)
+    )
+
+    assert response.status_code == 302
+    bank_account = BankAccount.objects.get()
+    assert (bank_account.country, bank_account.iban, bank_account.bic) == ("JE", JERSEY_IBAN.compact, bic)
+
+
+def test_jersey_account_needs_a_bic_as_any_account_outside_france(client, structure, principal_manager):
+    _login(client, principal_manager)
+    response = client.post(
+        CREATE_URL, _iban_data(structure, country="JE", iban=JERSEY_IBAN.formatted, bic="")
+    )
+
+    assert _errors(response, "bic") == ["Le BIC / SWIFT est obligatoire pour un compte hors de France."]
+    assert not BankAccount.objects.exists()
+
+
+def test_rib_for_jersey_is_refused(client, structure, principal_manager):
+    _login(client, principal_manager)
+    response = client.post(CREATE_URL, _rib_data(structure, country="JE", bic="BARCJESH"))
+
+    assert _errors(response, "country") == [
+        "Un RIB est celui d’un compte en France : choisissez le type IBAN pour un autre pays."
+    ]
+    assert not BankAccount.objects.exists()
+
+
+def test_british_iban_for_la_reunion_is_refused(client, structure, principal_manager):
+    _login(client, principal_manager)
+    response = client.post(
+        CREATE_URL, _iban_data(structure, country="RE", iban=JERSEY_IBAN.formatted, bic="BARCGB22")
+    )
+
+    assert _errors(response, "iban") == [
+        "Cet IBAN est celui d’un compte du pays GB, pas du pays choisi (RE) : "
+        "un compte de ce pays a un IBAN qui commence par FR."
+    ]
+    assert not BankAccount.objects.exists()
+
+
+@pytest.mark.parametrize(("country", "bic"), [("RE", "BNPARERX"), ("RE", "BNPAFRPP"), ("NC", "BNPANCNX")])
+def test_overseas_bic_of_the_territory_or_of_france_is_accepted(
+    client, structure, principal_manager, country, bic
+):
+    _login(client, principal_manager)
+    iban = _territory_iban("11899")
+    response = client.post(CREATE_URL, _iban_data(structure, country=country, iban=iban.formatted, bic=bic))
+
+    assert response.status_code == 302
+    assert BankAccount.objects.get().bic == bic
+
+
+@pytest.mark.parametrize(
+    ("country", "iban", "bic", "countries"),
+    [
+        ("RE", "FR7611899001000001234567878", "DEUTDEFF", "FR ou RE"),
+        ("FR", VALID_IBAN, "BNPARERX", "FR"),
+        ("JE", JERSEY_IBAN.compact, "BNPAFRPP", "GB ou JE"),
+        ("DE", GERMAN_IBAN, "BNPAFRPP", "DE"),
+    ],
+)
+def test_bic_of_a_bank_of_another_country_is_refused(
+    client, structure, principal_manager, country, iban, bic, countries
+):
+    _login(client, principal_manager)
+    response = client.post(CREATE_URL, _iban_data(structure, country=country, iban=iban, bic=bic))
+
+    assert _errors(response, "bic") == [
+        f"Ce BIC / SWIFT est celui d’une banque du pays {bic[4:6]} : pour ce compte, "
+        f"il doit être celui d’une banque du pays {countries}."
+    ]
+    assert not BankAccount.objects.exists()
+
+
+def test_overseas_territories_are_in_the_country_list(client, structure, principal_manager):
+    _login(client, principal_manager)
+    response = client.get(CREATE_URL)
+
+    choices = dict(response.context["form"].fields["country"].choices)
+    for code in ["RE", "GP", "MQ", "GF", "YT", "PM", "NC", "PF", "WF", "BL", "MF", "JE", "GG", "IM"]:
+        assert code in choices
+    assert choices["NC"] == "Nouvelle-Calédonie"
 
 
 @pytest.mark.parametrize("bic", ["BNPAFRP", "12345678", "BNPAXXPP"])

@@ -396,7 +396,15 @@ def test_login_email_change_is_limited_per_user_and_per_new_address(client, user
 
 def _signup(client, email):
     return client.post(
-        reverse("users:signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}, follow=True
+        reverse("users:signup"),
+        {
+            "first_name": "Claire",
+            "last_name": "Dupont",
+            "email": email,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+        follow=True,
     )
 
 
@@ -428,7 +436,14 @@ def test_signup_with_a_taken_address_and_a_bad_password_shows_only_the_password_
     UserFactory(email="deja@exemple.fr")
 
     response = client.post(
-        reverse("users:signup"), {"email": "deja@exemple.fr", "password1": PASSWORD, "password2": "autre"}
+        reverse("users:signup"),
+        {
+            "first_name": "Claire",
+            "last_name": "Dupont",
+            "email": "deja@exemple.fr",
+            "password1": PASSWORD,
+            "password2": "autre",
+        },
     )
 
     assert "Les deux mots de passe ne correspondent pas." in text(response)

@@ -30,10 +30,11 @@ def path_of(url):
     return re.sub(r"^https?://[^/]+", "", url)
 
 
-def sign_up(client, email="nouvelle@exemple.fr", password1=PASSWORD, password2=None):
+def sign_up(client, email="nouvelle@exemple.fr", password1=PASSWORD, password2=None, **names):
+    data = {"first_name": "Claire", "last_name": "Dupont", **names}
+    data.update(email=email, password1=password1, password2=password2 or password1)
     return client.post(
-        reverse("users:signup"),
-        {"email": email, "password1": password1, "password2": password2 or password1},
+        reverse("users:signup"), {key: value for key, value in data.items() if value is not None}
     )
 
 
@@ -97,6 +98,63 @@ def test_signup_with_an_existing_email_in_any_case_creates_nothing_and_tells_its
     assert User.objects.count() == 1
     assert [message.to for message in mailoutbox] == [["deja@exemple.fr"]]
     assert "Quelqu’un a essayé de créer un compte" in mailoutbox[0].body
+
+
+def test_signup_keeps_the_first_and_last_name(client):
+    response = sign_up(client, first_name="  Élise ", last_name="Martin-Durand")
+
+    assert response.status_code == 302
+    user = User.objects.get()
+    assert (user.first_name, user.last_name) == ("Élise", "Martin-Durand")
+    assert user.get_full_name() == "Élise Martin-Durand"
+
+
+@pytest.mark.parametrize(
+    ("names", "errors"),
+    [
+        ({"first_name": None}, {"first_name": ["Saisissez votre prénom."]}),
+        ({"last_name": "   "}, {"last_name": ["Saisissez votre nom."]}),
+        (
+            {"first_name": "", "last_name": ""},
+            {"first_name": ["Saisissez votre prénom."], "last_name": ["Saisissez votre nom."]},
+        ),
+    ],
+)
+def test_signup_without_a_name_creates_nothing_and_says_which(
+    client, mailoutbox, django_capture_on_commit_callbacks, names, errors
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sign_up(client, **names)
+
+    assert response.status_code == 200
+    form_errors = response.context["form"].errors
+    for field, messages in errors.items():
+        assert form_errors[field] == messages
+        for message in messages:
+            assert message in response.text
+    assert not User.objects.exists()
+    assert mailoutbox == []
+
+
+def test_signup_page_shows_the_password_rules_before_anything_is_typed(client):
+    response = client.get(reverse("users:signup"))
+
+    assert response.status_code == 200
+    page = response.text
+    for rule in [
+        "Votre mot de passe doit contenir au minimum 12 caractères.",
+        "Votre mot de passe ne peut pas être entièrement numérique.",
+        "Votre mot de passe ne peut pas être un mot de passe couramment utilisé.",
+        "Votre mot de passe ne peut pas trop ressembler à vos autres informations personnelles.",
+    ]:
+        assert rule in page
+    # Announced with the field, for those who do not see the page.
+    assert 'id="id_password1_helptext"' in page
+    assert re.search(
+        r'<input type="password" name="password1"[^>]*aria-describedby="id_password1_helptext"', page
+    )
+    assert 'name="first_name"' in page and 'autocomplete="given-name"' in page
+    assert 'name="last_name"' in page and 'autocomplete="family-name"' in page
 
 
 def test_signup_refused_for_weak_password(client, mailoutbox, django_capture_on_commit_callbacks):

@@ -436,7 +436,13 @@ HOSTILE_EMAILS = [
 def test_signup_refuses_homoglyph_and_quoted_addresses(client, email):
     response = client.post(
         reverse("users:signup"),
-        {"email": email, "password1": factories.PASSWORD, "password2": factories.PASSWORD},
+        {
+            "first_name": "Claire",
+            "last_name": "Dupont",
+            "email": email,
+            "password1": factories.PASSWORD,
+            "password2": factories.PASSWORD,
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].errors["email"]

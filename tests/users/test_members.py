@@ -336,7 +336,13 @@ def test_invitation_then_signup_then_activation_attaches_the_new_account(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("users:signup"),
-            {"email": "nouveau@exemple.fr", "password1": factories.PASSWORD, "password2": factories.PASSWORD},
+            {
+                "first_name": "Nadia",
+                "last_name": "Nouveau",
+                "email": "nouveau@exemple.fr",
+                "password1": factories.PASSWORD,
+                "password2": factories.PASSWORD,
+            },
         )
     user = User.objects.get(email="nouveau@exemple.fr")
     assert not Membership.objects.filter(user=user).exists(), "nothing before the address is proven"
