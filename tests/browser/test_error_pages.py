@@ -27,7 +27,9 @@ def test_member_without_profile_is_told_what_to_ask_and_goes_to_ask_it(page):
     assert response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
     main = page.get_by_role("main")
-    expect(main).to_contain_text("Vous n’avez pas le profil « Organisation – consultation » sur vos structures")
+    expect(main).to_contain_text(
+        "Vous n’avez pas le profil « Organisation – consultation » sur vos structures"
+    )
     expect(main).to_contain_text("Menuiserie Dupont")
     expect(main).to_contain_text("Claire Martin")
     page.check()
