@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.utils.functional import SimpleLazyObject
 
+from chorus.errors import AccessRefused
 from chorus.models import Application, Habilitation, Level
 
 ORGANISATION = "ORGANISATION"
@@ -257,7 +257,7 @@ def access_required(application_code, level=Level.CONSULTATION):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not can(request, application_code, level):
-                raise PermissionDenied
+                raise AccessRefused(application_code, level)
             return view(request, *args, **kwargs)
 
         wrapped.access_rule = (application_code, level)

@@ -28,3 +28,6 @@ if settings.BENCHMARK_VIEWS:  # reference pages of the load benchmark, never in 
     urlpatterns.append(path("banc-d-essai/", include(("chorus.bench_views", "bench"))))
 
 handler400 = "chorus.views.bad_request"
+handler403 = "chorus.error_views.permission_denied"
+handler404 = "chorus.error_views.page_not_found"
+handler500 = "chorus.error_views.server_error"
