@@ -1,5 +1,6 @@
 """Refresh the documentation pages from support/docs_content/: attaching a user is an
-invitation its owner accepts or declines, and members may leave a structure."""
+invitation its owner accepts or declines, members may leave a structure, sign-up asks
+for names, and overseas bank accounts keep their territory."""
 
 from importlib import import_module
 
