@@ -159,3 +159,13 @@ def test_deactivating_a_closed_establishment_needs_no_insee(structure, principal
     structure_deactivate(structure=structure, actor=principal_manager)
     structure.refresh_from_db()
     assert structure.status == Structure.Status.INACTIVE
+
+
+def test_activation_page_says_insee_is_checked_first(client, structure, principal_manager):
+    _deactivated(structure, DEMO_CLOSED)
+    client.force_login(principal_manager)
+    page = client.get(reverse("structures:activate", args=[structure.pk])).content.decode()
+    assert "Le SIRET est d’abord vérifié dans la base INSEE (Sirene)" in page
+    _deactivated(structure, "FR-AUTRE-0001", identifier_type=Structure.IdentifierType.AUTRE)
+    page = client.get(reverse("structures:activate", args=[structure.pk])).content.decode()
+    assert "vérifié dans la base INSEE" not in page
