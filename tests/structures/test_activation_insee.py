@@ -2,12 +2,16 @@
 whose establishment is closed at INSEE stays deactivated, with what to do instead;
 when INSEE cannot answer, nothing is activated blindly. INSEE is the stand-in."""
 
+import threading
+
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 
-from chorus.models import AuditEvent
+from chorus.models import AuditEvent, Level
 from structures.models import Structure
 from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
+from tests import factories
 from tests.sirene.standin import running_standin
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +173,40 @@ def test_activation_page_says_insee_is_checked_first(client, structure, principa
     _deactivated(structure, "FR-AUTRE-0001", identifier_type=Structure.IdentifierType.AUTRE)
     page = client.get(reverse("structures:activate", args=[structure.pk])).content.decode()
     assert "vérifié dans la base INSEE" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_activations_past_insee_activate_once(catalogue, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks need PostgreSQL: SQLite serialises every writer, there is no race to test.")
+    structure = factories.StructureFactory(identifier=COMPANY)
+    managers = [factories.UserFactory(), factories.UserFactory()]
+    for manager in managers:
+        factories.attach(manager, structure)
+        factories.grant(manager, structure, "ORGANISATION", Level.MODIFICATION)
+    Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.INACTIVE)
+    barrier = threading.Barrier(len(managers))
+    outcomes = []
+
+    def activate(manager):
+        try:
+            barrier.wait(timeout=10)
+            # Both pass the state check and INSEE before either takes the lock.
+            structure_activate(structure=Structure.objects.get(pk=structure.pk), actor=manager)
+            outcomes.append("done")
+        except StructureStateError:
+            outcomes.append("refused")
+        except Exception as exc:  # reported below, a thread cannot fail the test itself
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    with running_standin(settings):
+        threads = [threading.Thread(target=activate, args=(manager,)) for manager in managers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert sorted(outcomes, key=str) == ["done", "refused"]
+    assert AuditEvent.objects.filter(action="structure_activate", structure=structure).count() == 1
