@@ -22,7 +22,9 @@ class SiretField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("SIRET"))
         kwargs.setdefault("help_text", _("14 chiffres, espaces acceptés. Exemple : 812 345 676 00017"))
-        kwargs.setdefault("max_length", 24)
+        # Room for the 14 digits with a separator between each (and a few more): the
+        # browser stops typing at maxlength. The compact value is what is checked.
+        kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
             "widget",
             forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),

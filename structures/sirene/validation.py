@@ -1,11 +1,18 @@
 """SIRET checks before anything is asked of INSEE: 14 digits and the checksum (Luhn,
-or La Poste's rule for its establishments, as python-stdnum applies it)."""
+or La Poste's rule for its establishments)."""
+
+import re
 
 from django.utils.translation import gettext_lazy as _
+from stdnum import luhn
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.fr import siret as stdnum_siret
 
 LENGTH = 14
+LA_POSTE_SIREN = "356000000"
+# Every Unicode space (non-breaking ones included, as pasted from a document), dots and
+# dashes: what people put between the digits.
+_SEPARATORS = re.compile(r"[\s.\-]+")
 
 
 class InvalidSiret(ValueError):
@@ -17,7 +24,14 @@ class InvalidSiret(ValueError):
 
 def compact_siret(value: str) -> str:
     """The SIRET without the spaces, dots and dashes people type in it."""
-    return stdnum_siret.compact(value or "")
+    return _SEPARATORS.sub("", value or "")
+
+
+def _la_poste_luhn(number: str) -> bool:
+    """La Poste's establishments follow its own rule (digits summing to a multiple of
+    5), which python-stdnum applies alone; some, registered at INSEE, carry the ordinary
+    Luhn key instead: either is accepted."""
+    return number.startswith(LA_POSTE_SIREN) and luhn.is_valid(number)
 
 
 def validate_siret(value: str) -> str:
@@ -42,6 +56,8 @@ def validate_siret(value: str) -> str:
     try:
         stdnum_siret.validate(number)
     except InvalidChecksum:
+        if _la_poste_luhn(number):
+            return number
         raise InvalidSiret(
             _("Ce SIRET n’existe pas : sa clé de contrôle est fausse. Vérifiez chaque chiffre."),
             "checksum",

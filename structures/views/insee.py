@@ -8,6 +8,7 @@ French messages on the page and nothing is saved."""
 import hashlib
 import json
 import logging
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -96,10 +97,12 @@ def _attach_context(request, structure):
     member = Membership.objects.filter(
         user=request.user, structure=structure, status__in=Membership.LIVE_STATUSES
     ).exists()
+    # The request form, with this structure already found.
+    query = urlencode({"identifiant": structure.identifier})
     return {
         "existing": structure,
         "already_member": member,
-        "attach_url": reverse("application", args=["DEMANDER_RATTACHEMENT"]),
+        "attach_url": f"{reverse('approvals:request_attachment')}?{query}",
     }
 
 

@@ -161,3 +161,36 @@ def test_duplication_refused_for_a_closed_siret_then_done_for_an_active_one(page
     assert new.services.filter(code="TEXTILE").exists()
     structure.refresh_from_db()
     assert structure.status == Structure.Status.INACTIVE
+
+
+def test_new_user_asks_to_join_a_structure_the_portal_already_has(page, standin):
+    structure, manager = _company_with_manager()
+    user = factories.UserFactory(email="arrivant@exemple.fr", first_name="Lucas")
+    log_in(page, user.email)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    page.check()
+
+    page.goto("/organisation/structure/nouvelle/")
+    page.check()
+    main = page.get_by_role("main")
+    main.get_by_label("SIRET").fill("812 345 676 00017")
+    main.get_by_role("button", name="Rechercher dans la base INSEE").click()
+    page.wait_for_url(re.compile(r"siret=812"))
+    page.check()
+    expect(main).to_contain_text("Cette structure existe déjà sur le portail")
+
+    main.get_by_role("link", name="Demander un rattachement à cette structure").click()
+    page.wait_for_url(re.compile(r"/demander-un-rattachement/\?identifiant=81234567600017"))
+    page.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demander un rattachement")
+    expect(main).to_contain_text("Atelier Textile du Nord")
+    main.get_by_label("Commentaire (facultatif)").fill("Comptable de l’atelier.")
+    main.get_by_role("button", name="Soumettre").click()
+    page.wait_for_url("**/mes-demandes/**")
+    page.check()
+    expect(main).to_contain_text("Votre demande de rattachement")
+    assert structure.approval_requests.filter(requester=user, status="EN_ATTENTE").count() == 1
+    # Waiting for the managers' decision, not attached yet.
+    assert Membership.objects.get(user=user, structure=structure).status == (
+        Membership.Status.EN_COURS_DE_VALIDATION
+    )

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from structures.models import Structure
 from tests import factories
 from tests.browser.test_shell_journeys import log_in
+from tests.sirene.standin import running_standin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,3 +55,32 @@ def test_principal_manager_changes_the_structure_email_and_sees_it_in_the_histor
     structure.refresh_from_db()
     assert structure.email == "contact@menuiserie-martin.fr"
     assert structure.status == Structure.Status.ACTIVE
+
+
+def test_reactivating_a_structure_closed_at_insee_is_refused_with_what_to_do(page, settings):
+    structure = factories.StructureFactory(
+        identifier="38512749300018", company_name="Ancienne Menuiserie Lefèvre"
+    )
+    manager = factories.UserFactory(email="gp@exemple.fr")
+    factories.attach(manager, structure)
+    Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.INACTIVE)
+    with running_standin(settings):
+        log_in(page, manager.email)
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+        page.check()
+        page.goto(f"/organisation/structure/{structure.pk}/")
+        page.check()
+        main = page.get_by_role("main")
+        main.get_by_role("link", name="Activer", exact=True).click()
+        page.wait_for_url(f"**/organisation/structure/{structure.pk}/activer/")
+        page.check()
+        expect(main).to_contain_text("Le SIRET est d’abord vérifié dans la base INSEE")
+        main.get_by_role("button", name="Soumettre").click()
+        page.wait_for_url(f"**/organisation/structure/{structure.pk}/")
+        page.check()
+    expect(main).to_contain_text(
+        "est fermé dans la base INSEE (Sirene) : la structure ne peut pas être réactivée."
+    )
+    expect(main).to_contain_text("« Dupliquer une structure » avec ce nouveau SIRET")
+    structure.refresh_from_db()
+    assert structure.status == Structure.Status.INACTIVE

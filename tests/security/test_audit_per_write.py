@@ -57,8 +57,10 @@ def _pick(code, level):
     return {"profil-application": str(profile.application_id), "profil-level": str(int(level))}
 
 
-def _deactivate_structure(world):
-    Structure.objects.filter(pk=world.structure_a.pk).update(status=Structure.Status.INACTIVE)
+def _deactivate_company(world):
+    Structure.objects.filter(pk=world.structure_a.pk).update(
+        identifier=COMPANY, status=Structure.Status.INACTIVE
+    )
 
 
 def _structure_a_is_company(world):
@@ -123,7 +125,8 @@ WRITES = {
     # Organisation › Structure
     "structures:update": Write("principal_manager", lambda w: {"phone": "01 23 45 67 89"}),
     "structures:deactivate": Write("principal_manager"),
-    "structures:activate": Write("principal_manager", setup=_deactivate_structure),
+    # Activating asks INSEE whether the establishment is open.
+    "structures:activate": Write("principal_manager", setup=_deactivate_company, insee=True),
     # The stand-in INSEE directory knows COMPANY, its other site NEW_SITE and BAKERY.
     "structures:create": Write("no_structure", lambda w: {"siret": BAKERY}, from_page=False, insee=True),
     "structures:duplicate": Write(

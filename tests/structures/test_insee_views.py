@@ -200,9 +200,20 @@ def test_siret_with_a_structure_offers_to_ask_for_attachment(client, standin, co
     for response in (client.get(CREATE_URL, {"siret": COMPANY}), client.post(CREATE_URL, {"siret": COMPANY})):
         page = _page(response)
         assert "Cette structure existe déjà sur le portail" in page
-        assert reverse("application", args=["DEMANDER_RATTACHEMENT"]) in page
+        assert f'href="{reverse("approvals:request_attachment")}?identifiant={COMPANY}"' in page
     assert standin.request_count == 0
     assert _state() == before
+
+
+def test_attachment_link_opens_the_request_form_with_the_structure_chosen(client, standin, company):
+    _login(client, factories.UserFactory())
+    page = _page(client.get(CREATE_URL, {"siret": "812 345 676 00017"}))
+    link = page.split("Demander un rattachement à cette structure")[0].rsplit('href="', 1)[1].split('"')[0]
+    form_page = client.get(link.replace("&amp;", "&"))
+    assert form_page.status_code == 200
+    assert form_page.context["form"] is not None
+    assert form_page.context["form"].initial["structure"] == company.pk
+    assert "Atelier Textile" in _page(form_page)
 
 
 def test_member_of_the_existing_structure_is_told_so(client, standin, company, principal_manager):

@@ -13,8 +13,10 @@ from chorus.models import AuditEvent, Level
 from structures.models import Structure
 from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
 from tests import factories
+from tests.sirene.standin import running_standin
 
 MANAGE_URL = "/organisation/structure/"
+OPEN_SIRET = "81234567600017"  # open in the Sirene stand-in
 
 
 def _login(client, user):
@@ -532,7 +534,16 @@ def test_deactivation_page_explains_the_consequence(client, structure, principal
     assert "Soumettre" in content
 
 
-def test_principal_manager_deactivates_then_activates(client, structure, principal_manager):
+@pytest.fixture
+def open_at_insee(settings, structure):
+    """Activating asks INSEE: the structure takes a SIRET the stand-in knows as open."""
+    Structure.objects.filter(pk=structure.pk).update(identifier=OPEN_SIRET)
+    structure.refresh_from_db()
+    with running_standin(settings) as server:
+        yield server
+
+
+def test_principal_manager_deactivates_then_activates(client, structure, principal_manager, open_at_insee):
     _login(client, principal_manager)
     response = client.post(_url("deactivate", structure), follow=True)
     assert "est désactivée" in response.content.decode()
@@ -548,7 +559,7 @@ def test_principal_manager_deactivates_then_activates(client, structure, princip
     assert AuditEvent.objects.filter(action="structure_activate", structure=structure).count() == 1
 
 
-def test_delegate_activates_a_structure_waiting_for_activation(client, structure, delegate):
+def test_delegate_activates_a_structure_waiting_for_activation(client, structure, delegate, open_at_insee):
     Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.EN_COURS_ACTIVATION)
     _login(client, delegate)
     client.post(_url("activate", structure))

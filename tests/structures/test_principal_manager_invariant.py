@@ -12,6 +12,7 @@ from chorus.models import AuditEvent
 from structures.models import Structure
 from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
 from tests import factories
+from tests.sirene.standin import running_standin
 from users.services import membership_attach
 
 S = Structure.Status
@@ -75,9 +76,15 @@ def test_activating_a_structure_nobody_is_attached_to_is_refused_with_the_reason
     assert structure.status == S.EN_COURS_ACTIVATION
 
 
-def test_deactivated_structure_keeps_its_manager_and_can_be_reactivated(structure, principal_manager):
+def test_deactivated_structure_keeps_its_manager_and_can_be_reactivated(
+    settings, structure, principal_manager
+):
+    # Activating asks INSEE: the structure takes a SIRET the stand-in knows as open.
+    Structure.objects.filter(pk=structure.pk).update(identifier="81234567600017")
+    structure.refresh_from_db()
     structure_deactivate(structure=structure, actor=principal_manager)
-    structure_activate(structure=structure, actor=principal_manager)
+    with running_standin(settings):
+        structure_activate(structure=structure, actor=principal_manager)
     structure.refresh_from_db()
     assert structure.is_active and structure.principal_manager == principal_manager
 
