@@ -22,7 +22,7 @@ from chorus.models import Level
 from chorus.pages import page_context
 from structures import sirene
 from structures.forms.insee import DuplicateForm, InseeUpdateForm, SiretLookupForm, StructureCreateForm
-from structures.models import Structure
+from structures.models import Structure, country_display
 from structures.services.insee import (
     COPIED_RELATIONS,
     DuplicationError,
@@ -186,6 +186,9 @@ def establishment_items(establishment):
     else:
         state = _("Fermé")
     hidden = _("non diffusé")
+    country = hidden
+    if "country" in values:
+        country = country_display(values["country"], values.get("country_label", ""))
     rows = [
         (_("SIRET"), establishment.siret),
         (_("Raison sociale"), values.get("company_name", hidden)),
@@ -195,6 +198,7 @@ def establishment_items(establishment):
         (_("Distribution spéciale"), values.get("address_complement_2", hidden)),
         (_("Code postal"), values.get("postcode", hidden)),
         (_("Ville"), values.get("city", hidden)),
+        (_("Pays"), country),
         (_("Catégorie juridique"), values.get("legal_category", hidden)),
         (_("Catégorie d’entreprise"), values.get("company_category", hidden)),
         (_("Structure privée ou publique"), Structure.Kind(_kind(establishment)).label),
