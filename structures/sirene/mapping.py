@@ -11,6 +11,7 @@ from stdnum.fr import siren as stdnum_siren
 
 from structures.sirene.countries import foreign_country
 from structures.sirene.errors import SireneClosed, SireneNonDiffusible
+from structures.sirene.legal_categories import derives_vat_number, is_public_buyer
 
 HIDDEN = "[ND]"
 
@@ -160,8 +161,8 @@ class Establishment:
 
     @property
     def is_public(self) -> bool:
-        """Legal categories 7xxx are public-law bodies (State, local authorities…)."""
-        return bool(self.legal_category) and self.legal_category.startswith("7")
+        """A public buyer in Chorus Pro's sense, from the legal category (4xxx, 7xxx)."""
+        return is_public_buyer(self.legal_category)
 
     @property
     def was_redirected(self) -> bool:
@@ -169,9 +170,9 @@ class Establishment:
 
     @property
     def vat_number(self) -> str | None:
-        """Derived from the SIREN for companies; a public body's own VAT number, if
-        any, is not something the portal derives."""
-        if self.is_public or not self.siren:
+        """Derived from the SIREN, except for administrations (7xxx): their own VAT
+        number, if any, is not something the portal derives."""
+        if not derives_vat_number(self.legal_category) or not self.siren:
             return None
         return f"FR{stdnum_siren.to_tva(self.siren)}"
 

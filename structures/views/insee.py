@@ -29,6 +29,7 @@ from structures.services.insee import (
     StructureExists,
     insee_changes,
     insee_values,
+    kind_for,
     structure_create_from_insee,
     structure_duplicate,
     structure_update_from_insee,
@@ -201,16 +202,12 @@ def establishment_items(establishment):
         (_("Pays"), country),
         (_("Catégorie juridique"), values.get("legal_category", hidden)),
         (_("Catégorie d’entreprise"), values.get("company_category", hidden)),
-        (_("Structure privée ou publique"), Structure.Kind(_kind(establishment)).label),
+        (_("Structure privée ou publique"), Structure.Kind(kind_for(establishment)).label),
         (_("Numéro de TVA intracommunautaire"), values.get("vat_number", "")),
         (_("Établissement siège"), _("Oui") if establishment.is_head_office else _("Non")),
         (_("État administratif"), state),
     ]
     return [(label, value) for label, value in rows if value not in ("", None)]
-
-
-def _kind(establishment):
-    return Structure.Kind.PUBLIQUE if establishment.is_public else Structure.Kind.PRIVEE
 
 
 # Mettre à jour depuis la base INSEE
@@ -292,7 +289,9 @@ def insee_update(request, pk):
     return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
 
 
-def _display(value):
+def _display(name, value):
+    if name == "kind":
+        return Structure.Kind(value).label
     if value is True:
         return _("Oui")
     if value is False:
@@ -301,7 +300,10 @@ def _display(value):
 
 
 def _change_rows(changes):
-    return [{"label": c.label, "before": _display(c.before), "after": _display(c.after)} for c in changes]
+    return [
+        {"label": c.label, "before": _display(c.name, c.before), "after": _display(c.name, c.after)}
+        for c in changes
+    ]
 
 
 # Dupliquer une structure
