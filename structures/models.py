@@ -9,6 +9,14 @@ from structures.storage import attachment_path, bank_proof_path, claim_proof_pat
 RESERVED_SERVICE_CODE = "FACTURES_PUBLIQUES"
 
 
+def country_display(country: str, country_label: str = "") -> str:
+    """A country as pages show it: INSEE's name and the ISO code abroad
+    ("Allemagne (DE)"), INSEE's name alone when no single country is known."""
+    if not country_label:
+        return country
+    return f"{country_label} ({country})" if country else country_label
+
+
 class PostalAddress(models.Model):
     address = models.CharField(_("adresse"), max_length=255, blank=True)
     address_complement_1 = models.CharField(_("complément d'adresse 1"), max_length=255, blank=True)
@@ -100,6 +108,12 @@ class Structure(PostalAddress):
     two_factor_required = models.BooleanField(_("double authentification obligatoire"), default=False)
 
     # Data from the INSEE Sirene register.
+    # INSEE's name of the country of an establishment abroad: the only country there is
+    # when INSEE's code names no single one (country is then ""). A database default, so
+    # that the release before it can still insert structures (docs/deployment.md).
+    country_label = models.CharField(
+        _("pays (libellé INSEE)"), max_length=100, blank=True, default="", db_default=""
+    )
     legal_category = models.CharField(_("catégorie juridique"), max_length=4, blank=True)
     company_category = models.CharField(_("catégorie d'entreprise"), max_length=10, blank=True)
     non_diffusible = models.BooleanField(_("non diffusible (INSEE)"), default=False)
@@ -138,6 +152,10 @@ class Structure(PostalAddress):
     @property
     def display_name(self):
         return self.company_name or f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def country_display(self):
+        return country_display(self.country, self.country_label)
 
     @property
     def is_public(self):

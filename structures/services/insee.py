@@ -73,17 +73,22 @@ def insee_values(establishment: Establishment) -> dict:
 
 def insee_changes(structure: Structure, establishment: Establishment) -> list[FieldChange]:
     """What updating the structure from INSEE would change, field by field, in the
-    order of INSEE_FIELDS. A value INSEE hides is not a change."""
+    order of INSEE_FIELDS, then whether it is public, which follows its legal category.
+    A value INSEE hides is not a change."""
     values = insee_values(establishment)
-    return [
+    changes = [
         FieldChange(name, getattr(structure, name), values[name])
         for name in INSEE_FIELDS
         if name in values and getattr(structure, name) != values[name]
     ]
+    if establishment.legal_category is not None and structure.kind != kind_for(establishment):
+        changes.append(FieldChange("kind", structure.kind, kind_for(establishment)))
+    return changes
 
 
 def kind_for(establishment: Establishment) -> str:
-    """Legal categories 7xxx are public-law bodies."""
+    """Public for the legal categories of public-law bodies (4xxx, 7xxx), see
+    structures.sirene.legal_categories."""
     return Structure.Kind.PUBLIQUE if establishment.is_public else Structure.Kind.PRIVEE
 
 

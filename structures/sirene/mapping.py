@@ -9,7 +9,9 @@ from datetime import date
 
 from stdnum.fr import siren as stdnum_siren
 
+from structures.sirene.countries import foreign_country
 from structures.sirene.errors import SireneClosed, SireneNonDiffusible
+from structures.sirene.legal_categories import derives_vat_number, is_public_buyer
 
 HIDDEN = "[ND]"
 
@@ -60,25 +62,6 @@ STREET_TYPES = {
 }
 REPETITION_INDEXES = {"B": "bis", "T": "ter", "Q": "quater", "C": "quinquies"}
 
-# codePaysEtrangerEtablissement (INSEE's COG codes) of the countries an establishment
-# of a French company is most often found in, to ISO 3166 codes.
-COUNTRIES = {
-    "99101": "DK",
-    "99109": "DE",
-    "99110": "AT",
-    "99127": "IT",
-    "99131": "BE",
-    "99132": "GB",
-    "99134": "ES",
-    "99135": "NL",
-    "99136": "IE",
-    "99137": "LU",
-    "99138": "MC",
-    "99139": "PT",
-    "99140": "CH",
-    "99404": "US",
-}
-
 # The Structure fields that come from INSEE, in the order pages show them.
 INSEE_FIELDS = (
     "company_name",
@@ -92,6 +75,7 @@ INSEE_FIELDS = (
     "postcode",
     "city",
     "country",
+    "country_label",
     "legal_category",
     "company_category",
     "non_diffusible",
@@ -162,7 +146,10 @@ class Establishment:
     address_complement_2: str | None
     postcode: str | None
     city: str | None
+    # ISO 3166 code; "" abroad when INSEE's code names no single country.
     country: str | None
+    # INSEE's name of the country, for an establishment abroad ("" in France).
+    country_label: str | None
     legal_category: str | None
     company_category: str | None
     activity: str | None = None
@@ -174,8 +161,8 @@ class Establishment:
 
     @property
     def is_public(self) -> bool:
-        """Legal categories 7xxx are public-law bodies (State, local authorities…)."""
-        return bool(self.legal_category) and self.legal_category.startswith("7")
+        """A public buyer in Chorus Pro's sense, from the legal category (4xxx, 7xxx)."""
+        return is_public_buyer(self.legal_category)
 
     @property
     def was_redirected(self) -> bool:
@@ -183,9 +170,9 @@ class Establishment:
 
     @property
     def vat_number(self) -> str | None:
-        """Derived from the SIREN for companies; a public body's own VAT number, if
-        any, is not something the portal derives."""
-        if self.is_public or not self.siren:
+        """Derived from the SIREN, except for administrations (7xxx): their own VAT
+        number, if any, is not something the portal derives."""
+        if not derives_vat_number(self.legal_category) or not self.siren:
             return None
         return f"FR{stdnum_siren.to_tva(self.siren)}"
 
@@ -226,22 +213,38 @@ def establishment_from_json(data: dict, *, requested_siret: str = "") -> Establi
         repetition = REPETITION_INDEXES.get(repetition.upper(), repetition)
     if street_type and street is not None:
         street_type = _street_type(street_type, street)
-    foreign_country = _value(address, "codePaysEtrangerEtablissement")
+    country_code = _value(address, "codePaysEtrangerEtablissement")
+    if country_code is None and (
+        _value(address, "codePostalEtablissement") or _value(address, "codeCommuneEtablissement")
+    ):
+        country_code = ""  # hidden, but a French commune says it is in France
     cedex = _value(address, "codeCedexEtablissement")
-    if foreign_country:
+    if country_code is None:
+        # Hidden: whether it is abroad is unknown, and so is the country.
+        postcode = _value(address, "codePostalEtablissement")
+        city = _first(
+            _value(address, "libelleCommuneEtablissement"),
+            _value(address, "libelleCommuneEtrangerEtablissement"),
+        )
+        country = country_label = None
+    elif country_code:
         postcode = ""
         city = _value(address, "libelleCommuneEtrangerEtablissement")
-        country = COUNTRIES.get(foreign_country)  # unknown: leave the portal's value
+        country, country_label = foreign_country(
+            country_code,
+            _value(address, "libellePaysEtrangerEtablissement"),
+            siret=str(data.get("siret") or ""),
+        )
     elif cedex:
         postcode = cedex
         city = _first(
             _value(address, "libelleCedexEtablissement"), _value(address, "libelleCommuneEtablissement")
         )
-        country = "FR"
+        country, country_label = "FR", ""
     else:
         postcode = _value(address, "codePostalEtablissement")
         city = _value(address, "libelleCommuneEtablissement")
-        country = "FR"
+        country, country_label = "FR", ""
 
     since = period.get("dateDebut")
     statuses = (data.get("statutDiffusionEtablissement"), unit.get("statutDiffusionUniteLegale"))
@@ -263,6 +266,7 @@ def establishment_from_json(data: dict, *, requested_siret: str = "") -> Establi
         postcode=postcode,
         city=city,
         country=country,
+        country_label=country_label,
         legal_category=_value(unit, "categorieJuridiqueUniteLegale"),
         company_category=_value(unit, "categorieEntreprise"),
         activity=_value(period, "activitePrincipaleEtablissement") or None,

@@ -22,13 +22,14 @@ from chorus.models import Level
 from chorus.pages import page_context
 from structures import sirene
 from structures.forms.insee import DuplicateForm, InseeUpdateForm, SiretLookupForm, StructureCreateForm
-from structures.models import Structure
+from structures.models import Structure, country_display
 from structures.services.insee import (
     COPIED_RELATIONS,
     DuplicationError,
     StructureExists,
     insee_changes,
     insee_values,
+    kind_for,
     structure_create_from_insee,
     structure_duplicate,
     structure_update_from_insee,
@@ -186,6 +187,9 @@ def establishment_items(establishment):
     else:
         state = _("Fermé")
     hidden = _("non diffusé")
+    country = hidden
+    if "country" in values:
+        country = country_display(values["country"], values.get("country_label", ""))
     rows = [
         (_("SIRET"), establishment.siret),
         (_("Raison sociale"), values.get("company_name", hidden)),
@@ -195,18 +199,15 @@ def establishment_items(establishment):
         (_("Distribution spéciale"), values.get("address_complement_2", hidden)),
         (_("Code postal"), values.get("postcode", hidden)),
         (_("Ville"), values.get("city", hidden)),
+        (_("Pays"), country),
         (_("Catégorie juridique"), values.get("legal_category", hidden)),
         (_("Catégorie d’entreprise"), values.get("company_category", hidden)),
-        (_("Structure privée ou publique"), Structure.Kind(_kind(establishment)).label),
+        (_("Structure privée ou publique"), Structure.Kind(kind_for(establishment)).label),
         (_("Numéro de TVA intracommunautaire"), values.get("vat_number", "")),
         (_("Établissement siège"), _("Oui") if establishment.is_head_office else _("Non")),
         (_("État administratif"), state),
     ]
     return [(label, value) for label, value in rows if value not in ("", None)]
-
-
-def _kind(establishment):
-    return Structure.Kind.PUBLIQUE if establishment.is_public else Structure.Kind.PRIVEE
 
 
 # Mettre à jour depuis la base INSEE
@@ -288,7 +289,9 @@ def insee_update(request, pk):
     return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
 
 
-def _display(value):
+def _display(name, value):
+    if name == "kind":
+        return Structure.Kind(value).label
     if value is True:
         return _("Oui")
     if value is False:
@@ -297,7 +300,10 @@ def _display(value):
 
 
 def _change_rows(changes):
-    return [{"label": c.label, "before": _display(c.before), "after": _display(c.after)} for c in changes]
+    return [
+        {"label": c.label, "before": _display(c.name, c.before), "after": _display(c.name, c.after)}
+        for c in changes
+    ]
 
 
 # Dupliquer une structure

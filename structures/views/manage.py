@@ -181,7 +181,7 @@ def address_items(structure):
         (_("Complément d’adresse 2"), structure.address_complement_2),
         (_("Code postal"), structure.postcode),
         (_("Ville"), structure.city),
-        (_("Pays"), structure.country),
+        (_("Pays"), structure.country_display),
     ]
 
 

@@ -194,3 +194,47 @@ def test_new_user_asks_to_join_a_structure_the_portal_already_has(page, standin)
     assert Membership.objects.get(user=user, structure=structure).status == (
         Membership.Status.EN_COURS_DE_VALIDATION
     )
+
+
+def test_update_from_insee_corrects_the_country_and_the_public_nature(page, standin):
+    # Recorded before the portal knew every INSEE country and every public-law category:
+    # in France, and private.
+    structure, manager = _company_with_manager()
+    standin.update(
+        COMPANY,
+        {
+            "uniteLegale": {"categorieJuridiqueUniteLegale": "4140"},
+            "adresseEtablissement": {
+                "numeroVoieEtablissement": None,
+                "typeVoieEtablissement": None,
+                "libelleVoieEtablissement": "RUE DU RHONE 12",
+                "codePostalEtablissement": None,
+                "libelleCommuneEtablissement": None,
+                "codeCommuneEtablissement": None,
+                "libelleCommuneEtrangerEtablissement": "1204 GENEVE",
+                "codePaysEtrangerEtablissement": "99140",
+                "libellePaysEtrangerEtablissement": "SUISSE",
+            },
+        },
+    )
+    log_in(page, manager.email)
+    page.check()
+    page.goto(f"/organisation/structure/{structure.pk}/mise-a-jour-insee/")
+    page.check()
+    main = page.get_by_role("main")
+    differences = main.get_by_role("table", name="Différences avec la base INSEE")
+    country = differences.get_by_role("row", name=re.compile(r"^Pays FR"))
+    expect(country).to_contain_text("FR")
+    expect(country).to_contain_text("CH")
+    expect(differences.get_by_role("row", name=re.compile("libellé INSEE"))).to_contain_text("Suisse")
+    kind = differences.get_by_role("row", name=re.compile("Structure privée ou publique"))
+    expect(kind).to_contain_text("Privée")
+    expect(kind).to_contain_text("Publique")
+
+    main.get_by_role("button", name="Soumettre").click()
+    page.wait_for_url(f"**/organisation/structure/{structure.pk}/")
+    page.check()
+    expect(main).to_contain_text("Suisse (CH)")
+    expect(main).to_contain_text("1204 GENEVE")
+    structure.refresh_from_db()
+    assert (structure.country, structure.kind) == ("CH", Structure.Kind.PUBLIQUE)

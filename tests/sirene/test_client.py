@@ -42,6 +42,7 @@ def test_get_siret_maps_a_company_to_structure_fields(standin):
         "postcode": "59100",
         "city": "Roubaix",
         "country": "FR",
+        "country_label": "",
         "legal_category": "5710",
         "company_category": "PME",
         "non_diffusible": False,

@@ -74,13 +74,14 @@ def test_foreign_establishment(reference):
     data["adresseEtablissement"].update(
         codePostalEtablissement=None,
         libelleCommuneEtablissement=None,
+        codeCommuneEtablissement=None,
         codePaysEtrangerEtablissement="99131",
+        libellePaysEtrangerEtablissement="BELGIQUE",
         libelleCommuneEtrangerEtablissement="BRUXELLES",
     )
     establishment = establishment_from_json(data)
     assert (establishment.country, establishment.city, establishment.postcode) == ("BE", "BRUXELLES", "")
-    data["adresseEtablissement"]["codePaysEtrangerEtablissement"] = "99999"
-    assert "country" not in establishment_from_json(data).structure_fields()
+    assert establishment.country_label == "Belgique"
 
 
 def test_partly_hidden_unit(reference):

@@ -127,6 +127,108 @@ def test_update_refuses_another_structures_establishment(standin):
         )
 
 
+GERMANY = {
+    "numeroVoieEtablissement": None,
+    "typeVoieEtablissement": None,
+    "libelleVoieEtablissement": "FRIEDRICHSTRASSE 68",
+    "codePostalEtablissement": None,
+    "libelleCommuneEtablissement": None,
+    "codeCommuneEtablissement": None,
+    "libelleCommuneEtrangerEtablissement": "10117 BERLIN",
+    "codePaysEtrangerEtablissement": "99109",
+    "libellePaysEtrangerEtablissement": "ALLEMAGNE",
+}
+
+
+def test_create_abroad_records_the_country(standin):
+    standin.update(COMPANY, {"adresseEtablissement": GERMANY})
+    structure = insee.structure_create_from_insee(establishment=lookup(COMPANY), user=factories.UserFactory())
+    assert (structure.country, structure.country_label, structure.city, structure.postcode) == (
+        "DE",
+        "Allemagne",
+        "10117 BERLIN",
+        "",
+    )
+    assert structure.country_display == "Allemagne (DE)"
+
+
+def test_update_corrects_a_structure_wrongly_recorded_in_france(standin):
+    # What the portal recorded when it knew only a few country codes: France.
+    structure = factories.StructureFactory(identifier=COMPANY, country="FR", city="10117 BERLIN", postcode="")
+    standin.update(COMPANY, {"adresseEtablissement": GERMANY})
+    result = insee.structure_update_from_insee(
+        structure_id=structure.pk, establishment=lookup(COMPANY), actor=None
+    )
+    structure.refresh_from_db()
+    assert (structure.country, structure.country_label) == ("DE", "Allemagne")
+    changes = {change.name: (change.before, change.after) for change in result.changes}
+    assert changes["country"] == ("FR", "DE")
+    event = AuditEvent.objects.get(action="structure_insee_update")
+    assert event.changes["country"] == {"before": "FR", "after": "DE"}
+
+
+def test_update_of_a_code_insee_adds_later_is_not_france(standin):
+    structure = factories.StructureFactory(identifier=COMPANY, country="FR")
+    standin.update(
+        COMPANY,
+        {
+            "adresseEtablissement": {
+                **GERMANY,
+                "codePaysEtrangerEtablissement": "99998",
+                "libellePaysEtrangerEtablissement": "NOUVEL ETAT",
+            }
+        },
+    )
+    insee.structure_update_from_insee(structure_id=structure.pk, establishment=lookup(COMPANY), actor=None)
+    structure.refresh_from_db()
+    assert (structure.country, structure.country_label) == ("", "NOUVEL ETAT")
+    assert structure.country_display == "NOUVEL ETAT"
+
+
+def test_update_brings_back_to_france_an_establishment_that_came_home(standin):
+    structure = factories.StructureFactory(identifier=COMPANY, country="DE", country_label="Allemagne")
+    insee.structure_update_from_insee(structure_id=structure.pk, establishment=lookup(COMPANY), actor=None)
+    structure.refresh_from_db()
+    assert (structure.country, structure.country_label, structure.city) == ("FR", "", "Roubaix")
+
+
+# Public or private: from the legal category
+
+
+def test_an_epic_is_created_public_and_keeps_its_vat_number(standin):
+    standin.update(COMPANY, {"uniteLegale": {"categorieJuridiqueUniteLegale": "4110"}})
+    structure = insee.structure_create_from_insee(establishment=lookup(COMPANY), user=factories.UserFactory())
+    assert structure.kind == Structure.Kind.PUBLIQUE
+    # An EPIC trades and is liable to VAT under the number derived from its SIREN.
+    assert structure.vat_number == "FR19812345676"
+
+
+def test_update_makes_public_a_public_body_recorded_as_private(standin):
+    structure = factories.StructureFactory(
+        identifier=COMPANY, kind=Structure.Kind.PRIVEE, legal_category="4140"
+    )
+    standin.update(COMPANY, {"uniteLegale": {"categorieJuridiqueUniteLegale": "4140"}})
+    result = insee.structure_update_from_insee(
+        structure_id=structure.pk, establishment=lookup(COMPANY), actor=None
+    )
+    structure.refresh_from_db()
+    assert structure.kind == Structure.Kind.PUBLIQUE
+    assert ("kind", "PRIVEE", "PUBLIQUE") in [(c.name, c.before, c.after) for c in result.changes]
+    event = AuditEvent.objects.get(action="structure_insee_update")
+    assert event.changes["kind"] == {"before": "PRIVEE", "after": "PUBLIQUE"}
+
+
+def test_update_leaves_the_kind_alone_when_insee_hides_the_category(standin):
+    structure = factories.StructureFactory(identifier=HIDDEN, kind=Structure.Kind.PUBLIQUE)
+    standin.update(HIDDEN, {"uniteLegale": {"categorieJuridiqueUniteLegale": "[ND]"}})
+    result = insee.structure_update_from_insee(
+        structure_id=structure.pk, establishment=lookup(HIDDEN), actor=None
+    )
+    structure.refresh_from_db()
+    assert structure.kind == Structure.Kind.PUBLIQUE
+    assert "kind" not in [change.name for change in result.changes]
+
+
 # Duplication
 
 

@@ -120,3 +120,24 @@ def test_register_down_stops_with_a_resume_hint(standin):
 def test_since_must_be_a_date(standin):
     with pytest.raises(CommandError, match="ISO 8601"):
         refresh("--since", "hier")
+
+
+def test_refresh_corrects_an_establishment_abroad_recorded_in_france(standin):
+    structure = factories.StructureFactory(identifier=COMPANY, country="FR")
+    standin.update(
+        COMPANY,
+        {
+            "adresseEtablissement": {
+                "codePostalEtablissement": None,
+                "libelleCommuneEtablissement": None,
+                "codeCommuneEtablissement": None,
+                "libelleCommuneEtrangerEtablissement": "MONACO",
+                "codePaysEtrangerEtablissement": "99138",
+                "libellePaysEtrangerEtablissement": "MONACO",
+            }
+        },
+    )
+    out, _err = refresh()
+    structure.refresh_from_db()
+    assert (structure.country, structure.country_label, structure.city) == ("MC", "Monaco", "MONACO")
+    assert "pays" in out

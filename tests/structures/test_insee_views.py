@@ -148,6 +148,38 @@ def test_a_public_body_is_created_public(client, standin):
     assert Structure.objects.get(identifier=COMMUNE).kind == Structure.Kind.PUBLIQUE
 
 
+GERMANY = {
+    "numeroVoieEtablissement": None,
+    "typeVoieEtablissement": None,
+    "libelleVoieEtablissement": "FRIEDRICHSTRASSE 68",
+    "codePostalEtablissement": None,
+    "libelleCommuneEtablissement": None,
+    "codeCommuneEtablissement": None,
+    "libelleCommuneEtrangerEtablissement": "10117 BERLIN",
+    "codePaysEtrangerEtablissement": "99109",
+    "libellePaysEtrangerEtablissement": "ALLEMAGNE",
+}
+
+
+def test_an_establishment_abroad_is_shown_and_created_in_its_country(client, standin):
+    standin.update(BAKERY, {"adresseEtablissement": GERMANY})
+    _login(client, factories.UserFactory())
+    page = _page(client.get(CREATE_URL, {"siret": BAKERY}))
+    assert "Allemagne (DE)" in page and "10117 BERLIN" in page
+    response = client.post(CREATE_URL, {"siret": BAKERY})
+    assert Structure.objects.get(identifier=BAKERY).country == "DE"
+    assert "Allemagne (DE)" in _page(client.get(response["Location"]))
+
+
+def test_an_epic_is_shown_and_created_public(client, standin):
+    standin.update(BAKERY, {"uniteLegale": {"categorieJuridiqueUniteLegale": "4140"}})
+    _login(client, factories.UserFactory())
+    page = _page(client.get(CREATE_URL, {"siret": BAKERY}))
+    assert "Publique" in page and "4140" in page
+    client.post(CREATE_URL, {"siret": BAKERY})
+    assert Structure.objects.get(identifier=BAKERY).kind == Structure.Kind.PUBLIQUE
+
+
 def test_la_poste_establishment_can_be_created(client, standin):
     _login(client, factories.UserFactory())
     client.post(CREATE_URL, {"siret": "356 000 000 00010"})
@@ -323,6 +355,32 @@ def test_manager_sees_the_differences_then_applies_them(client, standin, company
     assert event.actor == principal_manager
     assert event.changes["city"] == {"before": "Roubaix", "after": "Lille"}
     assert "champs modifiés" in _messages(client.get(response["Location"]))[0]
+
+
+def test_update_corrects_an_establishment_abroad_recorded_in_france(
+    client, standin, company, principal_manager
+):
+    standin.update(COMPANY, {"adresseEtablissement": GERMANY})
+    _login(client, principal_manager)
+    response = client.get(_update_url(company))
+    rows = {row["label"]: (row["before"], row["after"]) for row in response.context["changes"]}
+    assert rows["pays"] == ("FR", "DE")
+    assert rows["pays (libellé INSEE)"] == ("", "Allemagne")
+    response = client.post(_update_url(company), {"fingerprint": _fingerprint(response)})
+    company.refresh_from_db()
+    assert (company.country, company.country_label) == ("DE", "Allemagne")
+    assert "Allemagne (DE)" in _page(client.get(response["Location"]))
+
+
+def test_update_shows_the_change_to_public_in_words(client, standin, company, principal_manager):
+    standin.update(COMPANY, {"uniteLegale": {"categorieJuridiqueUniteLegale": "4110"}})
+    _login(client, principal_manager)
+    response = client.get(_update_url(company))
+    rows = {row["label"]: (row["before"], row["after"]) for row in response.context["changes"]}
+    assert rows["structure privée ou publique"] == ("Privée", "Publique")
+    client.post(_update_url(company), {"fingerprint": _fingerprint(response)})
+    company.refresh_from_db()
+    assert company.kind == Structure.Kind.PUBLIQUE
 
 
 def test_nothing_is_applied_when_insee_changed_after_the_page_was_shown(
