@@ -17,7 +17,13 @@ from support.assistant import stem
 # application. Written folded (lower case, no accents); a word may sit in several groups.
 SYNONYMS = [
     (
-        "rib", "iban", "bic", "swift", "coordonnee bancaire", "compte bancaire", "releve d identite bancaire",
+        "rib",
+        "iban",
+        "bic",
+        "swift",
+        "coordonnee bancaire",
+        "compte bancaire",
+        "releve d identite bancaire",
         "banque",
     ),
     ("approbation", "approuver", "valider", "validation", "demande", "refuser"),
@@ -101,8 +107,9 @@ class Target:
 
 
 def query_groups(query: str) -> list[tuple]:
-    """One (typed text, alternatives) per thing looked for: a word, or an expression of the
-    lexicon ("coordonnées bancaires" is one thing, not two)."""
+    """One (typed text, own terms, synonym groups) per thing looked for: a word (its own
+    term is its stem), or an expression of the lexicon ("coordonnées bancaires" is one
+    thing, not two)."""
     words = [word for word in fold(query).split() if word not in STOPWORDS]
     stems = tuple(stem(word) for word in words)
     expressions = {start: (end, found) for start, end, found in _expressions(stems)}
@@ -110,28 +117,31 @@ def query_groups(query: str) -> list[tuple]:
     position = 0
     while position < len(words):
         end, found = expressions.get(position, (position + 1, set()))
-        typed = " ".join(words[position:end])
-        # A single word is also found by its stem ("droits" in "droit"); an expression by its group.
-        alternatives = {stems[position], *found} if end - position == 1 else set(found)
-        groups.append((typed, frozenset(alternatives)))
+        own = {stems[position]} if end - position == 1 else set()
+        groups.append((" ".join(words[position:end]), frozenset(own), frozenset(found)))
         position = end
     return groups
 
 
-def _found(typed, alternatives, title, body):
+def _found(group, title, body):
+    """2: the name holds the words themselves; 1: a synonym, or the description; 0: absent."""
+    typed, own, synonyms = group
     # As typed, only in the name: a fragment ("struct") would find anything in a sentence.
-    return typed in title.folded or bool(alternatives & (title.terms | body.terms))
+    if typed in title.folded or own & title.terms:
+        return 2
+    return 1 if (own | synonyms) & (title.terms | body.terms) else 0
 
 
 def _rank(groups, candidates):
     """The candidates, (item, title, body), holding every thing looked for; those whose
-    name holds the most come first, then in the given order."""
+    name holds the words themselves come first, then in the given order."""
     found = []
     for position, (item, title, body) in enumerate(candidates):
-        if groups and all(_found(typed, alternatives, title, body) for typed, alternatives in groups):
-            in_title = sum(1 for typed, alternatives in groups if _found(typed, alternatives, title, title))
-            found.append((-in_title, position, item))
-    return [item for _in_title, _position, item in sorted(found, key=lambda row: row[:2])]
+        scores = [_found(group, title, body) for group in groups]
+        if scores and all(scores):
+            in_title = sum(_found(group, title, Target("", frozenset())) for group in groups)
+            found.append((-sum(scores), -in_title, position, item))
+    return [row[-1] for row in sorted(found, key=lambda row: row[:3])]
 
 
 def applications(groups, entries) -> list:

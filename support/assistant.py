@@ -82,7 +82,8 @@ PHRASES = [
     # What a user cannot see or open is a profile to add: "mon collègue ne voit pas
     # les factures" is answered by the habilitations.
     (
-        r"ne (?:voi[st]|voient) (?:pas|plus|rien)|n (?:a|ai|ont|avons) (?:pas|plus) (?:acces|le droit|les droits)"
+        r"ne (?:voi[st]|voient) (?:pas|plus|rien)"
+        r"|n (?:a|ai|ont|avons) (?:pas|plus) (?:acces|le droit|les droits)"
         r"|ne (?:peu[tx]|peuvent|pouvons) (?:pas|plus) (?:voir|ouvrir|acceder)|n apparai\w* (?:pas|plus)"
         r"|pas d acces|acces refuse|acces non ouvert",
         ("habilit", "ajout"),
@@ -618,9 +619,7 @@ class Answer:
     actions: list
 
 
-def answer(
-    question: str, *, applications=(), authenticated=True, index=None, hidden=frozenset()
-) -> Answer:
+def answer(question: str, *, applications=(), authenticated=True, index=None, hidden=frozenset()) -> Answer:
     """`hidden`: codes of the applications this user cannot open that are reserved to
     agents; neither their guides nor their shortcuts are suggested."""
     passages = rank(question, index=index, hidden=hidden)
