@@ -90,9 +90,16 @@ PHRASES = [
     ),
     # What a user cannot change on a structure is greyed out: it comes from INSEE.
     (
-        r"ne (?:peu[tx]|peuvent|pouvons|arrive|arrivons) (?:pas|plus) (?:a )?(?:modifier|changer|corriger)"
+        r"(?:ne|n) (?:peu[tx]|peuvent|pouvons|arrive|arrivons) (?:pas|plus)"
+        r" (?:a )?(?:modifier|changer|corriger)"
         r"|impossible de (?:modifier|changer|corriger)|ne se modifient pas|(?<!carte )grise\w*",
         "zgrise",
+    ),
+    # A structure's postal address is INSEE's.
+    (
+        r"adresses? (?:postales?|du siege|de (?:la |ma |notre |cette |l )?"
+        r"(?:structure|entreprise|societe|etablissement))",
+        "zinsee",
     ),
     (r"agent du support|conseiller|parler a quelqu un|un humain|une personne", "zagent"),
     (r"ne travaille plus|n y travaille plus|est parti|est partie|a quitte|quitte l entreprise", "zdepart"),
