@@ -209,6 +209,18 @@ def _pk(obj):
     return obj if obj is None or isinstance(obj, int) else obj.pk
 
 
+def hidden_agent_applications(who) -> frozenset:
+    """Codes of the agents' applications this user cannot open. Their guides, shortcuts
+    and search results are never suggested to them: a structure's user has nothing to
+    do in the support back-office."""
+    access = get_access(who)
+    return frozenset(
+        code
+        for code, application in access.catalogue.items()
+        if application.access == Application.Access.STAFF and not access.best_level(code)
+    )
+
+
 def structure_ids_for(who, application_code, level=Level.CONSULTATION) -> set:
     """Ids of the structures on which the user holds this application at this level."""
     access = get_access(who)

@@ -1,5 +1,3 @@
-import unicodedata
-
 from django.core.exceptions import DisallowedHost
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -10,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access, catalogue, sessions
+from chorus import search as app_search
 from chorus.models import Application, Audience
 from chorus.pages import page_context
 
@@ -105,28 +104,39 @@ def application_detail(request, code):
     )
 
 
-def _fold(text):
-    """Lower-case, accent-free text: "creer" finds "Créer"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+MAX_SEARCH_LENGTH = 200
 
 
 @access.public
 def search(request):
-    query = request.GET.get("q", "").strip()
-    results = []
+    """Applications the user can open, and guides of the documentation, for the words
+    users use (see chorus.search). Nothing found: the documentation's full-text search
+    and the assistant, for the same words."""
+    from support.models import DocPage
+
+    query = " ".join(request.GET.get("q", "").split())[:MAX_SEARCH_LENGTH]
+    results, docs = [], []
     if query:
-        words = _fold(query).split()
-        results = [
+        groups = app_search.query_groups(query)
+        # Unlisted applications with a page of their own (the approvals) are found too;
+        # only those the user can open.
+        candidates = [
             entry
-            for entry in catalogue.entries(request)
-            if entry.available
-            and all(word in _fold(f"{entry.application.label} {entry.application.name}") for word in words)
+            for entry in catalogue.entries(request, listed_only=False)
+            if entry.available and (entry.application.is_listed or entry.application.url_name)
         ]
+        results = app_search.applications(groups, candidates)
+        pages = (
+            DocPage.objects.filter(is_published=True)
+            .exclude(application__code__in=access.hidden_agent_applications(request))
+            .only("slug", "title", "summary", "section", "order")
+            .order_by("order", "pk")
+        )
+        docs = app_search.doc_pages(groups, pages)
     return render(
         request,
         "chorus/search.html",
-        page_context(_("Rechercher une application"), query=query, results=results),
+        page_context(_("Rechercher une application"), query=query, results=results, docs=docs),
     )
 
 

@@ -53,7 +53,7 @@ STOPWORDS = set(
 )
 
 # Multi-word expressions first (matched on folded text), then single words. Each adds
-# a concept term next to the words themselves, so that "IBAN" finds the pages that
+# a concept term (or several) next to the words themselves, so that "IBAN" finds the pages that
 # speak of "coordonnée bancaire", and the reverse.
 PHRASES = [
     (
@@ -74,7 +74,33 @@ PHRASES = [
         r"|part a la retraite|depart",
         "zdepart",
     ),
-    (r"nouveau siret|changement de siret|change de siret|changer de siret", "zdupliquer"),
+    (
+        r"nouveau siret|changement de siret|change de siret|changer de siret|siret (?:a )?change\w*"
+        r"|siret (?:a ete |est )?modifie\w*|siret (?:est )?different|autre siret",
+        "zdupliquer",
+    ),
+    # What a user cannot see or open is a profile to add: "mon collègue ne voit pas
+    # les factures" is answered by the habilitations.
+    (
+        r"ne (?:voi[st]|voient) (?:pas|plus|rien)"
+        r"|n (?:a|ai|ont|avons) (?:pas|plus) (?:acces|le droit|les droits)"
+        r"|ne (?:peu[tx]|peuvent|pouvons) (?:pas|plus) (?:voir|ouvrir|acceder)|n apparai\w* (?:pas|plus)"
+        r"|pas d acces|acces refuse|acces non ouvert",
+        ("habilit", "ajout"),
+    ),
+    # What a user cannot change on a structure is greyed out: it comes from INSEE.
+    (
+        r"(?:ne|n) (?:peu[tx]|peuvent|pouvons|arrive|arrivons) (?:pas|plus)"
+        r" (?:a )?(?:modifier|changer|corriger)"
+        r"|impossible de (?:modifier|changer|corriger)|ne se modifient pas|(?<!carte )grise\w*",
+        "zgrise",
+    ),
+    # A structure's postal address is INSEE's.
+    (
+        r"adresses? (?:postales?|du siege|de (?:la |ma |notre |cette |l )?"
+        r"(?:structure|entreprise|societe|etablissement))",
+        "zinsee",
+    ),
     (r"agent du support|conseiller|parler a quelqu un|un humain|une personne", "zagent"),
     (r"ne travaille plus|n y travaille plus|est parti|est partie|a quitte|quitte l entreprise", "zdepart"),
     (
@@ -252,7 +278,9 @@ def terms(text: str) -> list[str]:
     folded = fold(text)
     concepts = []
     for pattern, concept in PHRASES:
-        concepts.extend(concept for _ in re.finditer(rf"\b(?:{pattern})\b", folded))
+        names = concept if isinstance(concept, tuple) else (concept,)
+        for _match in re.finditer(rf"\b(?:{pattern})\b", folded):
+            concepts.extend(names)
     result = []
     for word in folded.split():
         if word in STOPWORDS or len(word) < 2:
@@ -285,6 +313,7 @@ class Index:
     title_counts: dict = field(default_factory=dict)  # page id -> Counter of title terms
     title_df: Counter = field(default_factory=Counter)
     page_counts: dict = field(default_factory=dict)  # page id -> Counter of body terms
+    page_application: dict = field(default_factory=dict)  # page id -> code of the documented application
     average_length: float = 1.0
 
     @property
@@ -302,6 +331,7 @@ def build_index(pages) -> Index:
     for page in pages:
         title_terms = Counter(terms(page.title) * 2 + terms(page.summary))
         index.title_counts[page.pk] = title_terms
+        index.page_application[page.pk] = page.application.code if page.application_id else ""
         index.title_df.update(title_terms.keys())
         index.page_counts[page.pk] = Counter()
         for section in markdown.sections(page.body):
@@ -339,7 +369,11 @@ def current_index() -> Index:
     key = (state["n"], state["last"], state["ids"])
     with _cache_lock:
         if _cache["key"] != key:
-            pages = published.only("id", "slug", "title", "summary", "body").order_by("order", "pk")
+            pages = (
+                published.select_related("application")
+                .only("id", "slug", "title", "summary", "body", "application__code")
+                .order_by("order", "pk")
+            )
             _cache["index"], _cache["key"] = build_index(pages), key
         return _cache["index"]
 
@@ -347,15 +381,18 @@ def current_index() -> Index:
 # Search of the documentation page (the simple, accent-insensitive match)
 
 
-def match_pages(query: str, index: Index | None = None) -> dict[int, int]:
+def match_pages(query: str, index: Index | None = None, hidden=frozenset()) -> dict[int, int]:
     """{page id: score} of the pages holding every word of the query (or its synonym);
-    a word in the title or summary counts three times more than in the body."""
+    a word in the title or summary counts three times more than in the body. Pages
+    documenting a `hidden` application are left out."""
     index = current_index() if index is None else index
     groups = term_groups(query)
     if not groups:
         return {}
     scores = {}
     for page_id, body in index.page_counts.items():
+        if index.page_application.get(page_id) in hidden:
+            continue
         title = index.title_counts.get(page_id, Counter())
         score = 0
         for group in groups:
@@ -408,8 +445,11 @@ def _title_score(index, query_terms, page_id):
     return score
 
 
-def rank(question: str, index: Index | None = None, limit: int = MAX_PASSAGES) -> list[Passage]:
-    """The best passages for a question, one per page, best first."""
+def rank(
+    question: str, index: Index | None = None, limit: int = MAX_PASSAGES, hidden=frozenset()
+) -> list[Passage]:
+    """The best passages for a question, one per page, best first; never from a page
+    documenting a `hidden` application (the agents' back-office, for a user)."""
     index = current_index() if index is None else index
     query_terms = list(dict.fromkeys(terms(question)))
     known = [t for t in query_terms if index.df.get(t) or index.title_df.get(t)]
@@ -417,6 +457,8 @@ def rank(question: str, index: Index | None = None, limit: int = MAX_PASSAGES) -
         return []
     best: dict[int, tuple] = {}
     for section in index.sections:
+        if index.page_application.get(section.page_id) in hidden:
+            continue
         score = _bm25(index, known, section) + TITLE_WEIGHT * _title_score(index, known, section.page_id)
         if score > 0 and (section.page_id not in best or score > best[section.page_id][0]):
             best[section.page_id] = (score, section)
@@ -489,6 +531,8 @@ AGENT_RE = re.compile(
     r"\b(?:agents?|conseiller\w*|humain|operateur|tchat|chat|discuter"
     r"|parler (?:a|avec) (?:quelqu un|une personne|un agent|le support|quelqu))\b"
 )
+LOCKED_RE = re.compile(r"\b(?:bloque\w*|verrouill\w*|debloqu\w*|deverrouill\w*)\b")
+LOCKED_CONTEXT_RE = re.compile(r"\b(?:compte|connexion|connecter|connecte|identifiant|login|mot de passe)\b")
 WHERE_RE = re.compile(
     r"\b(?:ou (?:est|sont|se trouve\w*|trouver|puis je|peut on|je peux|acceder|aller)|trouver|acceder"
     r"|ouvrir l application|lien vers|quel menu|dans quel menu|ou se situe\w*)\b"
@@ -507,6 +551,9 @@ def intents(question: str, *, applications=(), authenticated=True) -> list[Actio
         actions.append(
             _action("activation", _("Recevoir un nouveau lien d’activation"), "users:activation_resend")
         )
+    if not authenticated and LOCKED_RE.search(folded) and LOCKED_CONTEXT_RE.search(folded):
+        # Only a visitor who cannot log in has a locked account to unlock.
+        actions.append(_action("unlock", _("Débloquer mon compte"), "users:unlock_request"))
     if TICKET_RE.search(folded):
         actions.append(ticket_action(authenticated))
     if AGENT_RE.search(folded):
@@ -579,9 +626,12 @@ class Answer:
     actions: list
 
 
-def answer(question: str, *, applications=(), authenticated=True, index=None) -> Answer:
-    passages = rank(question, index=index)
+def answer(question: str, *, applications=(), authenticated=True, index=None, hidden=frozenset()) -> Answer:
+    """`hidden`: codes of the applications this user cannot open that are reserved to
+    agents; neither their guides nor their shortcuts are suggested."""
+    passages = rank(question, index=index, hidden=hidden)
     confident = is_confident(passages)
+    applications = [application for application in applications if application.code not in hidden]
     actions = intents(question, applications=applications, authenticated=authenticated)
     if not confident:
         codes = {action.code for action in actions}

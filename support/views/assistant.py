@@ -38,7 +38,10 @@ def _wants_fragment(request):
 @require_http_methods(["GET", "POST"])
 def assistant_ask(request):
     form = QuestionForm(request.POST if request.method == "POST" else None)
-    context = {"form": form, "question": "", "error": "", "answer": None}
+    context = {"form": form, "question": "", "error": "", "answer": None, "prefill": ""}
+    if request.method == "GET":
+        # Other pages (the application search with no result) send their words here.
+        context["prefill"] = request.GET.get("question", "")[: assistant.MAX_QUESTION_LENGTH]
     if request.method == "POST":
         if form.is_valid():
             context["question"] = form.cleaned_data["question"]
@@ -46,6 +49,7 @@ def assistant_ask(request):
                 form.cleaned_data["question"],
                 applications=access.get_access(request).catalogue.values(),
                 authenticated=request.user.is_authenticated,
+                hidden=access.hidden_agent_applications(request),
             )
         else:
             # The question as typed, shown back (escaped) with what is wrong with it;

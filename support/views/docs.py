@@ -94,7 +94,8 @@ def docs(request):
     valid = form.is_valid()
     query = form.cleaned_data.get("q", "").strip() if valid else ""
     audience = form.cleaned_data.get("public", "") if valid else ""
-    pages = published_pages(audience)
+    # The agents' back-office guide is not offered to the users of structures.
+    pages = published_pages(audience).exclude(application__code__in=access.hidden_agent_applications(request))
     context = {
         "form": form,
         "query": query,

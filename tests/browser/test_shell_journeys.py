@@ -40,7 +40,7 @@ def test_user_finds_an_application_with_the_header_search(page):
     page.get_by_role("search").first.get_by_role("button", name="Rechercher").click()
     page.wait_for_url(re.compile(r"/recherche/\?q=habilitations"))
     page.check()
-    results = page.get_by_role("main")
+    results = page.get_by_role("main").get_by_role("region", name="Applications")
     expect(results.get_by_role("link", name="Gérer les habilitations des utilisateurs")).to_be_visible()
     expect(results.get_by_role("link", name="Gérer mes habilitations")).to_be_visible()
 

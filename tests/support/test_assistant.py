@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
+from chorus import access
 from chorus.catalogue import application_url
 from chorus.models import Application
 from support import assistant
@@ -23,6 +25,8 @@ QUESTIONS = json.loads((Path(__file__).parent / "assistant_questions.json").read
 ]
 SCRIPT = "<script>alert('x')</script>"
 TOP3_THRESHOLD = 0.85
+TOP1_THRESHOLD = 0.77  # 47 of 61 before the last questions were added: never less
+AGENT_ONLY_SLUGS = {"tickets-recus"}
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +50,13 @@ def test_retrieval_quality_over_the_committed_question_set():
     answerable = [q for q in QUESTIONS if q["expected"]]
     assert len(answerable) >= 40
     slugs = set(DocPage.objects.values_list("slug", flat=True))
+    # Asked by users of structures: the agents' guide is not theirs.
+    hidden = access.hidden_agent_applications(AnonymousUser())
     top1 = top3 = 0
     misses = []
     for item in answerable:
         assert item["expected"] in slugs, item
-        ranked = [passage.slug for passage in assistant.rank(item["question"])]
+        ranked = [passage.slug for passage in assistant.rank(item["question"], hidden=hidden)]
         top1 += ranked[:1] == [item["expected"]]
         top3 += item["expected"] in ranked[:3]
         if item["expected"] not in ranked[:3]:
@@ -58,6 +64,7 @@ def test_retrieval_quality_over_the_committed_question_set():
     n = len(answerable)
     print(f"\nAssistant: top-1 {top1}/{n} = {top1 / n:.1%}, top-3 {top3}/{n} = {top3 / n:.1%}")
     assert top3 / n >= TOP3_THRESHOLD, misses
+    assert top1 / n >= TOP1_THRESHOLD, misses
 
 
 def test_off_topic_questions_are_not_answered_with_confidence():
@@ -65,6 +72,120 @@ def test_off_topic_questions_are_not_answered_with_confidence():
     assert off_topic
     for question in off_topic:
         assert not assistant.is_confident(assistant.rank(question)), question
+
+
+# Questions users stumbled on: each has its expected page first, asked as they ask it
+# (logged out for a locked account).
+STUMBLED = [
+    item
+    for item in QUESTIONS
+    if item["question"]
+    in {
+        "mon collègue ne voit pas les factures",
+        "pourquoi je ne peux pas modifier l'adresse",
+        "le SIRET a changé",
+        "mon compte est bloqué",
+    }
+]
+
+
+@pytest.mark.parametrize("item", STUMBLED, ids=lambda item: item["question"])
+def test_users_get_the_right_page_first_for_the_questions_they_stumbled_on(client, principal_manager, item):
+    if not item.get("logged_out"):
+        client.force_login(principal_manager)
+    answer = ask(client, item["question"]).context["answer"]
+    assert answer.confident
+    assert answer.passages[0].slug == item["expected"]
+
+
+def test_the_stumbled_questions_are_in_the_committed_set():
+    assert len(STUMBLED) == 4
+
+
+def test_an_address_that_cannot_be_changed_is_answered_by_insee(client, principal_manager):
+    client.force_login(principal_manager)
+    for question in (
+        "pourquoi je ne peux pas modifier l'adresse",
+        "impossible de changer l’adresse de ma structure",
+        "Je n’arrive pas à corriger l'adresse postale",
+    ):
+        passage = ask(client, question).context["answer"].passages[0]
+        # Both guides say it: the address is INSEE's, then "Mettre à jour depuis la base INSEE".
+        assert passage.slug in {"gerer-une-structure", "creer-une-structure"}, question
+        excerpt = " ".join(passage.excerpt)
+        assert "INSEE" in excerpt and "Mettre à jour depuis la base INSEE" in excerpt, question
+
+
+def test_a_changed_siret_is_answered_by_dupliquer(client, principal_manager):
+    client.force_login(principal_manager)
+    for question in ("le SIRET a changé", "notre numéro SIRET est différent", "Le siret a été modifié"):
+        passage = ask(client, question).context["answer"].passages[0]
+        assert passage.slug == "dupliquer-une-structure", question
+        assert passage.page_title == "Dupliquer une structure"
+
+
+def test_someone_who_cannot_see_an_application_is_sent_to_the_habilitations(client, principal_manager):
+    client.force_login(principal_manager)
+    for question in (
+        "mon collègue ne voit pas les factures",
+        "ma collaboratrice n’a pas accès aux factures",
+        "un salarié ne voit rien dans Facture émise",
+    ):
+        assert ask(client, question).context["answer"].passages[0].slug == "gerer-les-habilitations", question
+
+
+def test_a_locked_account_logged_out_gets_the_login_help_and_the_unlock_button(client):
+    for question in ("mon compte est bloqué", "compte verrouillé, je ne peux plus me connecter"):
+        response = ask(client, question)
+        answer = response.context["answer"]
+        assert answer.passages[0].slug == "se-connecter", question
+        html = response.content.decode()
+        assert f'href="{reverse("users:unlock_request")}" data-assistant-action="unlock"' in html
+        assert "Débloquer mon compte" in html
+    # The help page and the unlock form open without an account.
+    assert client.get(page_url("se-connecter")).status_code == 200
+    assert client.get(reverse("users:unlock_request")).status_code == 200
+
+
+def test_no_unlock_button_once_logged_in_or_for_a_blocked_invoice(client, principal_manager):
+    assert 'data-assistant-action="unlock"' not in ask(client, "ma facture est bloquée").content.decode()
+    client.force_login(principal_manager)
+    assert 'data-assistant-action="unlock"' not in ask(client, "mon compte est bloqué").content.decode()
+
+
+@pytest.mark.parametrize(
+    "who", ["anonymous", "principal_manager", "consultation_user", "other_structure_user"]
+)
+def test_no_agent_only_page_is_ever_suggested_to_users(client, request, who):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    agent_urls = [page_url(slug) for slug in AGENT_ONLY_SLUGS] + [reverse("support:agent_queues")]
+    questions = [item["question"] for item in QUESTIONS] + [
+        "Je voudrais parler à un agent du support",
+        "comment m’affecter un ticket reçu ?",
+        "où sont les tickets reçus ?",
+        "back-office des agents : notes internes et transfert de ticket",
+    ]
+    for question in questions:
+        response = ask(client, question)
+        answer = response.context["answer"]
+        assert not {passage.slug for passage in answer.passages} & AGENT_ONLY_SLUGS, question
+        html = response.content.decode()
+        assert not any(url in html for url in agent_urls), question
+
+
+def test_agents_are_still_answered_with_their_back_office_guide(client, staff_user):
+    client.force_login(staff_user)
+    answer = ask(client, "comment m’affecter un ticket reçu ?").context["answer"]
+    assert answer.passages[0].slug == "tickets-recus"
+
+
+def test_a_question_sent_by_another_page_is_typed_in_for_the_user(client):
+    html = client.get(ASK, {"question": "changer de RIB"}).content.decode()
+    assert 'id="assistant-page-question"' in html
+    assert "autofocus>changer de RIB</textarea>" in html
+    # The bubble of the same page stays empty.
+    assert 'id="assistant-question" name="question" rows="2" maxlength="1000" required></textarea>' in html
 
 
 # French normalisation

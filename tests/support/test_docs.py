@@ -380,3 +380,15 @@ def test_live_preview_is_for_operators_only(client, principal_manager):
     assert client.post(url, {"body": "x"}).status_code == 302
     client.force_login(principal_manager)
     assert client.post(url, {"body": "x"}).status_code == 302
+
+
+def test_the_agents_guide_is_listed_and_found_for_agents_only(client, principal_manager, staff_user):
+    for who in (None, principal_manager):
+        if who is not None:
+            client.force_login(who)
+        assert page_url("tickets-recus") not in client.get(DOCS).content.decode()
+        results = [page.slug for page in client.get(DOCS, {"q": "M’affecter"}).context["results"]]
+        assert "tickets-recus" not in results
+    client.force_login(staff_user)
+    assert page_url("tickets-recus") in client.get(DOCS).content.decode()
+    assert "tickets-recus" in [page.slug for page in client.get(DOCS, {"q": "M’affecter"}).context["results"]]
