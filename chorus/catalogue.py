@@ -71,3 +71,26 @@ def find_domain(request, code) -> Domain | None:
         if application.domain.code == code:
             return application.domain
     return None
+
+
+# The two ways into the portal for a user attached to no structure.
+FIRST_STEPS = ("CREER_STRUCTURE", "DEMANDER_RATTACHEMENT")
+
+
+def attachment_guide(request) -> dict:
+    """For a portal user attached to no structure: {application code: url} of the two
+    first steps (Créer une structure, Demander un rattachement), which they can take;
+    empty for everyone else. Every profiled application needs a structure first, so
+    asking for a profile ("Gérer mes habilitations") cannot help them yet. Staff are
+    not members of structures: nothing to guide them to."""
+    user = request.user
+    if not user.is_authenticated or user.is_staff or user.is_superuser:
+        return {}
+    accessor = access.get_access(request)
+    if accessor.attached_structure_ids():
+        return {}
+    return {
+        code: application_url(accessor.catalogue[code])
+        for code in FIRST_STEPS
+        if code in accessor.catalogue and accessor.best_level(code) > 0
+    }

@@ -37,6 +37,9 @@ def portal(request):
         "approvals_url": "",
         "approvals_waiting": 0,
         "help_url": SimpleLazyObject(lambda: _help_url(request)),
+        # Read by the home page and the application tiles: first steps instead of
+        # "Gérer mes habilitations" for a user attached to nothing.
+        "attachment_guide": SimpleLazyObject(lambda: catalogue.attachment_guide(request)),
     }
     if request.user.is_authenticated:
         context["portal_menus"] = SimpleLazyObject(lambda: _menus(request))

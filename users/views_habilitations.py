@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from approvals.selectors import pending_requests_of
 from chorus import access
 from chorus.models import Habilitation, Level
 from chorus.pages import page_context
@@ -363,7 +364,13 @@ def _submit(request, page, staging, administrator, comment_form, errors):
                 % {"user": page.user.get_full_name() or page.user.email},
             )
     else:
-        messages.success(request, _("Votre demande a été transmise aux gestionnaires de la structure."))
+        messages.success(
+            request,
+            _(
+                "Votre demande a été transmise aux gestionnaires de la structure : elle figure dans "
+                "« Mes demandes en attente » jusqu’à leur décision."
+            ),
+        )
     return redirect(request.path)
 
 
@@ -446,6 +453,7 @@ def my_habilitations(request):
         if not initial["structure"] and len(structures) == 1:
             form = MyScopeForm(request=request, initial={"structure": structures[0]})
     title = _("Gérer mes habilitations")
+    pending, pending_more = pending_requests_of(user=request.user)
     return render(
         request,
         "members/habilitations_mine.html",
@@ -453,8 +461,11 @@ def my_habilitations(request):
             title,
             links=[_organisation_link()],
             form=form,
-            has_structures=form.fields["structure"].queryset.exists(),
+            # What my_structures() filters on, known already: no query.
+            has_structures=bool(access.get_access(request).attached_structure_ids()),
             overview=_my_overview(request),
+            pending=pending,
+            pending_more=pending_more,
         ),
     )
 
@@ -508,10 +519,15 @@ def my_habilitations_manage(request, structure_pk, service_pk=None):
         raise Http404
     administrator = access.can(request, APPLICATION, Level.MODIFICATION, structure=structure)
     title = _("Gérer mes habilitations")
+    # What this user asked on this structure and is still waiting for, the request just
+    # submitted included: the page they come back to after Soumettre.
+    pending, pending_more = pending_requests_of(user=request.user, structure=structure)
     context = page_context(
         title,
         links=_my_links(),
         select_url=f"{reverse('members:my_habilitations')}?structure={structure.pk}",
+        pending=pending,
+        pending_more=pending_more,
     )
     page = HabilitationsPage(structure=structure, service=service, user=request.user)
     return _handle(request, page=page, administrator=administrator, own=True, template_context=context)

@@ -125,26 +125,46 @@ class UnitaryTransferForm(_TransferForm):
 
 
 class GlobalTransferForm(_TransferForm):
-    """One user takes all my structures: only users attached to every one can."""
+    """One user takes all my active structures: only users attached to every one can.
+
+    Deactivated structures are left out (`kept`): nobody can be attached to them any
+    more, so requiring the new principal manager to be attached to them too would make
+    the transfer impossible; they stay with the current principal manager (see
+    structures_transfer_principal_manager_global)."""
 
     type_value = GLOBAL
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.active = [s for s in self.structures if s.status != Structure.Status.INACTIVE]
+        self.kept = [s for s in self.structures if s.status == Structure.Status.INACTIVE]
+        active_ids = [structure.pk for structure in self.active]
+        if self.kept:
+            label = _("Nouveau gestionnaire principal de toutes vos structures actives")
+            help_text = _(
+                "Seuls les utilisateurs rattachés à chacune de vos structures actives sont proposés."
+            )
+        else:
+            label = _("Nouveau gestionnaire principal de toutes vos structures")
+            help_text = _("Seuls les utilisateurs rattachés à chacune de vos structures sont proposés.")
         self.fields["new_manager"] = UserChoiceField(
-            label=_("Nouveau gestionnaire principal de toutes vos structures"),
-            queryset=attached_users(self.structure_ids, exclude=self.user, attached_to_all=True),
+            label=label,
+            queryset=(
+                attached_users(active_ids, exclude=self.user, attached_to_all=True)
+                if active_ids
+                else User.objects.none()
+            ),
             empty_label=_("Choisir un utilisateur"),
-            help_text=_("Seuls les utilisateurs rattachés à chacune de vos structures sont proposés."),
+            help_text=help_text,
         )
 
     @property
     def can_submit(self):
-        return self.fields["new_manager"].queryset.exists()
+        return bool(self.active) and self.fields["new_manager"].queryset.exists()
 
     def transfers(self):
         new_manager = self.cleaned_data["new_manager"]
-        return [(structure, new_manager) for structure in self.structures]
+        return [(structure, new_manager) for structure in self.active]
 
 
 class MultipleTransferForm(_TransferForm):

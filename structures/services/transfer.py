@@ -96,23 +96,61 @@ def _keep_attached(user, structure) -> bool:
     return False
 
 
+def _lock_in_order(structure_ids) -> dict:
+    """Lock the structures in id order, as every transfer does, so that two
+    multi-structure transfers cannot deadlock; their status, read under the lock, by id.
+
+    All of them before the first audit record, which holds the trail's lock to the
+    commit (chorus.audit): a structure locked after it could deadlock with a writer
+    holding that structure and waiting for the trail."""
+    return dict(
+        Structure.objects.select_for_update()
+        .filter(pk__in=list(structure_ids))
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+
+
 @transaction.atomic
 def structures_transfer_principal_manager(*, transfers, actor) -> list[Structure]:
     """Several transfers at once, all or nothing: `transfers` is a list of
-    (structure, new_manager). Structures are locked in id order, as every transfer does,
-    so that two multi-structure transfers cannot deadlock."""
-    # All of them before the first audit record, which holds the trail's lock to the
-    # commit (chorus.audit): a structure locked after it could deadlock with a writer
-    # holding that structure and waiting for the trail.
-    list(
-        Structure.objects.select_for_update()
-        .filter(pk__in=[structure.pk for structure, _new_manager in transfers])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    (structure, new_manager)."""
+    _lock_in_order(structure.pk for structure, _new_manager in transfers)
     done = []
     for structure, new_manager in sorted(transfers, key=lambda pair: pair[0].pk):
         done.append(
             structure_transfer_principal_manager(structure=structure, new_manager=new_manager, actor=actor)
         )
     return done
+
+
+@transaction.atomic
+def structures_transfer_principal_manager_global(*, structures, new_manager, actor):
+    """Transfert global: `new_manager` takes every one of `structures` (those the actor
+    is principal manager of) that is not deactivated, all or nothing.
+
+    A deactivated structure accepts no new attachment, so nobody could ever qualify for
+    a transfer of all of them: it stays with the actor, still its principal manager
+    (nothing changes, nothing is recorded), to be handed over once reactivated, or with
+    a transfert unitaire to a user who stayed attached to it. The status is read under
+    the lock: a structure deactivated meanwhile stays too.
+
+    Returns (transferred, kept), each a list of structures in id order."""
+    statuses = _lock_in_order(structure.pk for structure in structures)
+    by_pk = {structure.pk: structure for structure in structures}
+    kept = [by_pk[pk] for pk, status in statuses.items() if status == Structure.Status.INACTIVE]
+    active = [by_pk[pk] for pk, status in statuses.items() if status != Structure.Status.INACTIVE]
+    if not active:
+        raise TransferRefused(
+            _(
+                "Toutes vos structures sont désactivées : le transfert global ne concerne que les "
+                "structures actives. Aucun transfert n’a été effectué."
+            )
+        )
+    transferred = [
+        structure_transfer_principal_manager(structure=structure, new_manager=new_manager, actor=actor)
+        for structure in active
+    ]
+    for structure in kept:
+        structure.status = statuses[structure.pk]
+    return transferred, kept

@@ -9,17 +9,23 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.models import Level
 from chorus.pages import page_context
-from structures.forms.transfer import FORMS, TransferTypeForm
+from structures.forms.transfer import FORMS, GLOBAL, TransferTypeForm
 from structures.models import Structure
-from structures.services.transfer import TransferRefused, structures_transfer_principal_manager
+from structures.services.transfer import (
+    TransferRefused,
+    structures_transfer_principal_manager,
+    structures_transfer_principal_manager_global,
+)
 
 TRANSFERER_GP = "TRANSFERER_GP"
 DONE_SESSION_KEY = "structures_transfer_done"
+KEPT_SESSION_KEY = "structures_transfer_kept"
 
 
 def _links():
@@ -29,6 +35,26 @@ def _links():
 def _user_label(user):
     name = user.get_full_name()
     return f"{name} ({user.email})" if name else user.email
+
+
+def _apply(form, kind, actor):
+    """Run the transfers the form describes: (transferred, kept deactivated) structures."""
+    if kind == GLOBAL:
+        return structures_transfer_principal_manager_global(
+            structures=form.structures, new_manager=form.cleaned_data["new_manager"], actor=actor
+        )
+    return structures_transfer_principal_manager(transfers=form.transfers(), actor=actor), []
+
+
+def _kept_sentence(kept):
+    names = ", ".join(sorted(structure.display_name for structure in kept))
+    return ngettext(
+        "La structure %(names)s est désactivée : elle n’a pas été transférée, vous en restez le "
+        "gestionnaire principal.",
+        "Les structures %(names)s sont désactivées : elles n’ont pas été transférées, vous en restez le "
+        "gestionnaire principal.",
+        len(kept),
+    ) % {"names": names}
 
 
 @access.access_required(TRANSFERER_GP, Level.MODIFICATION)
@@ -49,22 +75,23 @@ def transfer(request):
             form = form_class(request.POST, user=request.user, structures=structures)
             if form.is_valid():
                 try:
-                    transfers = form.transfers()
-                    done = structures_transfer_principal_manager(transfers=transfers, actor=request.user)
+                    done, kept = _apply(form, kind, request.user)
                 except TransferRefused as refused:
                     # Nothing was applied: the transfers are all or nothing.
                     form.add_error(None, str(refused))
                 else:
                     request.session[DONE_SESSION_KEY] = [structure.pk for structure in done]
+                    request.session[KEPT_SESSION_KEY] = [structure.pk for structure in kept]
                     summary = "; ".join(
-                        f"{structure.display_name} → {_user_label(new_manager)}"
-                        for structure, new_manager in sorted(transfers, key=lambda pair: pair[0].display_name)
+                        f"{structure.display_name} → {_user_label(structure.principal_manager)}"
+                        for structure in sorted(done, key=lambda structure: structure.display_name)
                     )
-                    messages.success(
-                        request,
-                        _("Le rôle de gestionnaire principal a été transféré : %(summary)s.")
-                        % {"summary": summary},
-                    )
+                    text = _("Le rôle de gestionnaire principal a été transféré : %(summary)s.") % {
+                        "summary": summary
+                    }
+                    if kept:
+                        text = f"{text} {_kept_sentence(kept)}"
+                    messages.success(request, text)
                     return redirect("structures:transfer_done")
         else:
             form = form_class(user=request.user, structures=structures)
@@ -96,6 +123,10 @@ def transfer_done(request):
         .select_related("principal_manager")
         .order_by("company_name", "identifier")
     )
+    # Deactivated structures a global transfer left with the user, still theirs.
+    kept = Structure.objects.filter(
+        pk__in=request.session.get(KEPT_SESSION_KEY, []), principal_manager=request.user
+    ).order_by("company_name", "identifier")
     return render(
         request,
         "structures/transfer/done.html",
@@ -103,6 +134,7 @@ def transfer_done(request):
             _("Transfert du gestionnaire principal effectué"),
             links=_links(),
             structures=structures,
+            kept=kept,
             can_transfer_more=access.can(request, TRANSFERER_GP, Level.MODIFICATION),
         ),
     )

@@ -62,6 +62,40 @@ def test_approvers_see_the_request_in_their_inbox_and_its_detail(request, client
     assert "Je suis comptable." in page
 
 
+def test_inbox_shows_the_requesters_comment_shortened_and_the_detail_in_full(
+    client, structure, principal_manager
+):
+    short = pending_attachment(
+        structure, requester=newcomer("court@exemple.fr"), comment="Je suis comptable."
+    )
+    long_comment = "Je remplace Mme Martin à la comptabilité fournisseurs. " * 5 + "FIN-DU-COMMENTAIRE"
+    long = pending_attachment(structure, requester=newcomer("long@exemple.fr"), comment=long_comment)
+    silent = pending_attachment(structure, requester=newcomer("muet@exemple.fr"), comment="")
+    client.force_login(principal_manager)
+
+    page = client.get(INBOX).content.decode()
+
+    assert "Commentaire du demandeur" in page
+    assert "Je suis comptable." in page
+    # Shortened in the list, with a link to the whole of it on the request's page.
+    assert "Je remplace Mme Martin à la comptabilité fournisseurs." in page
+    assert "FIN-DU-COMMENTAIRE" not in page
+    assert "…" in page
+    detail_url = reverse("approvals:detail", args=[long.pk])
+    assert f'href="{detail_url}">Lire le commentaire entier' in page
+    assert f'href="{reverse("approvals:detail", args=[short.pk])}">Lire le commentaire entier' not in page
+    assert "FIN-DU-COMMENTAIRE" in client.get(detail_url).content.decode()
+    assert silent.comment == ""
+
+
+def test_inbox_escapes_the_requesters_comment(client, structure, principal_manager):
+    pending_attachment(structure, comment="<script>alert(1)</script> & co")
+    client.force_login(principal_manager)
+    page = client.get(INBOX).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+
+
 @pytest.mark.parametrize("persona", ["consultation_user", "other_structure_user", "staff_user"])
 def test_non_approvers_have_an_empty_inbox_and_no_access_to_the_request(request, client, approval, persona):
     client.force_login(request.getfixturevalue(persona))

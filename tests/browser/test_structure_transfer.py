@@ -48,3 +48,47 @@ def test_principal_manager_transfers_the_role_to_the_delegate(page):
     )
     page.check()
     assert Structure.objects.get(pk=structure.pk).principal_manager == delegate
+
+
+def test_global_transfer_leaves_the_deactivated_structure_with_its_manager(page):
+    manager = factories.UserFactory(email="gp@exemple.fr")
+    heir = factories.UserFactory(email="relais@exemple.fr", first_name="Inès", last_name="Roux")
+    active = []
+    for name in ("Atelier Nord", "Atelier Sud"):
+        structure = factories.StructureFactory(company_name=name)
+        factories.attach(manager, structure)
+        factories.attach(heir, structure)
+        active.append(structure)
+    closed = factories.StructureFactory(
+        company_name="Ancienne agence", with_principal_manager=manager, status=Structure.Status.INACTIVE
+    )
+    log_in(page, manager.email)
+    page.check()
+
+    page.goto("/organisation/structure/transfert-gestionnaire-principal/")
+    page.check()
+    page.get_by_label("Type de demande").select_option(label="Transfert global")
+    page.get_by_role("button", name="Afficher le formulaire").click()
+    page.wait_for_url(re.compile(r"\?type=global"))
+    page.check()
+
+    # Told before submitting what happens to the deactivated structure.
+    notice = page.locator("#transfer-kept")
+    expect(notice).to_contain_text("Une structure désactivée reste à votre nom")
+    expect(notice).to_contain_text(f"{closed.identifier} — Ancienne agence")
+    page.get_by_label("Nouveau gestionnaire principal de toutes vos structures actives").select_option(
+        label="Inès Roux — relais@exemple.fr"
+    )
+    page.get_by_role("main").get_by_role("button", name="Soumettre").click()
+
+    page.wait_for_url(re.compile(r"/transfert-gestionnaire-principal/effectue/$"))
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("Atelier Nord → Inès Roux (relais@exemple.fr)")
+    expect(main).to_contain_text(
+        "La structure Ancienne agence est désactivée : elle n’a pas été transférée, "
+        "vous en restez le gestionnaire principal."
+    )
+    expect(page.locator("#transfer-kept")).to_contain_text("Structures désactivées restées à votre nom")
+    page.check()
+    assert [Structure.objects.get(pk=s.pk).principal_manager for s in active] == [heir, heir]
+    assert Structure.objects.get(pk=closed.pk).principal_manager == manager

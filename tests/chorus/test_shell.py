@@ -34,6 +34,59 @@ def test_home_lists_domains_and_greys_applications_without_profile(client, struc
     assert "demandez-le depuis « Gérer mes habilitations »" in page
 
 
+def _first_steps(page):
+    start = page.index('id="premiers-pas-section"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_home_guides_a_user_attached_to_nothing_to_create_or_join_a_structure(client, db):
+    client.force_login(factories.UserFactory())
+    page = client.get("/").content.decode()
+    guide = _first_steps(page)
+    assert "Vous n’êtes rattaché à aucune structure" in guide
+    assert f'href="{reverse("structures:create")}">Créer une structure</a>' in guide
+    assert f'href="{reverse("approvals:request_attachment")}">Demander un rattachement</a>' in guide
+    assert "Gérer mes habilitations" not in guide
+    # The greyed applications say the same, not "ask from Gérer mes habilitations".
+    assert "demandez-le depuis « Gérer mes habilitations »" not in page
+    assert (
+        "Rattachez-vous d’abord à une structure : « Créer une structure » ou « Demander un rattachement »"
+        in page
+    )
+
+
+def test_home_shows_a_pending_attachment_request_to_a_user_attached_to_nothing(
+    client, structure, principal_manager
+):
+    from tests.approvals.helpers import pending_attachment
+
+    approval = pending_attachment(structure)
+    client.force_login(approval.requester)
+    guide = _first_steps(client.get("/").content.decode())
+    assert "Votre demande de rattachement est en attente" in guide
+    assert f"{approval.number} — {structure.display_name} ({structure.identifier})" in guide
+    assert f'href="{reverse("approvals:my_requests")}"' in guide
+
+
+@pytest.mark.parametrize("persona", ["consultation_user", "principal_manager"])
+def test_home_of_an_attached_user_has_no_first_steps(client, request, structure, persona):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get("/").content.decode()
+    assert 'id="premiers-pas-section"' not in page
+
+
+def test_home_of_staff_has_no_first_steps(client, staff_user):
+    client.force_login(staff_user)
+    assert 'id="premiers-pas-section"' not in client.get("/").content.decode()
+
+
+def test_domain_page_guides_a_user_attached_to_nothing_too(client, db):
+    client.force_login(factories.UserFactory())
+    page = client.get(reverse("domain", args=["facturation"])).content.decode()
+    assert "Rattachez-vous d’abord à une structure" in page
+    assert "Gérer mes habilitations" not in page.split('id="contenu"', 1)[-1].split("<footer", 1)[0]
+
+
 def test_menus_list_only_applications_the_user_can_open(client, structure, consultation_user):
     client.force_login(consultation_user)
     page = client.get("/").content.decode()

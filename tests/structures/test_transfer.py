@@ -15,6 +15,7 @@ from structures.services.transfer import (
     TransferRefused,
     structure_transfer_principal_manager,
     structures_transfer_principal_manager,
+    structures_transfer_principal_manager_global,
 )
 from tests import factories
 from users.models import Membership
@@ -304,6 +305,97 @@ def test_global_transfer_without_candidate_explains_why(
     assert f'action="{TRANSFER_URL}" data-warn-unsaved' not in content
 
 
+@pytest.fixture
+def deactivated_structure(principal_manager):
+    """A structure of the same principal manager, deactivated: nobody can be attached to
+    it any more."""
+    return factories.StructureFactory(
+        company_name="Ancienne agence",
+        with_principal_manager=principal_manager,
+        status=Structure.Status.INACTIVE,
+    )
+
+
+def test_global_transfer_page_says_the_deactivated_structure_stays_mine(
+    client, structure, second_structure, deactivated_structure, principal_manager, member
+):
+    factories.attach(member, second_structure)
+    _login(client, principal_manager)
+    response = client.get(TRANSFER_URL, {"type": "global"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    # Attached to every active structure, not to the deactivated one: still a candidate.
+    assert list(form.fields["new_manager"].queryset) == [member]
+    assert (
+        form.fields["new_manager"].label == "Nouveau gestionnaire principal de toutes vos structures actives"
+    )
+    assert response.context["can_submit"] is True
+    content = response.content.decode()
+    assert "Une structure désactivée reste à votre nom" in content
+    assert f"{deactivated_structure.identifier} — Ancienne agence" in content
+    assert "Le transfert global ne concerne que vos structures actives" in content
+    assert "réactivez-la (Gérer une structure › Activer une structure)" in content
+
+
+def test_global_transfer_gives_the_active_structures_and_keeps_the_deactivated_one(
+    client,
+    structure,
+    second_structure,
+    deactivated_structure,
+    principal_manager,
+    member,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    factories.attach(member, second_structure)
+    _login(client, principal_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(TRANSFER_URL, {"type": "global", "new_manager": member.pk})
+    assert response.status_code == 302
+    assert _gp(structure) == member
+    assert _gp(second_structure) == member
+    assert _gp(deactivated_structure) == principal_manager
+    assert Structure.objects.get(pk=deactivated_structure.pk).status == Structure.Status.INACTIVE
+    events = AuditEvent.objects.filter(action="principal_manager_transfer")
+    assert {event.structure_id for event in events} == {structure.pk, second_structure.pk}
+    assert len(mailoutbox) == 4
+
+    done = client.get(DONE_URL)
+    message = " ".join(_messages(done))
+    assert "Le rôle de gestionnaire principal a été transféré" in message
+    assert (
+        "La structure Ancienne agence est désactivée : elle n’a pas été transférée, "
+        "vous en restez le gestionnaire principal." in message
+    )
+    assert set(done.context["structures"]) == {structure, second_structure}
+    assert list(done.context["kept"]) == [deactivated_structure]
+    assert "Structures désactivées restées à votre nom" in done.content.decode()
+
+
+def test_global_transfer_with_only_deactivated_structures_is_not_offered(
+    client, structure, principal_manager, member
+):
+    Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.INACTIVE)
+    _login(client, principal_manager)
+    response = client.get(TRANSFER_URL, {"type": "global"})
+    assert response.context["can_submit"] is False
+    assert "Toutes vos structures sont désactivées" in response.content.decode()
+    response = client.post(TRANSFER_URL, {"type": "global", "new_manager": member.pk})
+    assert response.status_code == 200
+    assert "Sélectionnez un choix valide" in str(response.context["form"].errors["new_manager"])
+    assert _gp(structure) == principal_manager
+
+
+def test_unitary_transfer_of_a_deactivated_structure_to_a_member_still_attached(
+    client, structure, principal_manager, member
+):
+    Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.INACTIVE)
+    _login(client, principal_manager)
+    response = client.post(TRANSFER_URL, {"type": "unitaire", _field(structure): member.pk})
+    assert response.status_code == 302
+    assert _gp(structure) == member
+
+
 def test_transfer_page_explains_when_nobody_else_is_attached(client, structure, principal_manager):
     _login(client, principal_manager)
     response = client.get(TRANSFER_URL)
@@ -420,6 +512,67 @@ def test_service_refuses_a_transfer_to_oneself(structure, principal_manager):
         )
 
 
+def test_global_service_transfers_the_active_structures_and_keeps_the_deactivated_ones(
+    structure, second_structure, deactivated_structure, principal_manager, member
+):
+    factories.attach(member, second_structure)
+    pending = factories.StructureFactory(
+        with_principal_manager=principal_manager, status=Structure.Status.EN_COURS_ACTIVATION
+    )
+    factories.attach(member, pending)
+    transferred, kept = structures_transfer_principal_manager_global(
+        structures=[deactivated_structure, second_structure, structure, pending],
+        new_manager=member,
+        actor=principal_manager,
+    )
+    assert {s.pk for s in transferred} == {structure.pk, second_structure.pk, pending.pk}
+    assert kept == [deactivated_structure]
+    assert _gp(deactivated_structure) == principal_manager
+    assert _gp(pending) == member
+    # Nothing changed on the kept structure: nothing is recorded for it.
+    assert not AuditEvent.objects.filter(
+        action="principal_manager_transfer", structure=deactivated_structure
+    ).exists()
+
+
+def test_global_service_reads_the_status_under_the_lock(
+    structure, second_structure, principal_manager, member
+):
+    """The page listed both as active; one was deactivated before Soumettre: it stays."""
+    factories.attach(member, second_structure)
+    shown = [structure, second_structure]
+    Structure.objects.filter(pk=second_structure.pk).update(status=Structure.Status.INACTIVE)
+    transferred, kept = structures_transfer_principal_manager_global(
+        structures=shown, new_manager=member, actor=principal_manager
+    )
+    assert [s.pk for s in transferred] == [structure.pk]
+    assert [s.pk for s in kept] == [second_structure.pk]
+    assert _gp(second_structure) == principal_manager
+
+
+def test_global_service_refuses_when_every_structure_is_deactivated(structure, principal_manager, member):
+    Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.INACTIVE)
+    with pytest.raises(TransferRefused, match="Toutes vos structures sont désactivées"):
+        structures_transfer_principal_manager_global(
+            structures=[structure], new_manager=member, actor=principal_manager
+        )
+    assert _gp(structure) == principal_manager
+
+
+def test_global_service_is_all_or_nothing_on_the_active_structures(
+    structure, second_structure, deactivated_structure, principal_manager, member
+):
+    # member is not attached to second_structure: nothing at all is transferred.
+    with pytest.raises(TransferRefused):
+        structures_transfer_principal_manager_global(
+            structures=[structure, second_structure, deactivated_structure],
+            new_manager=member,
+            actor=principal_manager,
+        )
+    assert _gp(structure) == principal_manager
+    assert not AuditEvent.objects.filter(action="principal_manager_transfer").exists()
+
+
 def test_multi_structure_transfer_is_all_or_nothing(
     structure, second_structure, principal_manager, member, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -523,3 +676,56 @@ def test_two_simultaneous_transfers_of_one_structure_apply_once(catalogue):
     assert _gp(structure) == applied[0]
     events = AuditEvent.objects.filter(action="principal_manager_transfer")
     assert [event.changes["principal_manager"]["after"] for event in events] == [applied[0].email]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_global_transfer_racing_a_unitary_transfer_applies_one_whole(catalogue):
+    """A global transfer (with a deactivated structure kept) and a unitary transfer of
+    one of its structures, at once: one wins whole, the other changes nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks need PostgreSQL: SQLite serialises every writer, there is no race to test.")
+    manager = factories.UserFactory()
+    first, second = factories.StructureFactory(), factories.StructureFactory()
+    for structure in (first, second):
+        factories.attach(manager, structure)
+    kept = factories.StructureFactory(with_principal_manager=manager, status=Structure.Status.INACTIVE)
+    heir, other = factories.UserFactory(), factories.UserFactory()
+    for structure in (first, second):
+        factories.attach(heir, structure)
+    factories.attach(other, second)
+    barrier = threading.Barrier(2)
+    applied, refused, errors = [], [], []
+
+    def run(name, action):
+        try:
+            barrier.wait(timeout=10)
+            action()
+            applied.append(name)
+        except TransferRefused:
+            refused.append(name)
+        except Exception as exc:  # reported below, a thread cannot fail the test itself
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    attempts = {
+        "global": lambda: structures_transfer_principal_manager_global(
+            structures=[first, second, kept], new_manager=heir, actor=manager
+        ),
+        "unitary": lambda: structure_transfer_principal_manager(
+            structure=second, new_manager=other, actor=manager
+        ),
+    }
+    threads = [threading.Thread(target=run, args=item) for item in attempts.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert len(applied) == 1 and len(refused) == 1
+    if applied == ["global"]:
+        assert (_gp(first), _gp(second)) == (heir, heir)
+    else:
+        assert (_gp(first), _gp(second)) == (manager, other)
+    assert _gp(kept) == manager

@@ -860,8 +860,14 @@ def test_a_simple_users_changes_become_one_pending_request(client, structure, pr
 
     response = client.post(url, {"staged": token, "comment": "Pour la clôture"}, follow=True)
 
-    assert "Votre demande a été transmise aux gestionnaires de la structure." in text(response)
+    assert "Votre demande a été transmise aux gestionnaires de la structure" in text(response)
     approval = ApprovalRequest.objects.get()
+    # Back on the page: the request is listed among those waiting for a decision.
+    pending = text(response).split('id="demandes-en-attente"', 1)[1]
+    assert approval.number in pending
+    assert "Ajouter : Facture reçue – modification" in pending
+    assert "Retirer : Engagement – consultation" in pending
+    assert "En attente" in pending
     assert approval.requester == simple_user
     assert approval.status == ApprovalRequest.Status.EN_ATTENTE
     assert approval.comment == "Pour la clôture"
@@ -872,6 +878,83 @@ def test_a_simple_users_changes_become_one_pending_request(client, structure, pr
         ("FACTURE_EMISE", Level.CONSULTATION),
         ("ENGAGEMENT", Level.CONSULTATION),
     }
+
+
+def test_my_habilitations_lists_my_pending_requests_of_every_kind(client, structure, principal_manager):
+    from approvals import services as approval_services
+    from approvals.models import ApprovalRequest
+
+    user = factories.UserFactory()
+    factories.attach(user, structure)
+    other = factories.StructureFactory(company_name="Autre structure", with_principal_manager=True)
+    service = factories.ServiceFactory(structure=other, code="COMPTA", name="Comptabilité")
+    attachment = approval_services.request_attachment(requester=user, structure=other, services=[service])
+    profiles = approval_services.request_profiles(
+        requester=user, structure=structure, add=[profile("FACTURE_RECUE", Level.MODIFICATION)]
+    )
+    decided = approval_services.request_profiles(
+        requester=user, structure=structure, add=[profile("ENGAGEMENT")]
+    )
+    ApprovalRequest.objects.filter(pk=decided.pk).update(
+        status=ApprovalRequest.Status.APPROUVEE, decided_by=principal_manager, decided_at=decided.created_at
+    )
+    client.force_login(user)
+
+    page = text(client.get(reverse("members:my_habilitations")))
+
+    pending = page.split('id="demandes-en-attente"', 1)[1]
+    assert "2 demandes en attente de décision" in pending
+    assert attachment.number in pending and profiles.number in pending
+    assert decided.number not in pending
+    assert "Rattachement" in pending and "Services : COMPTA — Comptabilité" in pending
+    assert "Gérer les habilitations" in pending and "Ajouter : Facture reçue – modification" in pending
+    assert f"{other.identifier}" in pending
+    # Newest first.
+    assert pending.index(profiles.number) < pending.index(attachment.number)
+
+
+def test_my_structure_page_lists_only_my_pending_requests_on_it(
+    client, structure, principal_manager, simple_user
+):
+    from approvals import services as approval_services
+
+    mine = approval_services.request_profiles(
+        requester=simple_user, structure=structure, add=[profile("FACTURE_RECUE")]
+    )
+    colleague = factories.UserFactory()
+    factories.attach(colleague, structure)
+    theirs = approval_services.request_profiles(
+        requester=colleague, structure=structure, add=[profile("FACTURE_RECUE")]
+    )
+    client.force_login(simple_user)
+    pending = text(client.get(my_url(structure))).split('id="demandes-en-attente"', 1)[1]
+    assert mine.number in pending
+    assert theirs.number not in pending
+
+
+def test_administrators_page_about_another_user_has_no_pending_list(
+    client, structure, principal_manager, simple_user
+):
+    client.force_login(principal_manager)
+    assert 'id="demandes-en-attente"' not in text(client.get(user_url(structure, simple_user)))
+
+
+def test_my_habilitations_without_pending_request_says_so(client, structure, simple_user):
+    client.force_login(simple_user)
+    page = text(client.get(reverse("members:my_habilitations")))
+    assert "Aucune demande en attente de décision." in page
+
+
+def test_a_user_attached_to_nothing_sees_their_pending_attachment_on_my_habilitations(
+    client, structure, principal_manager
+):
+    from tests.approvals.helpers import pending_attachment
+
+    approval = pending_attachment(structure)
+    client.force_login(approval.requester)
+    page = text(client.get(reverse("members:my_habilitations")))
+    assert "Vous n’êtes rattaché à aucune structure" in page
+    assert approval.number in page.split('id="demandes-en-attente"', 1)[1]
 
 
 def test_a_duplicate_request_shows_the_refusal_on_the_form(client, structure, principal_manager, simple_user):
