@@ -27,3 +27,13 @@ def sirene_refresh(self, since: str | None = None) -> str:
     summary = out.getvalue()
     logger.info("sirene_refresh: %s", summary)
     return summary
+
+
+@shared_task
+def kept_uploads_purge() -> int:
+    """Delete the files kept after a form error that nobody came back for."""
+    from structures.kept_uploads import purge_expired
+
+    deleted = purge_expired()
+    logger.info("kept_uploads_purge: %d deleted", deleted)
+    return deleted
