@@ -31,9 +31,9 @@ def sirene_refresh(self, since: str | None = None) -> str:
 
 @shared_task
 def kept_uploads_purge() -> int:
-    """Delete the files kept after a form error that nobody came back for."""
-    from structures.kept_uploads import purge_expired
-
-    deleted = purge_expired()
-    logger.info("kept_uploads_purge: %d deleted", deleted)
-    return deleted
+    """`manage.py kept_uploads_purge`: the files kept after a form error that nobody
+    came back for."""
+    out = StringIO()
+    call_command("kept_uploads_purge", stdout=out)
+    logger.info("kept_uploads_purge: %s", out.getvalue().strip())
+    return out.getvalue()

@@ -5,10 +5,12 @@ serves nobody but the user and session that sent it."""
 
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +18,7 @@ from django.utils import timezone
 from chorus.models import AuditEvent
 from structures import kept_uploads
 from structures.models import BankAccount
+from structures.tasks import kept_uploads_purge
 from tests.structures.test_bank import CREATE_URL, _errors, _iban_data, _pdf
 
 WRONG_KEY_IBAN = "FR76 3000 6000 0112 3456 7890 188"
@@ -159,3 +162,14 @@ def _no_kept_files_left():
     yield
     for name in _kept_paths():
         default_storage.delete(f"{kept_uploads.FOLDER}/{name}")
+
+
+def test_the_purge_command_and_task_delete_old_kept_files(client, structure, principal_manager, monkeypatch):
+    client.force_login(principal_manager)
+    _first_try(client, structure)
+    out = StringIO()
+    call_command("kept_uploads_purge", stdout=out)
+    assert out.getvalue() == "0 fichier(s) conservé(s) supprimé(s).\n"
+    monkeypatch.setattr(kept_uploads, "KEEP_SECONDS", -60)
+    assert kept_uploads_purge() == "1 fichier(s) conservé(s) supprimé(s).\n"
+    assert _kept_paths() == []
