@@ -283,6 +283,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # At night, when INSEE's quota is not needed by the pages.
     "sirene-refresh": {"task": "structures.tasks.sirene_refresh", "schedule": crontab(hour=3, minute=15)},
+    # Files kept after a form error live two hours: those never used go every hour.
+    "kept-uploads-purge": {"task": "structures.tasks.kept_uploads_purge", "schedule": crontab(minute=40)},
 }
 
 # --- Object storage (S3-compatible when configured) -----------------------------------

@@ -156,10 +156,20 @@ def validate_uploads(files, *, too_many_message) -> list:
     [(uploaded file, CheckedFile)]."""
     if len(files) > MAX_FILES:
         raise ValidationError(too_many_message, code="too_many", params={"max": MAX_FILES})
+    checked, errors = check_uploads(files)
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+def check_uploads(files, *, extensions=ATTACHMENT_EXTENSIONS):
+    """Each file by validate_upload: ([(uploaded file, CheckedFile)] of the accepted
+    ones, [ValidationError] naming each refused one), so that a form may keep the
+    accepted files when one is refused."""
     errors, checked = [], []
     for uploaded in files:
         try:
-            checked.append((uploaded, validate_upload(uploaded)))
+            checked.append((uploaded, validate_upload(uploaded, extensions=extensions)))
         except ValidationError as error:
             errors.extend(
                 ValidationError(
@@ -169,9 +179,7 @@ def validate_uploads(files, *, too_many_message) -> list:
                 )
                 for message in error.messages
             )
-    if errors:
-        raise ValidationError(errors)
-    return checked
+    return checked, errors
 
 
 def validate_upload(uploaded, *, extensions=ATTACHMENT_EXTENSIONS) -> CheckedFile:

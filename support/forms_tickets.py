@@ -15,6 +15,7 @@ from chorus import access
 from chorus.forms import DsfrForm
 from structures import validators
 from structures.forms.attachments import MultipleFileField, MultipleFileInput
+from structures.kept_uploads import kept_uploads_for
 from structures.models import Structure
 from structures.validators import ATTACHMENT_EXTENSIONS, formats_label, validate_uploads
 from support.models import Category, Queue, SubCategory
@@ -25,6 +26,8 @@ MAX_DESCRIPTION_LENGTH = 10_000
 MAX_MESSAGE_LENGTH = 5_000
 
 DRAFT, SUBMIT = "draft", "submit"
+# The checkboxes of the files kept from a submission that came back with an error.
+KEPT_FIELD = "files_kept"
 
 
 class StructureField(forms.ModelChoiceField):
@@ -46,10 +49,23 @@ def files_field():
 
 class FilesMixin:
     """Attachments: the same rules as a structure's (structures.validators), each
-    message naming its file; the checked files wait in `checked_files`."""
+    message naming its file; the checked files wait in `checked_files`.
 
-    def setup_files(self):
+    With a request, the accepted files of a submission that comes back with an error
+    (another file refused, a missing title) are kept (structures.kept_uploads): the page
+    lists them, each one can be unticked, and they are attached on the next submission
+    without being chosen again. Only the refused files (`refused_files`) are to be chosen
+    again."""
+
+    kept_purpose = "support_files"
+
+    def setup_files(self, request=None):
         self.checked_files = []
+        self.kept_uploads = kept_uploads_for(request, self.kept_purpose) if request is not None else None
+        # KeptFile of every file kept for the page shown again; names of refused files.
+        self.kept_files = []
+        self.refused_files = []
+        self._new_accepted = []
         self.fields["files"].widget.group_class = "fr-upload-group"
         self.fields["files"].help_text = _(
             "Glissez-déposez vos fichiers ici ou choisissez-les : %(max)d fichiers au plus, 10 Mo au maximum "
@@ -58,8 +74,52 @@ class FilesMixin:
 
     def clean_files(self):
         files = [uploaded for uploaded in self.cleaned_data.get("files") or [] if uploaded]
-        self.checked_files = validate_uploads(files, too_many_message=_("Joignez %(max)d fichiers au plus."))
+        if self.kept_uploads is None:
+            self.checked_files = validate_uploads(
+                files, too_many_message=_("Joignez %(max)d fichiers au plus.")
+            )
+            return files
+        tokens = self.data.getlist(KEPT_FIELD) if hasattr(self.data, "getlist") else []
+        kept, errors = self.kept_uploads.resolve(tokens[:MAX_FILES])
+        self.kept_files = [kept_file for _copy, _checked, kept_file in kept]
+        if len(files) + len(kept) > MAX_FILES:
+            raise forms.ValidationError(
+                _("Joignez %(max)d fichiers au plus."), code="too_many", params={"max": MAX_FILES}
+            )
+        accepted, refused = validators.check_uploads(files)
+        accepted_files = {id(uploaded) for uploaded, _checked in accepted}
+        self.refused_files = [
+            validators.clean_file_name(uploaded.name)
+            for uploaded in files
+            if id(uploaded) not in accepted_files
+        ]
+        self._new_accepted = accepted
+        self.checked_files = [(copy, checked) for copy, checked, _kept in kept] + accepted
+        if errors or refused:
+            raise forms.ValidationError([*refused, *errors])
         return files
+
+    def full_clean(self):
+        super().full_clean()
+        if self._errors:
+            self.keep_files()
+
+    def keep_files(self):
+        """After an error, keep the newly accepted files for the page shown again."""
+        if self.kept_uploads is None:
+            return
+        for uploaded, checked in self._new_accepted:
+            self.kept_files.append(self.kept_uploads.keep(uploaded, checked))
+        self._new_accepted = []
+
+    @property
+    def refused_names(self) -> str:
+        return ", ".join(f"« {name} »" for name in self.refused_files)
+
+    def discard_kept(self):
+        """Once the files are attached, their kept copies are no longer needed."""
+        if self.kept_uploads is not None and self.kept_files:
+            self.kept_uploads.discard(self.kept_files)
 
 
 class CategoryMixin:
@@ -197,7 +257,7 @@ class TicketForm(CategoryMixin, FilesMixin, DsfrForm, forms.Form):
             # A user attached to no structure writes on their own behalf.
             del self.fields["structure"]
         self.setup_categories()
-        self.setup_files()
+        self.setup_files(request)
         # A draft may be saved half-filled; the stars and the browser's checks show
         # what Soumettre will require.
         _require(
@@ -261,9 +321,9 @@ class MessageForm(FilesMixin, DsfrForm, forms.Form):
     )
     files = files_field()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.setup_files()
+        self.setup_files(request)
 
 
 class RefuseForm(DsfrForm, forms.Form):

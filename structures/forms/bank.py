@@ -18,11 +18,16 @@ from schwifty import exceptions as iban_errors
 from chorus.forms import DsfrForm
 from chorus.models import Level
 from structures.fields import StructureChoiceField
+from structures.kept_uploads import kept_uploads_for
 from structures.models import BankAccount
 from structures.services.bank import INACTIVE_STRUCTURE_MESSAGE
 from structures.validators import PDF_ONLY, validate_upload
 
 CREATE_APPLICATION = "CREER_COORDONNEE_BANCAIRE"
+KEPT_PURPOSE = "bank_proof"
+PROOF_REFUSED = _(
+    "Le fichier choisi a été refusé et n’a pas été conservé : choisissez de nouveau un justificatif PDF."
+)
 MANAGE_APPLICATION = "GERER_COORDONNEE_BANCAIRE"
 
 IBAN_ERRORS = {
@@ -127,7 +132,10 @@ def _compact(value: str) -> str:
 
 class BankAccountForm(DsfrForm, forms.ModelForm):
     """Name, structure, factoring, IBAN or French RIB (keys verified), BIC and the
-    mandatory PDF proof. Choices are limited to the structures the user may act on."""
+    mandatory PDF proof. Choices are limited to the structures the user may act on.
+    An accepted proof is kept when the form comes back with another error."""
+
+    proof_refused_message = PROOF_REFUSED
 
     kind = forms.ChoiceField(
         label=_("Type de coordonnée bancaire"),
@@ -185,6 +193,8 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
             }
         ),
     )
+    # The signed token of a proof accepted when the form came back with another error.
+    proof_kept = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = BankAccount
@@ -230,6 +240,33 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
         self.fields["country"].choices = country_choices()
         self.fields["proof"].widget.group_class = "fr-upload-group"
         self.checked_proof = None
+        self.kept_uploads = kept_uploads_for(user_or_request, KEPT_PURPOSE)
+        # The proof kept from the previous submission (a KeptFile), shown with its preview.
+        self.kept_proof = None
+        self._kept_copy = None
+        self._kept_error = None
+        self._superseded = None
+        # The chosen file was refused: the page says it must be chosen again (PROOF_REFUSED).
+        self.proof_refused = False
+        if self.is_bound and self.kept_uploads is not None and self.data.get("proof_kept"):
+            found, errors = self.kept_uploads.resolve([self.data["proof_kept"]], extensions=PDF_ONLY)
+            if found:
+                self._kept_copy, checked, self.kept_proof = found[0]
+                self._kept_checked = checked
+            elif errors:
+                self._kept_error = errors[0]
+        self.use_kept_label(token_sent=self._kept_error is not None)
+
+    def use_kept_label(self, *, token_sent=False):
+        """With a kept proof, the file input only replaces it: not required. A token
+        that no longer names a file is said so by clean_proof, not as a missing file."""
+        proof = self.fields["proof"]
+        proof.required = self.kept_proof is None and not token_sent
+        if self.kept_proof is not None:
+            proof.label = _("Remplacer le justificatif (facultatif)")
+        else:
+            proof.label = _("Justificatif (PDF)")
+        self._bound_fields_cache.pop("proof", None)
 
     def clean_structure(self):
         structure = self.cleaned_data["structure"]
@@ -239,8 +276,41 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
 
     def clean_proof(self):
         proof = self.cleaned_data["proof"]
-        self.checked_proof = validate_upload(proof, extensions=PDF_ONLY)
-        return proof
+        if proof:
+            # A new file replaces the kept one, whatever becomes of it.
+            self._superseded, self.kept_proof = self.kept_proof, None
+            self.proof_refused = True
+            self.checked_proof = validate_upload(proof, extensions=PDF_ONLY)
+            self.proof_refused = False
+            return proof
+        if self.kept_proof is not None:
+            self.checked_proof = self._kept_checked
+            return self._kept_copy
+        if self._kept_error is not None:
+            raise self._kept_error
+        raise forms.ValidationError(self.fields["proof"].error_messages["required"], code="required")
+
+    def full_clean(self):
+        super().full_clean()
+        if self._errors:
+            self.keep_proof()
+
+    def keep_proof(self):
+        """After an error elsewhere, keep an accepted new proof for the form shown again."""
+        proof = self.cleaned_data.get("proof") if hasattr(self, "cleaned_data") else None
+        if self.kept_uploads is not None and proof and proof is not self._kept_copy and self.checked_proof:
+            self.kept_proof = self.kept_uploads.keep(proof, self.checked_proof)
+            self._kept_copy, self._kept_checked = proof, self.checked_proof
+        self.data = self.data.copy()
+        self.data["proof_kept"] = self.kept_proof.token if self.kept_proof else ""
+        self._bound_fields_cache.pop("proof_kept", None)
+        self.use_kept_label()
+
+    def discard_kept(self):
+        """Once saved, the kept proof (used or replaced) is no longer needed."""
+        kept = [kept for kept in (self.kept_proof, self._superseded) if kept is not None]
+        if self.kept_uploads is not None and kept:
+            self.kept_uploads.discard(kept)
 
     def clean(self):
         cleaned = super().clean()

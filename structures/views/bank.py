@@ -2,7 +2,10 @@
 structures the user may act on (another structure's is a 404); they are deactivated,
 never deleted; the PDF proof is downloaded through a view that checks access."""
 
+from types import SimpleNamespace
+
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -18,6 +21,7 @@ from chorus.models import Level
 from chorus.pages import page_context
 from structures.forms.bank import (
     CREATE_APPLICATION,
+    KEPT_PURPOSE,
     MANAGE_APPLICATION,
     BankAccountForm,
     ConfirmForm,
@@ -25,6 +29,7 @@ from structures.forms.bank import (
     initial_structure,
     preselect_single_structure,
 )
+from structures.kept_uploads import KeptUploads
 from structures.models import BankAccount
 from structures.services import bank as bank_services
 from structures.storage import download_response
@@ -74,6 +79,7 @@ def bank_create(request):
             try:
                 with transaction.atomic():
                     bank_account = form.save()
+                    form.discard_kept()
                     audit.record(
                         actor=request.user,
                         obj=bank_account,
@@ -86,6 +92,7 @@ def bank_create(request):
             except IntegrityError:
                 # Two identical declarations at the same moment: the constraint keeps one.
                 form.add_error(None, _("Ce compte est déjà déclaré et actif pour cette structure."))
+                form.keep_proof()
             else:
                 messages.success(
                     request,
@@ -100,6 +107,21 @@ def bank_create(request):
         "structures/bank/create.html",
         page_context(_("Créer une coordonnée bancaire"), links=_links(), form=form, notice=NOTICE),
     )
+
+
+# A token that names no kept file of this user and session: nothing to show.
+@access.expect(**dict.fromkeys(("principal_manager", "delegate", "other_structure"), 404))
+@access.access_required(CREATE_APPLICATION, Level.MODIFICATION)
+@require_GET
+def bank_kept_proof(request, token):
+    """The proof kept after a form error, for its preview: only to the user and the
+    session that sent it (structures.kept_uploads), as a download like any proof."""
+    named = KeptUploads(request, KEPT_PURPOSE).entry(token)
+    if named is None:
+        raise Http404
+    _key, entry = named
+    stored = SimpleNamespace(storage=default_storage, name=entry["path"])
+    return download_response(stored, filename=entry["name"], content_type="application/pdf")
 
 
 @access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
@@ -206,6 +228,11 @@ def bank_proof(request, pk):
 urlpatterns = [
     path("coordonnees-bancaires/", bank_list, name="bank_list"),
     path("coordonnees-bancaires/nouvelle/", bank_create, name="bank_create"),
+    path(
+        "coordonnees-bancaires/nouvelle/justificatif-conserve/<str:token>/",
+        bank_kept_proof,
+        name="bank_kept_proof",
+    ),
     path("coordonnees-bancaires/<int:pk>/", bank_detail, name="bank_detail"),
     path("coordonnees-bancaires/<int:pk>/statut/", bank_change_status, name="bank_change_status"),
     path("coordonnees-bancaires/<int:pk>/justificatif/", bank_proof, name="bank_proof"),

@@ -133,7 +133,9 @@ def _ticket_form(request, ticket=None):
                 )
             except (services.TicketError, workflow.TransitionRefused) as error:
                 form.add_error(None, error.message)
+                form.keep_files()
             else:
+                form.discard_kept()
                 if action == SUBMIT:
                     messages.success(
                         request,
@@ -525,13 +527,20 @@ def _action(request, pk, action):
     form = None
     if not refusal:
         if request.method == "POST":
-            form = spec["form"](request.POST, request.FILES)
+            if action == ANSWER:
+                form = spec["form"](request.POST, request.FILES, request=request)
+            else:
+                form = spec["form"](request.POST, request.FILES)
             if form.is_valid():
                 try:
                     _run(action, ticket, request.user, form)
                 except (services.TicketError, workflow.TransitionRefused) as error:
                     form.add_error(None, error.message)
+                    if action == ANSWER:
+                        form.keep_files()
                 else:
+                    if action == ANSWER:
+                        form.discard_kept()
                     messages.success(request, spec["done"] % {"number": ticket.number})
                     return redirect("support:ticket_detail", pk=ticket.pk)
         else:

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from structures import validators
+from structures import kept_uploads, validators
 from structures.models import Attachment, BankAccount
 from support.models import Ticket, TicketAttachment, TicketEvent
 from tests import factories
@@ -206,7 +206,13 @@ def test_one_hostile_file_among_good_ones_stores_none_of_them(client, uploader, 
     ]
     response = _post(client, target, files)
     assert "« scan.png » :" in _file_errors(response, target)
-    assert _state() == before
+    after = _state()
+    # A ticket keeps the good file for the form shown again (structures.kept_uploads),
+    # outside any ticket; the hostile one is stored nowhere.
+    kept = {name for name in after["files"] - before["files"] if name.startswith(f"{kept_uploads.FOLDER}/")}
+    assert len(kept) == (0 if target_name == "attachment" else 1)
+    assert {name.rsplit(".", 1)[-1] for name in kept} <= {"pdf"}
+    assert {**after, "files": after["files"] - kept} == before
 
 
 def _stored(target_name):

@@ -845,6 +845,7 @@ def test_bank_accounts_cannot_be_deleted(structure, bank_account):
     assert [pattern.name for pattern in bank_views.urlpatterns] == [
         "bank_list",
         "bank_create",
+        "bank_kept_proof",
         "bank_detail",
         "bank_change_status",
         "bank_proof",
