@@ -251,7 +251,7 @@ class TicketFilterForm(DsfrForm, forms.Form):
 
 
 class MessageForm(FilesMixin, DsfrForm, forms.Form):
-    """Apporter un complément d'information."""
+    """Apporter un complément d’information."""
 
     message = forms.CharField(
         label=_("Votre complément d’information"),

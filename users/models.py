@@ -55,8 +55,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Agents du support et opérateurs : accès au back-office."),
     )
-    date_joined = models.DateTimeField(_("date d'inscription"), default=timezone.now)
-    activated_at = models.DateTimeField(_("date d'activation"), null=True, blank=True)
+    date_joined = models.DateTimeField(_("date d’inscription"), default=timezone.now)
+    activated_at = models.DateTimeField(_("date d’activation"), null=True, blank=True)
     # Kept in step with the user's confirmed authenticator (users.two_factor): read on
     # every request without a query to the devices.
     two_factor_enabled = models.BooleanField(_("double authentification activée"), default=False)

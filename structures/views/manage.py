@@ -38,7 +38,7 @@ CHANGE_LABELS = {
     "invited_by": gettext_lazy("Invité par"),
     "principal_manager": gettext_lazy("Gestionnaire principal"),
     "former_principal_manager_attached": gettext_lazy("Ancien gestionnaire principal resté rattaché"),
-    "origin": gettext_lazy("Structure d'origine"),
+    "origin": gettext_lazy("Structure d’origine"),
     "copied": gettext_lazy("Éléments copiés"),
     "bank_accounts": gettext_lazy("Coordonnées bancaires"),
     "attachments": gettext_lazy("Pièces jointes"),
