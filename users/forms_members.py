@@ -171,8 +171,7 @@ class AttachManyForm(DsfrForm, forms.Form):
 
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        name = obj.get_full_name()
-        return f"{name} ({obj.email})" if name else obj.email
+        return obj.name_and_email
 
 
 class DetachForm(StructureScopedForm):

@@ -103,6 +103,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
     @property
+    def name_and_email(self):
+        """"Jean Dupont (jean.dupont@exemple.fr)", or the address alone for a user who gave
+        no name: never the address twice."""
+        name = self.get_full_name()
+        return f"{name} ({self.email})" if name else self.email
+
+    @property
     def notification_email(self):
         return self.contact_email or self.email
 

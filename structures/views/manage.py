@@ -170,7 +170,7 @@ def identity_items(structure):
         (_("Numéro de TVA intracommunautaire"), structure.vat_number),
         (_("Structure privée ou publique"), structure.get_kind_display()),
         (_("Statut"), structure.get_status_display()),
-        (_("Gestionnaire principal"), f"{manager} ({manager.email})" if manager else ""),
+        (_("Gestionnaire principal"), manager.name_and_email if manager else ""),
     ]
 
 

@@ -26,11 +26,6 @@ def _links():
     return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
-def _user_label(user):
-    name = user.get_full_name()
-    return f"{name} ({user.email})" if name else user.email
-
-
 @access.access_required(TRANSFERER_GP, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def transfer(request):
@@ -57,7 +52,7 @@ def transfer(request):
                 else:
                     request.session[DONE_SESSION_KEY] = [structure.pk for structure in done]
                     summary = "; ".join(
-                        f"{structure.display_name} → {_user_label(new_manager)}"
+                        f"{structure.display_name} → {new_manager.name_and_email}"
                         for structure, new_manager in sorted(transfers, key=lambda pair: pair[0].display_name)
                     )
                     messages.success(
