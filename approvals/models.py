@@ -71,14 +71,14 @@ class ApprovalRequest(models.Model):
     decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
     reason = models.TextField(_("motif du refus"), blank=True)
     # A structure nobody is attached to has no approver: the request is granted at once.
-    granted_at_once = models.BooleanField(_("accordée d'emblée"), default=False)
+    granted_at_once = models.BooleanField(_("accordée d’emblée"), default=False)
     # When the approvers' digest mentioned it (approvals_digest command).
     notified_at = models.DateTimeField(_("signalée aux approbateurs le"), null=True, blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = _("demande d'approbation")
-        verbose_name_plural = _("demandes d'approbation")
+        verbose_name = _("demande d’approbation")
+        verbose_name_plural = _("demandes d’approbation")
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["status", "structure"], name="approval_status_structure"),

@@ -358,9 +358,18 @@ def approval_decide(*, request_id: int, approver, approve: bool, reason: str = "
     mail.send_templated(
         template="approval_decided",
         to=approval.requester.notification_email,
-        context={"approval": approval, "approved": approve, "services": list(approval.services.all())},
+        context={"approval": approval, "approved": approve, "service_names": _service_names(approval)},
     )
     return approval
+
+
+def _service_names(approval) -> str:
+    """The services a request is about, as the decision email names them ("" for the
+    whole structure)."""
+    names = [service.name for service in approval.services.all()]
+    if not names and approval.service:
+        names = [approval.service.name]
+    return ", ".join(names)
 
 
 def _pending_memberships(approval):

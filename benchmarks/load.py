@@ -159,7 +159,7 @@ def start_gunicorn(port: int, workdir: Path):
                 break
             time.sleep(1)
     process.terminate()
-    sys.exit(f"gunicorn n'a pas démarré : voir {workdir / 'gunicorn.log'}")
+    sys.exit(f"gunicorn n’a pas démarré : voir {workdir / 'gunicorn.log'}")
 
 
 def check_page(url, page, cookie, csrf):
@@ -181,7 +181,7 @@ def check_page(url, page, cookie, csrf):
     except urllib.error.HTTPError as error:
         status = error.code
     if status != 200:
-        sys.exit(f"{page.path} répond {status} à {page.persona or 'un visiteur'} : banc d'essai arrêté.")
+        sys.exit(f"{page.path} répond {status} à {page.persona or 'un visiteur'} : banc d’essai arrêté.")
 
 
 def run_locust(url, page, cookie, csrf, *, users, seconds, workdir) -> dict:
@@ -251,7 +251,7 @@ def write_report(results, *, args, structures, loads, started, output_dir):
         writer.writeheader()
         writer.writerows(results)
     lines = [
-        f"# Banc d'essai du {started:%Y-%m-%d %H:%M} UTC — {args.label}",
+        f"# Banc d’essai du {started:%Y-%m-%d %H:%M} UTC — {args.label}",
         "",
         f"- Données : {structures} structures ({args.database_url.rsplit('/', 1)[-1]}), PostgreSQL, "
         f"gunicorn ({os.environ.get('WEB_CONCURRENCY') or 2 * (os.cpu_count() or 1) + 1} workers), "

@@ -61,7 +61,7 @@ class HabilitationAdminForm(forms.ModelForm):
         structure, service = cleaned_data.get("structure"), cleaned_data.get("service")
         # The autocomplete lists every service: the pair is checked here.
         if structure and service and service.structure_id != structure.pk:
-            self.add_error("service", _("Ce service n'appartient pas à la structure choisie."))
+            self.add_error("service", _("Ce service n’appartient pas à la structure choisie."))
         return cleaned_data
 
 

@@ -83,7 +83,7 @@ class Application(models.Model):
         help_text=_("Application dont le profil donne accès à celle-ci."),
     )
     url_name = models.CharField(
-        _("nom d'URL"), max_length=100, blank=True, help_text=_("Vue Django de la page de l'application.")
+        _("nom d’URL"), max_length=100, blank=True, help_text=_("Vue Django de la page de l’application.")
     )
     audiences = models.CharField(
         _("publics"),
@@ -135,7 +135,7 @@ class Profile(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="profiles", verbose_name=_("application")
     )
-    level = models.PositiveSmallIntegerField(_("niveau d'accès"), choices=Level.choices)
+    level = models.PositiveSmallIntegerField(_("niveau d’accès"), choices=Level.choices)
 
     class Meta:
         verbose_name = _("profil")
@@ -226,13 +226,13 @@ class AuditEvent(models.Model):
         verbose_name=_("auteur"),
     )
     actor_id_value = models.BigIntegerField(
-        _("identifiant de l'auteur"), null=True, blank=True, editable=False
+        _("identifiant de l’auteur"), null=True, blank=True, editable=False
     )
     # Empty on the records written before this column: their hash does not cover it.
-    actor_email = models.EmailField(_("adresse de l'auteur"), blank=True, editable=False)
+    actor_email = models.EmailField(_("adresse de l’auteur"), blank=True, editable=False)
     action = models.CharField(_("action"), max_length=60)
-    object_type = models.CharField(_("type d'objet"), max_length=60)
-    object_id = models.CharField(_("identifiant de l'objet"), max_length=40)
+    object_type = models.CharField(_("type d’objet"), max_length=60)
+    object_id = models.CharField(_("identifiant de l’objet"), max_length=40)
     object_repr = models.CharField(_("objet"), max_length=255)
     # The structure the change belongs to, so that its managers can read its history.
     structure = models.ForeignKey(
@@ -253,8 +253,8 @@ class AuditEvent(models.Model):
     hash = models.CharField(_("empreinte"), max_length=64, blank=True, editable=False)
 
     class Meta:
-        verbose_name = _("événement d'audit")
-        verbose_name_plural = _("journal d'audit")
+        verbose_name = _("événement d’audit")
+        verbose_name_plural = _("journal d’audit")
         ordering = ["-created_at", "-id"]
         # A structure's history page, newest first.
         indexes = [models.Index(fields=["structure", "-created_at", "-id"], name="audit_structure_recent")]

@@ -230,7 +230,7 @@ class Generator:
             )
         }
         if ("ORGANISATION", Level.MODIFICATION) not in self.profiles:
-            raise ValueError("Le catalogue n'est pas en base : lancez d'abord « migrate ».")
+            raise ValueError("Le catalogue n’est pas en base : lancez d’abord « migrate ».")
         self.other_apps = sorted({code for code, _level in self.profiles if code != "ORGANISATION"})
         self.subcategories = [
             (s.pk, s.category_id, s.object_type, "metier" if s.name.startswith("M") else "portail")
@@ -238,7 +238,7 @@ class Generator:
         ]
         self.queues = dict(Queue.objects.values_list("code", "pk"))
         if not self.subcategories or not self.queues or not Category.objects.exists():
-            raise ValueError("Les catégories du support ne sont pas en base : lancez d'abord « migrate ».")
+            raise ValueError("Les catégories du support ne sont pas en base : lancez d’abord « migrate ».")
         self.ticket_numbers = {}
         self.password = make_password(PASSWORD)
         self.siren_base = 30_000_000 + self.rng.randrange(0, 1_000_000)
@@ -548,7 +548,7 @@ class Generator:
                     # Someone from elsewhere asks to join the whole structure.
                     requester = rng.randrange(max(user_first - 3000, agents[-1] + 1), user_first)
                     rows["ApprovalRequest"].append(
-                        (approval_id, "RATTACHEMENT", requester, structure_id, None, "Je rejoins l'équipe.")
+                        (approval_id, "RATTACHEMENT", requester, structure_id, None, "Je rejoins l’équipe.")
                     )
                 else:
                     requester = rng.choice(user_ids[1:])
@@ -613,7 +613,7 @@ class Generator:
                 None if draft else self.queues[queue],
                 title,
                 f"{title} (structure {structure_id})",
-                "Bonjour,\n\nJe rencontre une difficulté. Pouvez-vous m'aider ?\n\nMerci.",
+                "Bonjour,\n\nJe rencontre une difficulté. Pouvez-vous m’aider ?\n\nMerci.",
                 status,
                 assigned,
                 created,

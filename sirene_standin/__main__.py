@@ -14,9 +14,9 @@ def _interrupt(signum, frame):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m sirene_standin",
-        description="Serveur local qui remplace l'API Sirene 3.11 de l'INSEE (données de démonstration).",
+        description="Serveur local qui remplace l’API Sirene 3.11 de l’INSEE (données de démonstration).",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="adresse d’écoute (127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     parser.add_argument(
         "--key", default=DEFAULT_KEY, help=f"clé attendue dans X-INSEE-Api-Key-Integration ({DEFAULT_KEY})"
@@ -39,7 +39,7 @@ def main(argv=None):
         )
     except OSError as error:
         print(
-            f"Serveur Sirene local : impossible d'écouter sur {args.host}:{args.port} ({error}).",
+            f"Serveur Sirene local : impossible d’écouter sur {args.host}:{args.port} ({error}).",
             file=sys.stderr,
         )
         return 1

@@ -79,7 +79,7 @@ class StructureAdminForm(forms.ModelForm):
                     "principal_manager",
                     _(
                         "Le gestionnaire principal doit avoir un rattachement validé à cette "
-                        "structure : rattachez d'abord l'utilisateur."
+                        "structure : rattachez d’abord l’utilisateur."
                     ),
                 )
         elif (

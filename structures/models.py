@@ -19,8 +19,8 @@ def country_display(country: str, country_label: str = "") -> str:
 
 class PostalAddress(models.Model):
     address = models.CharField(_("adresse"), max_length=255, blank=True)
-    address_complement_1 = models.CharField(_("complément d'adresse 1"), max_length=255, blank=True)
-    address_complement_2 = models.CharField(_("complément d'adresse 2"), max_length=255, blank=True)
+    address_complement_1 = models.CharField(_("complément d’adresse 1"), max_length=255, blank=True)
+    address_complement_2 = models.CharField(_("complément d’adresse 2"), max_length=255, blank=True)
     postcode = models.CharField(_("code postal"), max_length=10, blank=True)
     city = models.CharField(_("ville"), max_length=100, blank=True)
     country = models.CharField(_("pays"), max_length=2, default="FR")
@@ -41,7 +41,7 @@ class Structure(PostalAddress):
         TAHITI = "TAHITI", _("Numéro Tahiti")
         PARTICULIER = "PARTICULIER", _("Particulier")
         AUTRE = "AUTRE", _("Autre")
-        EN_COURS_IMMATRICULATION = "EN_COURS_IMMATRICULATION", _("En cours d'immatriculation")
+        EN_COURS_IMMATRICULATION = "EN_COURS_IMMATRICULATION", _("En cours d’immatriculation")
 
     class Status(models.TextChoices):
         ACTIVE = "ACTIVE", _("Active")
@@ -54,7 +54,7 @@ class Structure(PostalAddress):
         PUBLIQUE = "PUBLIQUE", _("Publique")
 
     identifier_type = models.CharField(
-        _("type d'identifiant"), max_length=32, choices=IdentifierType.choices, default=IdentifierType.SIRET
+        _("type d’identifiant"), max_length=32, choices=IdentifierType.choices, default=IdentifierType.SIRET
     )
     identifier = models.CharField(_("identifiant"), max_length=80)
     company_name = models.CharField(_("raison sociale"), max_length=255)
@@ -75,7 +75,7 @@ class Structure(PostalAddress):
         null=True,
         blank=True,
         related_name="duplicates",
-        verbose_name=_("structure d'origine"),
+        verbose_name=_("structure d’origine"),
     )
     # A single column: the database itself cannot hold two principal managers for one
     # structure. Who may take the role is decided under a row lock (see services).
@@ -115,7 +115,7 @@ class Structure(PostalAddress):
         _("pays (libellé INSEE)"), max_length=100, blank=True, default="", db_default=""
     )
     legal_category = models.CharField(_("catégorie juridique"), max_length=4, blank=True)
-    company_category = models.CharField(_("catégorie d'entreprise"), max_length=10, blank=True)
+    company_category = models.CharField(_("catégorie d’entreprise"), max_length=10, blank=True)
     non_diffusible = models.BooleanField(_("non diffusible (INSEE)"), default=False)
     insee_updated_at = models.DateTimeField(_("dernière mise à jour INSEE"), null=True, blank=True)
 
@@ -186,7 +186,7 @@ class Service(PostalAddress):
     name = models.CharField(_("libellé"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
-    commitment_required = models.BooleanField(_("numéro d'engagement obligatoire"), default=False)
+    commitment_required = models.BooleanField(_("numéro d’engagement obligatoire"), default=False)
     valid_from = models.DateField(_("début de validité"), null=True, blank=True)
     valid_until = models.DateField(_("fin de validité"), null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)

@@ -132,7 +132,7 @@ def _notify_requester(ticket, template, **context):
 
 @transaction.atomic
 def ticket_assign(*, ticket_id: int, agent, replacing_id: int | None = None) -> Ticket:
-    """M'affecter: the agent takes the ticket; a submitted ticket goes to EN_COURS.
+    """M’affecter: the agent takes the ticket; a submitted ticket goes to EN_COURS.
 
     `replacing_id` is the agent the ticket was assigned to when the page was shown: if
     someone else took it meanwhile, the agent is told instead of silently taking it."""

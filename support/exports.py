@@ -71,12 +71,12 @@ def row_for(ticket) -> Row:
         number=ticket.number or _("Brouillon"),
         opened=_datetime(ticket.submitted_at or ticket.created_at),
         status=ticket.get_status_display(),
-        category=ticket.category.name if ticket.category else "",
-        subcategory=ticket.subcategory.name if ticket.subcategory else "",
+        category=ticket.category.label if ticket.category else "",
+        subcategory=ticket.subcategory.label if ticket.subcategory else "",
         title=ticket.title,
         structure=f"{structure.identifier} — {structure.display_name}" if structure else "",
         requester=(str(requester) if requester else ticket.contact_email),
-        recipient=ticket.queue.recipient if ticket.queue else "",
+        recipient=ticket.queue.recipient_label if ticket.queue else "",
         last_activity=_datetime(ticket.last_activity_at),
     )
 

@@ -137,7 +137,7 @@ class TransferForm(DsfrForm, forms.Form):
 
 
 class AssignForm(DsfrForm, forms.Form):
-    """M'affecter: one button, carrying the agent the page showed (if any), so that a
+    """M’affecter: one button, carrying the agent the page showed (if any), so that a
     colleague taking the ticket meanwhile is not overridden unawares."""
 
     replacing = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -137,14 +137,14 @@ class CategoryMixin:
                 "category__order", "category__name", "order", "name"
             )
         )
-        recipients = dict(Queue.objects.values_list("code", "recipient"))
+        recipients = {queue.code: queue.recipient_label for queue in Queue.objects.all()}
         self.routing = {}
         for subcategory in subcategories:
             self.routing.setdefault(str(subcategory.category_id), []).append(
                 {
                     "id": str(subcategory.pk),
-                    "name": subcategory.name,
-                    "object_type": subcategory.object_type,
+                    "name": subcategory.label,
+                    "object_type": subcategory.object_type_label,
                     "recipient": recipients.get(subcategory.queue_code, ""),
                 }
             )
@@ -311,7 +311,7 @@ class TicketFilterForm(DsfrForm, forms.Form):
 
 
 class MessageForm(FilesMixin, DsfrForm, forms.Form):
-    """Apporter un complément d'information."""
+    """Apporter un complément d’information."""
 
     message = forms.CharField(
         label=_("Votre complément d’information"),

@@ -5,7 +5,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+def translated(value: str) -> str:
+    """A queue, category or sub-category name in the user's language. The names the
+    support's migration seeds are in the translation catalogue (like the application
+    catalogue's); a name an operator adds stays as typed."""
+    return gettext(value) if value else ""
 
 
 class Queue(models.Model):
@@ -22,7 +30,15 @@ class Queue(models.Model):
         ordering = ["order", "name"]
 
     def __str__(self):
-        return self.name
+        return self.label
+
+    @property
+    def label(self):
+        return translated(self.name)
+
+    @property
+    def recipient_label(self):
+        return translated(self.recipient)
 
 
 class Category(models.Model):
@@ -36,7 +52,11 @@ class Category(models.Model):
         ordering = ["order", "name"]
 
     def __str__(self):
-        return self.name
+        return self.label
+
+    @property
+    def label(self):
+        return translated(self.name)
 
 
 BUSINESS_PREFIX = "M"
@@ -62,7 +82,15 @@ class SubCategory(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.category} › {self.name}"
+        return f"{self.category} › {self.label}"
+
+    @property
+    def label(self):
+        return translated(self.name)
+
+    @property
+    def object_type_label(self):
+        return translated(self.object_type)
 
     @property
     def queue_code(self):
@@ -179,6 +207,10 @@ class Ticket(models.Model):
 
     def __str__(self):
         return f"{self.number or _('Brouillon')} — {self.title}"
+
+    @property
+    def object_type_label(self):
+        return translated(self.object_type)
 
     @property
     def email_reference(self) -> str:

@@ -226,7 +226,7 @@ def _requester_move(ticket_id, requester, to_status, message, *, action, what, f
 
 @transaction.atomic
 def ticket_answer(*, ticket_id: int, requester, message: str, files=()) -> Ticket:
-    """Apporter un complément d'information: the ticket goes back to the support, with
+    """Apporter un complément d’information: the ticket goes back to the support, with
     the requester's message and files in its Activité."""
     message = (message or "").strip()
     if not message:

@@ -65,8 +65,8 @@ def delete_selected_without_history(modeladmin, request, queryset):
         modeladmin.message_user(
             request,
             gettext(
-                "Aucun compte n'a été supprimé : ces comptes ont un historique et ne peuvent pas "
-                "être supprimés : %(accounts)s. Désactivez-les plutôt avec l'action « %(action)s »."
+                "Aucun compte n’a été supprimé : ces comptes ont un historique et ne peuvent pas "
+                "être supprimés : %(accounts)s. Désactivez-les plutôt avec l’action « %(action)s »."
             )
             % {
                 "accounts": "; ".join(f"{user.email} ({_kinds(history[user.pk])})" for user in kept),
@@ -181,7 +181,7 @@ class UserAdmin(BaseUserAdmin):
                 request,
                 gettext(
                     "Le compte %(email)s a un historique (%(kinds)s) : il ne peut pas être supprimé. "
-                    "Désactivez-le plutôt : cochez-le ci-dessous et choisissez l'action « %(action)s », "
+                    "Désactivez-le plutôt : cochez-le ci-dessous et choisissez l’action « %(action)s », "
                     "ou décochez « Actif » sur sa fiche."
                 )
                 % {"email": user.email, "kinds": _kinds(history), "action": DEACTIVATE_LABEL},
@@ -230,7 +230,7 @@ class MembershipAdminForm(forms.ModelForm):
         structure, service = cleaned_data.get("structure"), cleaned_data.get("service")
         status = cleaned_data.get("status")
         if structure and service and service.structure_id != structure.pk:
-            self.add_error("service", _("Ce service n'appartient pas à la structure choisie."))
+            self.add_error("service", _("Ce service n’appartient pas à la structure choisie."))
         instance = self.instance
         leaving = status is not None and status != Membership.Status.VALIDEE
         if (
@@ -249,7 +249,7 @@ class MembershipAdminForm(forms.ModelForm):
                 "status",
                 _(
                     "Cet utilisateur est le gestionnaire principal de la structure : "
-                    "attribuez d'abord ce rôle à un autre utilisateur rattaché."
+                    "attribuez d’abord ce rôle à un autre utilisateur rattaché."
                 ),
             )
         reviving = (

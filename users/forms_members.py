@@ -28,16 +28,16 @@ LEVEL_SERVICE = "service"
 LEVEL_CHOICES = [(LEVEL_STRUCTURE, _("Maille structure")), (LEVEL_SERVICE, _("Maille service"))]
 
 INACTIVE_STRUCTURE = _(
-    "La structure « %(structure)s » est désactivée : réactivez-la d'abord "
+    "La structure « %(structure)s » est désactivée : réactivez-la d’abord "
     "(Gérer une structure › Activer une structure)."
 )
 
 
 def email_field():
     return forms.EmailField(
-        label=_("Adresse électronique de l'utilisateur"),
+        label=_("Adresse électronique de l’utilisateur"),
         max_length=254,
-        help_text=_("Saisissez l'adresse complète. Format attendu : nom@domaine.fr"),
+        help_text=_("Saisissez l’adresse complète. Format attendu : nom@domaine.fr"),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
         validators=[validate_login_email],
     )
@@ -51,7 +51,7 @@ class ServicesField(ModelMultipleChoiceField):
         kwargs.setdefault("required", False)
         kwargs.setdefault(
             "error_messages",
-            {"invalid_choice": _("Le service choisi n'appartient pas à la structure ou n'est pas proposé.")},
+            {"invalid_choice": _("Le service choisi n’appartient pas à la structure ou n’est pas proposé.")},
         )
         super().__init__(queryset=Service.objects.none(), **kwargs)
 
@@ -123,7 +123,7 @@ class AttachForm(StructureScopedForm):
             services = self.structure.services.filter(is_active=True).order_by("code")
             self.fields["services"].queryset = services
             if not services.exists():
-                self.fields["services"].help_text = _("Cette structure n'a aucun service actif.")
+                self.fields["services"].help_text = _("Cette structure n’a aucun service actif.")
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -143,7 +143,7 @@ class AttachManyForm(DsfrForm, forms.Form):
         label=_("Structures"),
         queryset=Structure.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("L'utilisateur est invité à rejoindre chacune, en maille structure."),
+        help_text=_("L’utilisateur est invité à rejoindre chacune, en maille structure."),
         error_messages={
             "required": _("Choisissez au moins une structure."),
             "invalid_choice": _("La structure choisie ne fait pas partie de vos structures."),
@@ -171,8 +171,7 @@ class AttachManyForm(DsfrForm, forms.Form):
 
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        name = obj.get_full_name()
-        return f"{name} ({obj.email})" if name else obj.email
+        return obj.name_and_email
 
 
 class DetachForm(StructureScopedForm):
@@ -184,8 +183,8 @@ class DetachForm(StructureScopedForm):
         empty_label=_("Choisir un utilisateur"),
         help_text=_("Les utilisateurs rattachés à la structure choisie."),
         error_messages={
-            "required": _("Choisissez l'utilisateur à détacher."),
-            "invalid_choice": _("L'utilisateur choisi n'est pas rattaché à cette structure."),
+            "required": _("Choisissez l’utilisateur à détacher."),
+            "invalid_choice": _("L’utilisateur choisi n’est pas rattaché à cette structure."),
         },
     )
     level = forms.ChoiceField(
@@ -194,7 +193,7 @@ class DetachForm(StructureScopedForm):
         initial=LEVEL_STRUCTURE,
         widget=forms.RadioSelect,
         help_text=_(
-            "Maille structure : l'utilisateur quitte la structure et perd ses habilitations sur "
+            "Maille structure : l’utilisateur quitte la structure et perd ses habilitations sur "
             "celle-ci. Maille service : il quitte seulement les services choisis."
         ),
     )
@@ -203,7 +202,7 @@ class DetachForm(StructureScopedForm):
         label=_("Commentaire"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text=_("Obligatoire : il est conservé dans l'historique et envoyé à l'utilisateur."),
+        help_text=_("Obligatoire : il est conservé dans l’historique et envoyé à l’utilisateur."),
         error_messages={"required": _("Le commentaire est obligatoire.")},
     )
 

@@ -18,7 +18,7 @@ from structures.models import Structure
 from users.models import Membership, User
 
 # The words of SPEC.md, as the user reads them.
-ALREADY_HELD = gettext_noop("L'utilisateur possède déjà le profil sélectionné")
+ALREADY_HELD = gettext_noop("L’utilisateur possède déjà le profil sélectionné")
 
 
 class HabilitationError(Refused):

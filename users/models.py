@@ -55,8 +55,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Agents du support et opérateurs : accès au back-office."),
     )
-    date_joined = models.DateTimeField(_("date d'inscription"), default=timezone.now)
-    activated_at = models.DateTimeField(_("date d'activation"), null=True, blank=True)
+    date_joined = models.DateTimeField(_("date d’inscription"), default=timezone.now)
+    activated_at = models.DateTimeField(_("date d’activation"), null=True, blank=True)
     # Kept in step with the user's confirmed authenticator (users.two_factor): read on
     # every request without a query to the devices.
     two_factor_enabled = models.BooleanField(_("double authentification activée"), default=False)
@@ -101,6 +101,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.first_name or self.email
+
+    @property
+    def name_and_email(self):
+        """"Jean Dupont (jean.dupont@exemple.fr)", or the address alone for a user who gave
+        no name: never the address twice."""
+        name = self.get_full_name()
+        return f"{name} ({self.email})" if name else self.email
 
     @property
     def notification_email(self):

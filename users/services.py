@@ -22,7 +22,7 @@ class PrincipalManagerError(MembershipError):
 
     def __init__(self, message=None):
         super().__init__(
-            message or _("Le gestionnaire principal ne peut pas être détaché : transférez d'abord son rôle.")
+            message or _("Le gestionnaire principal ne peut pas être détaché : transférez d’abord son rôle.")
         )
 
 
@@ -78,17 +78,17 @@ def _refuse_live_membership(user, structure, services):
     if membership.status == Membership.Status.EN_COURS_DE_VALIDATION:
         raise MembershipError(
             _(
-                "L'utilisateur a déjà une demande de rattachement en cours pour « %(target)s » : "
+                "L’utilisateur a déjà une demande de rattachement en cours pour « %(target)s » : "
                 "traitez-la dans Approbations."
             )
             % {"target": membership.service.name if membership.service else structure.display_name}
         )
     if membership.service is not None:
         raise MembershipError(
-            _("L'utilisateur est déjà rattaché au service « %(service)s ».")
+            _("L’utilisateur est déjà rattaché au service « %(service)s ».")
             % {"service": membership.service.name}
         )
-    raise MembershipError(_("L'utilisateur est déjà rattaché à cette structure."))
+    raise MembershipError(_("L’utilisateur est déjà rattaché à cette structure."))
 
 
 @transaction.atomic
@@ -193,7 +193,7 @@ def members_detach(*, actor, user, structure, services=(), comment) -> list[Memb
             membership = live.filter(service=service).first()
             if membership is None:
                 raise MembershipError(
-                    _("L'utilisateur n'est pas rattaché au service « %(service)s ».")
+                    _("L’utilisateur n’est pas rattaché au service « %(service)s ».")
                     % {"service": service.name}
                 )
             memberships.append(membership)
@@ -202,7 +202,7 @@ def members_detach(*, actor, user, structure, services=(), comment) -> list[Memb
         # Attached through services only: leaving the structure ends each of them.
         memberships = [structure_level] if structure_level else list(live.order_by("service__code"))
         if not memberships:
-            raise MembershipError(_("L'utilisateur n'est pas rattaché à cette structure."))
+            raise MembershipError(_("L’utilisateur n’est pas rattaché à cette structure."))
     ended, changes = [], {}
     for membership in memberships:
         ended_here, detached = _detach_unrecorded(membership=membership, comment=comment)
@@ -323,7 +323,7 @@ def invitation_send(*, actor, email, structures, services=(), signup_url, answer
     structures = sorted(structures, key=lambda structure: structure.pk)
     services = list(services)
     if services and (len(structures) != 1 or any(s.structure_id != structures[0].pk for s in services)):
-        raise MembershipError(_("Un des services choisis n'appartient pas à la structure."))
+        raise MembershipError(_("Un des services choisis n’appartient pas à la structure."))
     user = User.objects.filter(email__iexact=email).first()
     # Locked in id order before the first audit record (chorus.audit): a second manager
     # inviting the same address at the same moment waits, then sees this invitation.
@@ -450,7 +450,7 @@ def users_deactivate(*, user_ids, actor) -> list[User]:
     already inactive are left as they are; each one deactivated is audited."""
     if actor.pk in set(user_ids):
         raise Refused(
-            _("Vous ne pouvez pas désactiver votre propre compte : aucun compte n'a été désactivé.")
+            _("Vous ne pouvez pas désactiver votre propre compte : aucun compte n’a été désactivé.")
         )
     users = list(User.objects.select_for_update().filter(pk__in=user_ids, is_active=True).order_by("pk"))
     for user in users:

@@ -17,15 +17,15 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('action', models.CharField(max_length=60, verbose_name='action')),
-                ('object_type', models.CharField(max_length=60, verbose_name="type d'objet")),
-                ('object_id', models.CharField(max_length=40, verbose_name="identifiant de l'objet")),
+                ('object_type', models.CharField(max_length=60, verbose_name="type d’objet")),
+                ('object_id', models.CharField(max_length=40, verbose_name="identifiant de l’objet")),
                 ('object_repr', models.CharField(max_length=255, verbose_name='objet')),
                 ('changes', models.JSONField(blank=True, default=dict, verbose_name='avant / après')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='date')),
             ],
             options={
-                'verbose_name': "événement d'audit",
-                'verbose_name_plural': "journal d'audit",
+                'verbose_name': "événement d’audit",
+                'verbose_name_plural': "journal d’audit",
                 'ordering': ['-created_at', '-id'],
             },
         ),
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
             name='Profile',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'consultation'), (2, 'modification')], verbose_name="niveau d'accès")),
+                ('level', models.PositiveSmallIntegerField(choices=[(1, 'consultation'), (2, 'modification')], verbose_name="niveau d’accès")),
             ],
             options={
                 'verbose_name': 'profil',
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('section', models.CharField(blank=True, help_text='Sous-partie du domaine, ex. « Structure ».', max_length=60, verbose_name='rubrique')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
                 ('access', models.CharField(choices=[('profile', 'sur profil (consultation ou modification)'), ('personal', 'tout utilisateur connecté'), ('staff', 'agents du support'), ('public', 'public')], default='profile', max_length=10, verbose_name='accès')),
-                ('url_name', models.CharField(blank=True, help_text="Vue Django de la page de l'application.", max_length=100, verbose_name="nom d'URL")),
+                ('url_name', models.CharField(blank=True, help_text="Vue Django de la page de l’application.", max_length=100, verbose_name="nom d’URL")),
                 ('audiences', models.CharField(blank=True, help_text='Publics concernés, séparés par des virgules ; vide : tous.', max_length=100, verbose_name='publics')),
                 ('is_listed', models.BooleanField(default=True, verbose_name='affichée dans les menus')),
                 ('order', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),

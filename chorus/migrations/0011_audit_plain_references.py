@@ -21,14 +21,14 @@ class Migration(migrations.Migration):
             model_name="auditevent",
             name="actor_id_value",
             field=models.BigIntegerField(
-                blank=True, editable=False, null=True, verbose_name="identifiant de l'auteur"
+                blank=True, editable=False, null=True, verbose_name="identifiant de l’auteur"
             ),
         ),
         migrations.AddField(
             model_name="auditevent",
             name="actor_email",
             field=models.EmailField(
-                blank=True, editable=False, max_length=254, verbose_name="adresse de l'auteur"
+                blank=True, editable=False, max_length=254, verbose_name="adresse de l’auteur"
             ),
         ),
         migrations.AddField(

@@ -80,12 +80,24 @@ def _iban_countries() -> tuple:
     return tuple(codes)
 
 
+# Where the French names of the ISO 3166 translation (iso-codes, shipped by pycountry)
+# are not the official ones (the country list of the ministère de l’Europe et des
+# Affaires étrangères, INSEE's COG): "Groënland", "Guinée Équatoriale".
+FRENCH_NAMES = {"GL": "Groenland", "GQ": "Guinée équatoriale"}
+
+
+def _country_name(code: str, names, language: str) -> str:
+    if language == "fr":
+        name = FRENCH_NAMES.get(code) or names.gettext(pycountry.countries.get(alpha_2=code).name)
+        # The typographic apostrophe of the interface: "Côte d’Ivoire".
+        return name.replace("'", "’")
+    return names.gettext(pycountry.countries.get(alpha_2=code).name)
+
+
 @functools.cache
 def _country_names(language: str) -> tuple:
     names = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
-    choices = [
-        (code, names.gettext(pycountry.countries.get(alpha_2=code).name)) for code in _iban_countries()
-    ]
+    choices = [(code, _country_name(code, names, language)) for code in _iban_countries()]
 
     def fold(choice):
         decomposed = unicodedata.normalize("NFKD", choice[1].casefold())

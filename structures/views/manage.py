@@ -38,7 +38,7 @@ CHANGE_LABELS = {
     "invited_by": gettext_lazy("Invité par"),
     "principal_manager": gettext_lazy("Gestionnaire principal"),
     "former_principal_manager_attached": gettext_lazy("Ancien gestionnaire principal resté rattaché"),
-    "origin": gettext_lazy("Structure d'origine"),
+    "origin": gettext_lazy("Structure d’origine"),
     "copied": gettext_lazy("Éléments copiés"),
     "bank_accounts": gettext_lazy("Coordonnées bancaires"),
     "attachments": gettext_lazy("Pièces jointes"),
@@ -170,7 +170,7 @@ def identity_items(structure):
         (_("Numéro de TVA intracommunautaire"), structure.vat_number),
         (_("Structure privée ou publique"), structure.get_kind_display()),
         (_("Statut"), structure.get_status_display()),
-        (_("Gestionnaire principal"), f"{manager} ({manager.email})" if manager else ""),
+        (_("Gestionnaire principal"), manager.name_and_email if manager else ""),
     ]
 
 

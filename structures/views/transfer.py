@@ -32,11 +32,6 @@ def _links():
     return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
-def _user_label(user):
-    name = user.get_full_name()
-    return f"{name} ({user.email})" if name else user.email
-
-
 def _apply(form, kind, actor):
     """Run the transfers the form describes: (transferred, kept deactivated) structures."""
     if kind == GLOBAL:
@@ -83,7 +78,7 @@ def transfer(request):
                     request.session[DONE_SESSION_KEY] = [structure.pk for structure in done]
                     request.session[KEPT_SESSION_KEY] = [structure.pk for structure in kept]
                     summary = "; ".join(
-                        f"{structure.display_name} → {_user_label(structure.principal_manager)}"
+                        f"{structure.display_name} → {structure.principal_manager.name_and_email}"
                         for structure in sorted(done, key=lambda structure: structure.display_name)
                     )
                     text = _("Le rôle de gestionnaire principal a été transféré : %(summary)s.") % {

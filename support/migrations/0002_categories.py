@@ -1,73 +1,75 @@
 """Seed the two support queues and the ticket categories, as operators then edit them in
 the admin. Sub-categories whose label starts with "M" go to business support (AIFE);
-the others to portal support (SubCategory.queue_code).
+the others to portal support (SubCategory.queue_code). The names are marked for translation:
+the English interface shows them translated (support.models.translated).
 
 Idempotent (looked up by natural key): tests of transactional kind, whose tables are
 emptied between tests, call `seed_support` again."""
 
 from django.db import migrations
+from django.utils.translation import gettext_noop
 
 QUEUES = [
     # code, name, recipient shown on the ticket form, order
-    ("portail", "Support portail", "Support du portail", 1),
-    ("metier", "Support métier", "Support métier (AIFE)", 2),
+    ("portail", gettext_noop("Support portail"), gettext_noop("Support du portail"), 1),
+    ("metier", gettext_noop("Support métier"), gettext_noop("Support métier (AIFE)"), 2),
 ]
 
 CATEGORIES = [
     (
-        "Factures émises",
+        gettext_noop("Factures émises"),
         [
             # name, object type
-            ("Déposer une facture", "Facture"),
-            ("Suivre le traitement d’une facture", "Facture"),
-            ("Motif de rejet d’une facture", "Facture"),
-            ("Mise en paiement", "Facture"),
-            ("Corriger ou annuler une facture", "Facture"),
+            (gettext_noop("Déposer une facture"), gettext_noop("Facture")),
+            (gettext_noop("Suivre le traitement d’une facture"), gettext_noop("Facture")),
+            (gettext_noop("Motif de rejet d’une facture"), gettext_noop("Facture")),
+            (gettext_noop("Mise en paiement"), gettext_noop("Facture")),
+            (gettext_noop("Corriger ou annuler une facture"), gettext_noop("Facture")),
         ],
     ),
     (
-        "Factures reçues",
+        gettext_noop("Factures reçues"),
         [
-            ("Rechercher une facture reçue", "Facture"),
-            ("Traiter une facture reçue", "Facture"),
-            ("Mandatement et mise en paiement", "Facture"),
-            ("Rejet ou suspension d’une facture", "Facture"),
+            (gettext_noop("Rechercher une facture reçue"), gettext_noop("Facture")),
+            (gettext_noop("Traiter une facture reçue"), gettext_noop("Facture")),
+            (gettext_noop("Mandatement et mise en paiement"), gettext_noop("Facture")),
+            (gettext_noop("Rejet ou suspension d’une facture"), gettext_noop("Facture")),
         ],
     ),
     (
-        "Compte et connexion",
+        gettext_noop("Compte et connexion"),
         [
-            ("Créer mon compte", "Compte"),
-            ("Activer mon compte", "Compte"),
-            ("Compte bloqué ou mot de passe oublié", "Compte"),
-            ("Changer mon adresse de connexion", "Compte"),
+            (gettext_noop("Créer mon compte"), gettext_noop("Compte")),
+            (gettext_noop("Activer mon compte"), gettext_noop("Compte")),
+            (gettext_noop("Compte bloqué ou mot de passe oublié"), gettext_noop("Compte")),
+            (gettext_noop("Changer mon adresse de connexion"), gettext_noop("Compte")),
         ],
     ),
     (
-        "Structures et utilisateurs",
+        gettext_noop("Structures et utilisateurs"),
         [
-            ("Créer une structure", "Structure"),
-            ("Rattacher un utilisateur", "Structure"),
-            ("Désigner un nouveau gestionnaire principal", "Structure"),
-            ("Gérer les habilitations", "Structure"),
-            ("Paramètres d’une structure publique", "Structure"),
+            (gettext_noop("Créer une structure"), gettext_noop("Structure")),
+            (gettext_noop("Rattacher un utilisateur"), gettext_noop("Structure")),
+            (gettext_noop("Désigner un nouveau gestionnaire principal"), gettext_noop("Structure")),
+            (gettext_noop("Gérer les habilitations"), gettext_noop("Structure")),
+            (gettext_noop("Paramètres d’une structure publique"), gettext_noop("Structure")),
         ],
     ),
     (
-        "Mémoires de frais de justice",
+        gettext_noop("Mémoires de frais de justice"),
         [
-            ("Déposer un mémoire", "Mémoire"),
-            ("Motif de rejet d’un mémoire", "Mémoire"),
-            ("Catégorie de prestataire", "Mémoire"),
-            ("Mise en paiement d’un mémoire", "Mémoire"),
+            (gettext_noop("Déposer un mémoire"), gettext_noop("Mémoire")),
+            (gettext_noop("Motif de rejet d’un mémoire"), gettext_noop("Mémoire")),
+            (gettext_noop("Catégorie de prestataire"), gettext_noop("Mémoire")),
+            (gettext_noop("Mise en paiement d’un mémoire"), gettext_noop("Mémoire")),
         ],
     ),
     (
-        "Coordonnées bancaires",
+        gettext_noop("Coordonnées bancaires"),
         [
-            ("Ajouter une coordonnée bancaire", "Coordonnée bancaire"),
-            ("Justificatif refusé", "Coordonnée bancaire"),
-            ("Modification des coordonnées bancaires (RIB)", "Coordonnée bancaire"),
+            (gettext_noop("Ajouter une coordonnée bancaire"), gettext_noop("Coordonnée bancaire")),
+            (gettext_noop("Justificatif refusé"), gettext_noop("Coordonnée bancaire")),
+            (gettext_noop("Modification des coordonnées bancaires (RIB)"), gettext_noop("Coordonnée bancaire")),
         ],
     ),
 ]

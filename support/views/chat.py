@@ -123,7 +123,7 @@ def chat_start(request):
                         "Votre demande d’échange sur le thème « %(theme)s » est transmise : "
                         "un agent va vous répondre."
                     )
-                    % {"theme": session.theme.name},
+                    % {"theme": session.theme.label},
                 )
                 return redirect(_chat_url(session))
     elif request.method == "POST":

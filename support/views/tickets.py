@@ -143,7 +143,7 @@ def _ticket_form(request, ticket=None):
                             "Votre ticket %(number)s a été soumis au %(recipient)s. Un courriel de "
                             "confirmation vous a été envoyé."
                         )
-                        % {"number": saved.number, "recipient": saved.queue.recipient},
+                        % {"number": saved.number, "recipient": saved.queue.recipient_label},
                     )
                     return redirect("support:ticket_detail", pk=saved.pk)
                 messages.success(

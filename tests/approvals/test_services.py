@@ -84,7 +84,7 @@ def test_request_of_an_attached_user_is_refused(structure, principal_manager, de
 
 
 def test_request_for_a_service_already_pending_is_refused(structure, principal_manager):
-    service = factories.ServiceFactory(structure=structure, name="Comptabilité")
+    service = factories.ServiceFactory(structure=structure, code="COMPTA", name="Comptabilité")
     other = factories.ServiceFactory(structure=structure)
     requester = newcomer()
     services.request_attachment(requester=requester, structure=structure, services=[service])
@@ -222,6 +222,59 @@ def test_refusal_applies_nothing_and_emails_the_reason(
     assert "refusée" in mail.outbox[0].subject
     assert "Inconnu du service." in mail.outbox[0].body
     assert AuditEvent.objects.get(action="approval_refuse").changes["reason"] == "Inconnu du service."
+
+
+def _paragraphs(body):
+    return body.strip().split("\n\n")
+
+
+def test_refusal_email_says_each_sentence_in_one_piece(
+    structure, principal_manager, django_capture_on_commit_callbacks
+):
+    approval = pending_attachment(structure)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approval_decide(
+            request_id=approval.pk, approver=principal_manager, approve=False, reason="Inconnu du service."
+        )
+
+    assert _paragraphs(mail.outbox[0].body) == [
+        "Bonjour,",
+        f"Votre demande {approval.number} (Rattachement) concernant la structure {structure.display_name} "
+        f"({structure.identifier}) a été refusée, pour le motif suivant :",
+        "Inconnu du service.",
+        "L’historique de vos demandes est dans le menu de votre compte, « Historique de mes demandes ».",
+        "L’équipe du Portail Organisation",
+    ]
+
+
+def test_decision_emails_name_the_services_within_the_sentence(
+    structure, principal_manager, django_capture_on_commit_callbacks
+):
+    first = factories.ServiceFactory(structure=structure, code="ACH", name="Achats")
+    second = factories.ServiceFactory(structure=structure, code="COMPTA", name="Comptabilité")
+    refused = services.request_attachment(requester=newcomer(), structure=structure, services=[first, second])
+    approved = services.request_attachment(
+        requester=factories.UserFactory(), structure=structure, services=[first]
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approval_decide(
+            request_id=refused.pk, approver=principal_manager, approve=False, reason="Non."
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approval_decide(request_id=approved.pk, approver=principal_manager, approve=True)
+
+    target = f"concernant la structure {structure.display_name} ({structure.identifier})"
+    assert _paragraphs(mail.outbox[0].body)[1] == (
+        f"Votre demande {refused.number} (Rattachement) {target} — Achats, Comptabilité "
+        "a été refusée, pour le motif suivant :"
+    )
+    assert _paragraphs(mail.outbox[1].body)[1] == (
+        f"Votre demande {approved.number} (Rattachement) {target} — Achats a été approuvée. "
+        "Elle s’applique dès maintenant : vous la retrouvez dans « Mes rattachements » et "
+        "« Mes habilitations »."
+    )
 
 
 @pytest.mark.parametrize("reason", ["", "   "])

@@ -65,7 +65,7 @@ def test_principal_manager_adds_replaces_and_removes_profiles_then_submits(page,
     picker.get_by_role("button", name="Ajouter à la liste").click()
     page.check()
     expect(page.get_by_role("region", name="Ajouter un profil")).to_contain_text(
-        "L'utilisateur possède déjà le profil sélectionné"
+        "L’utilisateur possède déjà le profil sélectionné"
     )
     choose_profile(page, "Facture reçue", "Modification")
     page.get_by_role("button", name="Ajouter à la liste").click()

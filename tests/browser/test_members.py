@@ -33,7 +33,7 @@ def test_principal_manager_invites_a_user_who_accepts_from_the_home_page(page, c
     page.check()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rattacher un utilisateur")
     # The structure is the manager's only one: it is chosen already.
-    page.get_by_label("Adresse électronique de l'utilisateur").fill("nouveau@exemple.fr")
+    page.get_by_label("Adresse électronique de l’utilisateur").fill("nouveau@exemple.fr")
     page.get_by_text("Maille service", exact=True).click()
     page.get_by_text("TEXTILE — Service textile", exact=True).click()
     expect(page.get_by_role("radio", name="Maille service")).to_be_checked()

@@ -32,7 +32,7 @@ def test_principal_manager_creates_a_service_then_deactivates_it(page):
     form.get_by_label("Fin de validité").fill("2026-12-31")
     # A DSFR checkbox is drawn by its label: click it as a user does.
     form.locator("label[for='id_commitment_required']").click()
-    expect(form.get_by_label("Numéro d'engagement obligatoire")).to_be_checked()
+    expect(form.get_by_label("Numéro d’engagement obligatoire")).to_be_checked()
     form.get_by_role("button", name="Soumettre").click()
 
     page.wait_for_url(re.compile(r"/organisation/structure/services/\?structure="))

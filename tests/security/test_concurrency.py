@@ -217,7 +217,7 @@ def test_twenty_submits_of_the_same_habilitation_grant_it_once(catalogue):
     refused = [page for status, page in results if status != 302]
     assert len(refused) == ATTEMPTS - 1
     assert all(
-        "L'utilisateur possède déjà le profil sélectionné" in page or "Aucune modification" in page
+        "L’utilisateur possède déjà le profil sélectionné" in page or "Aucune modification" in page
         for page in refused
     )
     assert Habilitation.objects.filter(user=user, structure=structure, profile=wanted).count() == 1

@@ -68,7 +68,7 @@ def test_summary_lists_changed_and_closed_structures_through_the_page_code(stand
     out, _err = refresh()
     assert "Structures modifiées : 2" in out
     assert f"{COMPANY} Atelier Textile du Nord : " in out and "ville" in out
-    assert "Établissements fermés à l'INSEE : 1" in out
+    assert "Établissements fermés à l’INSEE : 1" in out
     assert f"{FORMER} Ancienne Menuiserie Lefèvre (fermé depuis le 30/06/2023 ; toujours active" in out
     assert f"SIRET inconnus de la base INSEE : 1\n  {unknown.identifier}" in out
     company.refresh_from_db()
@@ -105,7 +105,7 @@ def test_structures_refreshed_during_the_run_are_skipped(standin):
     factories.StructureFactory(identifier=FORMER)
     out, _err = refresh()
     assert searches(standin)[0]["query"]["q"] == f"siret:{FORMER}"
-    assert "Déjà mises à jour pendant l'exécution (ignorées) : 1" in out
+    assert "Déjà mises à jour pendant l’exécution (ignorées) : 1" in out
 
 
 def test_register_down_stops_with_a_resume_hint(standin):

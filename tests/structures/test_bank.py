@@ -441,6 +441,32 @@ def test_overseas_territories_are_in_the_country_list(client, structure, princip
     assert choices["NC"] == "Nouvelle-Calédonie"
 
 
+def test_country_list_uses_the_official_french_names(client, structure, principal_manager):
+    _login(client, principal_manager)
+    response = client.get(CREATE_URL)
+
+    choices = response.context["form"].fields["country"].choices
+    names = dict(choices)
+    assert names["GL"] == "Groenland"
+    assert names["GQ"] == "Guinée équatoriale"
+    assert names["CI"] == "Côte d’Ivoire"
+    assert not [name for _code, name in choices if "'" in name]
+    assert '<option value="GL">Groenland</option>' in response.content.decode()
+    # Sorted as read: Groenland between Grèce and Guadeloupe.
+    codes = [code for code, _name in choices]
+    assert codes.index("GR") < codes.index("GL") < codes.index("GP")
+
+
+def test_country_list_is_in_english_in_the_english_interface(client, structure, principal_manager):
+    _login(client, principal_manager)
+    client.post(reverse("set_language"), {"language": "en", "next": CREATE_URL})
+    response = client.get(CREATE_URL)
+
+    names = dict(response.context["form"].fields["country"].choices)
+    assert names["GL"] == "Greenland"
+    assert names["DE"] == "Germany"
+
+
 @pytest.mark.parametrize("bic", ["BNPAFRP", "12345678", "BNPAXXPP"])
 def test_bad_bic_is_refused(client, structure, principal_manager, bic):
     _login(client, principal_manager)

@@ -789,7 +789,7 @@ def test_history_shows_a_duplication_as_french_pairs_not_a_python_dict(client, s
     )
     table = _history_table(_login(client, principal_manager), structure)
     assert "Duplication de la structure" in table
-    assert "Structure d&#x27;origine" in table and "12345678900011" in table
+    assert "Structure d’origine" in table and "12345678900011" in table
     assert "Services : 2" in table
     assert "Coordonnées bancaires : 1" in table
     assert "Pièces jointes : 0" in table

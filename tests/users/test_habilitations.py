@@ -18,7 +18,7 @@ from users.habilitations import HabilitationError, habilitations_apply
 
 pytestmark = pytest.mark.django_db
 
-ALREADY_HELD = "L'utilisateur possède déjà le profil sélectionné"
+ALREADY_HELD = "L’utilisateur possède déjà le profil sélectionné"
 GP_LINE = "Organisation – modification (gestionnaire principal)"
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 ATTACH = "members:attach"
 ATTACH_MANY = "members:attach_many"
 DETACH = "members:detach"
-GP_REFUSAL = "Le gestionnaire principal ne peut pas être détaché : transférez d&#x27;abord son rôle."
+GP_REFUSAL = "Le gestionnaire principal ne peut pas être détaché : transférez d’abord son rôle."
 
 
 def log_in(client, user):
@@ -223,7 +223,7 @@ def test_attach_refuses_a_user_already_attached_to_the_structure(client, structu
     before = snapshot()
     response = attach(log_in(client, principal_manager), structure, user.email)
     assert response.status_code == 200
-    assert "L&#x27;utilisateur est déjà rattaché à cette structure." in response.text
+    assert "L’utilisateur est déjà rattaché à cette structure." in response.text
     assert snapshot() == before
 
 
@@ -238,7 +238,7 @@ def test_attach_refuses_a_user_already_attached_to_one_of_the_services(client, s
     response = attach(
         log_in(client, principal_manager), structure, user.email, level="service", services_=[compta, textile]
     )
-    assert f"L&#x27;utilisateur est déjà rattaché au service « {textile.name} »." in response.text
+    assert f"L’utilisateur est déjà rattaché au service « {textile.name} »." in response.text
     assert snapshot() == before, "all or nothing: compta is not attached either"
 
 
@@ -250,7 +250,7 @@ def test_attach_refuses_a_service_of_another_structure(
     before = snapshot()
     response = attach(log_in(client, principal_manager), structure, user.email, "service", [other_service])
     assert response.status_code == 200
-    assert "Le service choisi n&#x27;appartient pas à la structure" in response.text
+    assert "Le service choisi n’appartient pas à la structure" in response.text
     assert snapshot() == before
 
 
@@ -259,7 +259,7 @@ def test_attach_refuses_an_inactive_service(client, structure, principal_manager
     before = snapshot()
     response = attach(log_in(client, principal_manager), structure, "x@exemple.fr", "service", [closed])
     assert (
-        "Le service choisi n&#x27;appartient pas à la structure ou n&#x27;est pas proposé." in response.text
+        "Le service choisi n’appartient pas à la structure ou n’est pas proposé." in response.text
     )
     assert snapshot() == before
 
@@ -276,7 +276,7 @@ def test_attach_refused_on_a_deactivated_structure(client, structure, principal_
     Structure.objects.filter(pk=structure.pk).update(status=Structure.Status.INACTIVE)
     before = snapshot()
     response = attach(log_in(client, principal_manager), structure, factories.UserFactory().email)
-    assert "est désactivée : réactivez-la d&#x27;abord (Gérer une structure › Activer une structure)." in (
+    assert "est désactivée : réactivez-la d’abord (Gérer une structure › Activer une structure)." in (
         response.text
     )
     assert snapshot() == before
@@ -433,7 +433,7 @@ def test_attach_to_several_structures_is_all_or_nothing(
         reverse(ATTACH_MANY), {"email": user.email, "structures": [structure.pk, second_structure.pk]}
     )
     assert response.status_code == 200
-    assert "Deuxième structure : L&#x27;utilisateur est déjà rattaché à cette structure." in response.text
+    assert "Deuxième structure : L’utilisateur est déjà rattaché à cette structure." in response.text
     assert snapshot() == before
 
 
@@ -603,7 +603,7 @@ def test_detach_refuses_a_user_of_another_structure(
 ):
     before = snapshot()
     response = detach(log_in(client, principal_manager), structure, other_structure_user)
-    assert "L&#x27;utilisateur choisi n&#x27;est pas rattaché à cette structure." in response.text
+    assert "L’utilisateur choisi n’est pas rattaché à cette structure." in response.text
     assert snapshot() == before
 
 
@@ -614,7 +614,7 @@ def test_detach_refuses_a_service_the_user_is_not_attached_to(client, structure,
     response = detach(
         log_in(client, principal_manager), structure, lone, level="service", services_=[member.textile]
     )
-    assert "L&#x27;utilisateur n&#x27;est pas rattaché au service « Service textile »." in response.text
+    assert "L’utilisateur n’est pas rattaché au service « Service textile »." in response.text
     assert snapshot() == before
 
 
@@ -625,7 +625,7 @@ def test_detach_refuses_a_service_of_another_structure(client, structure, princi
     response = detach(
         log_in(client, principal_manager), structure, member, level="service", services_=[elsewhere]
     )
-    assert "Le service choisi n&#x27;appartient pas à la structure" in response.text
+    assert "Le service choisi n’appartient pas à la structure" in response.text
     assert snapshot() == before
 
 

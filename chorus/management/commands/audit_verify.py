@@ -11,7 +11,7 @@ from django.utils import timezone
 from chorus import audit
 
 REASONS = {
-    "link": "son empreinte précédente ne correspond pas à l'enregistrement qui le précède "
+    "link": "son empreinte précédente ne correspond pas à l’enregistrement qui le précède "
     "(enregistrement supprimé, inséré ou déplacé avant lui)",
     "content": "son contenu ne correspond plus à son empreinte (enregistrement modifié)",
     "reference": "son auteur ou sa structure désigne un autre compte ou une autre structure "
@@ -26,27 +26,27 @@ def _when(event):
 def _broken_message(check: audit.ChainCheck) -> str:
     event = check.broken
     return (
-        f"Journal d'audit rompu à l'enregistrement {event.pk} du {_when(event)} "
+        f"Journal d’audit rompu à l’enregistrement {event.pk} du {_when(event)} "
         f"({event.action}, {event.object_repr}) : {REASONS[check.reason]}. "
         f"{check.count} enregistrement(s) vérifié(s) avant lui."
     )
 
 
 class Command(BaseCommand):
-    help = "Vérifie le chaînage du journal d'audit et nomme le premier enregistrement rompu."
+    help = "Vérifie le chaînage du journal d’audit et nomme le premier enregistrement rompu."
 
     def add_arguments(self, parser):
         group = parser.add_mutually_exclusive_group()
         group.add_argument(
             "--anchor",
             action="store_true",
-            help="Affiche l'ancre (identifiant:empreinte du dernier enregistrement), "
+            help="Affiche l’ancre (identifiant:empreinte du dernier enregistrement), "
             "à conserver hors de la base.",
         )
         group.add_argument(
             "--against",
             metavar="ANCRE",
-            help="Vérifie aussi que l'enregistrement ancré (identifiant:empreinte, ou l'empreinte seule) "
+            help="Vérifie aussi que l’enregistrement ancré (identifiant:empreinte, ou l’empreinte seule) "
             "existe toujours avec cette empreinte.",
         )
 
@@ -58,30 +58,30 @@ class Command(BaseCommand):
             raise CommandError(_broken_message(check))
         if anchor:
             if check.last_id is None:
-                raise CommandError("Journal d'audit vide : rien à ancrer.")
+                raise CommandError("Journal d’audit vide : rien à ancrer.")
             # One line, its first word the anchor: `--against` takes the line as it is.
             self.stdout.write(f"{check.last_id}:{check.last_hash} {check.count} enregistrement(s)")
             return
-        self.stdout.write(self.style.SUCCESS(f"Journal d'audit intact : {check.count} enregistrement(s)."))
+        self.stdout.write(self.style.SUCCESS(f"Journal d’audit intact : {check.count} enregistrement(s)."))
 
     def _against(self, value):
         anchor = audit.Anchor.parse(value)
         if anchor is None:
             raise CommandError(
-                "Ancre illisible : donnez « identifiant:empreinte » (ou l'empreinte seule, "
-                "64 caractères hexadécimaux) telle que --anchor l'a affichée."
+                "Ancre illisible : donnez « identifiant:empreinte » (ou l’empreinte seule, "
+                "64 caractères hexadécimaux) telle que --anchor l’a affichée."
             )
         result = audit.check_anchor(anchor)
         problems = []
         if result.found is None:
-            named = f"n° {anchor.record_id}" if anchor.record_id is not None else f"d'empreinte {anchor.hash}"
+            named = f"n° {anchor.record_id}" if anchor.record_id is not None else f"d’empreinte {anchor.hash}"
             problems.append(
-                f"L'enregistrement ancré {named} n'existe plus : des enregistrements ont été supprimés "
+                f"L’enregistrement ancré {named} n’existe plus : des enregistrements ont été supprimés "
                 "(fin du journal coupée) ou réécrits."
             )
         elif not result.anchor_kept:
             problems.append(
-                f"L'enregistrement ancré n° {result.found.pk} n'a plus l'empreinte de l'ancre : "
+                f"L’enregistrement ancré n° {result.found.pk} n’a plus l’empreinte de l’ancre : "
                 "il a été réécrit et rescellé."
             )
         if not result.chain.intact:
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             raise CommandError(" ".join(problems))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Journal d'audit intact jusqu'à l'ancre {result.found.pk} du {_when(result.found)} "
+                f"Journal d’audit intact jusqu’à l’ancre {result.found.pk} du {_when(result.found)} "
                 f"et au-delà : {result.chain.count} enregistrement(s), "
                 f"dont {result.since} enregistrement(s) écrit(s) depuis."
             )

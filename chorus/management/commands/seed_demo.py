@@ -93,22 +93,22 @@ ACCOUNTS = {
         "Martin",
         False,
         False,
-        "Gestionnaire principal de l'Atelier Textile du Nord, de la Commune de "
-        "Belleville-sur-Loire et de l'Ancienne Menuiserie Lefèvre (désactivée)",
+        "Gestionnaire principal de l’Atelier Textile du Nord, de la Commune de "
+        "Belleville-sur-Loire et de l’Ancienne Menuiserie Lefèvre (désactivée)",
     ),
     "delegue@exemple.fr": (
         "Sophie",
         "Bernard",
         False,
         False,
-        "Administratrice déléguée (Organisation – modification) de l'Atelier Textile du Nord",
+        "Administratrice déléguée (Organisation – modification) de l’Atelier Textile du Nord",
     ),
     "utilisateur@exemple.fr": (
         "Lucas",
         "Petit",
         False,
         False,
-        "Utilisateur simple de l'Atelier Textile du Nord (profils de consultation)",
+        "Utilisateur simple de l’Atelier Textile du Nord (profils de consultation)",
     ),
     "nouveau@exemple.fr": (
         "Emma",

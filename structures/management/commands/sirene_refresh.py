@@ -171,7 +171,7 @@ class Command(BaseCommand):
         )
         sections = [
             ("Structures modifiées", self.changed),
-            ("Établissements fermés à l'INSEE", self.closed),
+            ("Établissements fermés à l’INSEE", self.closed),
             ("SIRET inconnus de la base INSEE", self.unknown),
             ("Identifiants SIRET invalides (non interrogés)", invalid),
         ]
@@ -180,4 +180,4 @@ class Command(BaseCommand):
             for row in rows:
                 write(f"  {row}")
         if self.skipped:
-            write(f"Déjà mises à jour pendant l'exécution (ignorées) : {self.skipped}")
+            write(f"Déjà mises à jour pendant l’exécution (ignorées) : {self.skipped}")
