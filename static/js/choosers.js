@@ -1,0 +1,29 @@
+// Choosers (form[data-chooser]): a GET form whose choices fill the page below it. Without
+// JavaScript, each step has its button; with it, choosing is enough: the buttons are
+// hidden and a change presses, for the user, the button that follows the list, as soon
+// as every required list of that step is chosen.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-chooser]").forEach(function (form) {
+    var buttons = Array.prototype.slice.call(form.querySelectorAll("[data-chooser-button]"));
+    buttons.forEach(function (button) { button.hidden = true; });
+    var follows = function (a, b) {
+      return Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+    };
+    form.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("change", function () {
+        var index = buttons.findIndex(function (button) { return follows(select, button); });
+        if (index < 0) {
+          return;
+        }
+        var button = buttons[index], previous = buttons[index - 1];
+        var step = Array.prototype.filter.call(form.querySelectorAll("select[required]"), function (other) {
+          return follows(other, button) && (!previous || follows(previous, other));
+        });
+        if (step.every(function (other) { return other.value; })) {
+          form.requestSubmit(button);
+        }
+      });
+    });
+  });
+})();
