@@ -6,7 +6,8 @@
   "use strict";
   document.querySelectorAll("form[data-chooser]").forEach(function (form) {
     var buttons = Array.prototype.slice.call(form.querySelectorAll("[data-chooser-button]"));
-    buttons.forEach(function (button) { button.hidden = true; });
+    // The DSFR class: a .fr-btn is displayed whatever its hidden attribute says.
+    buttons.forEach(function (button) { button.classList.add("fr-hidden"); });
     var follows = function (a, b) {
       return Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
     };
