@@ -538,6 +538,8 @@ def my_habilitations_manage(request, structure_pk, service_pk=None):
         links=_my_links(),
         select_url=f"{reverse('members:my_habilitations')}?structure={structure.pk}",
     )
+    # The breadcrumb ends on the structure: "Gérer mes habilitations" is its parent, once.
+    context["breadcrumb_data"]["current"] = structure.display_name
     page = HabilitationsPage(structure=structure, service=service, user=request.user)
     return _handle(request, page=page, administrator=administrator, own=True, template_context=context)
 

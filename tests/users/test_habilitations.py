@@ -246,6 +246,14 @@ def test_the_breadcrumb_names_the_page_once(client, structure, principal_manager
         assert "Organisation" in breadcrumb
 
 
+def test_my_habilitations_breadcrumb_names_the_page_once(client, structure, principal_manager):
+    client.force_login(principal_manager)
+    page = text(client.get(reverse("members:my_habilitations_structure", args=[structure.pk])))
+    breadcrumb = re.search(r'<nav[^>]*class="fr-breadcrumb".*?</nav>', page, re.S).group(0)
+    assert breadcrumb.count("Gérer mes habilitations") == 1
+    assert structure.display_name in breadcrumb
+
+
 def test_a_service_level_user_must_be_managed_on_one_of_their_services(client, structure, principal_manager):
     service = factories.ServiceFactory(structure=structure)
     user = factories.UserFactory()
