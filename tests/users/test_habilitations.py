@@ -577,7 +577,7 @@ def test_inactive_structure_refuses_changes_with_a_french_message(
     assert ("ENGAGEMENT", Level.CONSULTATION) in held(simple_user, structure)
 
 
-def test_user_page_query_count_does_not_grow_with_profiles(
+def test_user_page_query_count_does_not_grow_with_profiles_users_or_services(
     client, structure, principal_manager, simple_user, django_assert_num_queries
 ):
     client.force_login(principal_manager)
@@ -587,8 +587,15 @@ def test_user_page_query_count_does_not_grow_with_profiles(
         client.get(url)
     for code in ["FACTURE_RECUE", "FACTURE_EMISE", "MEMOIRE_FRAIS_JUSTICE", "REMBOURSEMENT_TAXES"]:
         factories.grant(simple_user, structure, code, Level.MODIFICATION)
+    # The one page lists the structure's users and services at the top.
+    for _index in range(15):
+        colleague = factories.UserFactory()
+        factories.attach(colleague, structure)
+        factories.grant(colleague, structure, "FACTURE_EMISE", Level.CONSULTATION)
+        factories.ServiceFactory(structure=structure)
     with django_assert_num_queries(len(few.captured_queries)):
-        client.get(url)
+        response = client.get(url)
+    assert text(response).count("<option") >= 30
 
 
 # The service
