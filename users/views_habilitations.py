@@ -416,6 +416,9 @@ def habilitations(request):
     # A POST without a valid target (a forged or stale address) changes nothing: the
     # page shows the choice again, refused as it would be on GET.
     form, target = _chosen_target(request)
+    if target is None and request.GET.get("structure") and form.selected_structure() is not None:
+        # The structure was just chosen: the next choice is the user's (the page reloaded).
+        form.fields["user"].widget.attrs["autofocus"] = True
     title = _("Gérer les habilitations des utilisateurs")
     context = page_context(
         title,

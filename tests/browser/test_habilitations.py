@@ -214,3 +214,24 @@ def test_habilitation_actions_fit_a_375_px_screen(mobile_page, team):
     page.check()
     expect(page.get_by_role("button", name="Conserver le profil Engagement – consultation")).to_be_visible()
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width
+
+
+def test_with_the_keyboard_the_page_updates_on_enter_not_at_each_arrow(page, team):
+    structure, manager, user = team
+    other = factories.StructureFactory(company_name="Atelier du Sud")
+    factories.attach(manager, other)
+    log_in(page, manager.email)
+    page.check()
+    page.goto("/organisation/utilisateurs/habilitations/")
+    page.check()
+    structures = page.get_by_role("combobox", name=re.compile("^Structure"))
+    structures.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert "structure=" not in page.url
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"\?structure=\d+"))
+    page.check()
+    # The next choice has the focus.
+    expect(page.get_by_role("combobox", name=re.compile("^Utilisateur"))).to_be_focused()
