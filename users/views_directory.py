@@ -17,6 +17,7 @@ from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Habilitation, Level
 from chorus.pages import page_context
 from users import exports
+from users.forms_habilitations import APPLICATION as HABILITATIONS_APPLICATION
 from users.forms_members import (
     AFFICHER_UTILISATEUR,
     CONSULTER_UTILISATEURS,
@@ -25,6 +26,7 @@ from users.forms_members import (
     profile_label,
 )
 from users.models import Membership
+from users.views_habilitations import manage_url
 
 PAGE_SIZE = 25
 EXPORT_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
@@ -160,6 +162,7 @@ def member_detail(request, user_id):
                 "memberships": [],
                 "profiles": [],
                 "detach_url": "",
+                "habilitations_url": "",
             },
         )
         group["memberships"].append(membership)
@@ -173,6 +176,12 @@ def member_detail(request, user_id):
         if live and access.can(request, DETACHER_UTILISATEUR, Level.MODIFICATION, structure=structure):
             query = urlencode({"structure": structure.pk, "user": member.pk})
             group["detach_url"] = f"{reverse('members:detach')}?{query}"
+        if live and access.can(request, HABILITATIONS_APPLICATION, Level.MODIFICATION, structure=structure):
+            # Straight to their profiles; attached to some services only, on the first of them.
+            validated = [m for m in group["memberships"] if m.status == Membership.Status.VALIDEE]
+            whole = any(m.service_id is None for m in validated)
+            service = None if whole else validated[0].service
+            group["habilitations_url"] = manage_url(structure, service, member)
     title = member.get_full_name() or member.email
     links = [
         *_links(),

@@ -14,8 +14,9 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from approvals.selectors import pending_requests_of
 from chorus import access
@@ -264,7 +265,9 @@ class Outcome:
         return ""
 
 
-def _handle(request, *, page, administrator, own, template_context):
+def _handle(
+    request, *, page, administrator, own, template_context, template="members/habilitations_manage.html"
+):
     """The page of one user's profiles: GET shows what is stored; each POST is one step
     (open the picker, stage, unstage) or Soumettre."""
     staging = Staging(page.key)
@@ -318,7 +321,7 @@ def _handle(request, *, page, administrator, own, template_context):
         replaced = profile_label(page.profiles[int(picker.partition(":")[2])])
     return render(
         request,
-        "members/habilitations_manage.html",
+        template,
         {
             **template_context,
             "page": page,
@@ -371,65 +374,90 @@ def _submit(request, page, staging, administrator, comment_form, errors):
                 "« Mes demandes en attente » jusqu’à leur décision."
             ),
         )
-    return redirect(request.path)
+    # The same page, the same choice (the one page keeps it in the query string).
+    return redirect(request.get_full_path())
 
 
 # Gérer les habilitations des utilisateurs
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
-@require_GET
-def habilitations(request):
-    """Choose the structure, optionally a service, and the user (a GET form)."""
-    if "valider" in request.GET:
-        form = HabilitationTargetForm(request.GET, request=request)
-        if form.is_valid():
-            return redirect(
-                _manage_url(
-                    form.cleaned_data["structure"], form.cleaned_data["service"], form.cleaned_data["user"]
-                )
-            )
-    else:
-        initial = {"structure": request.GET.get("structure")}
+def _chosen_target(request):
+    """The chooser at the top of the one page (structure, service, user from the query
+    string) and the target it names: (form, (structure, service, user) or None).
+
+    Without a user, or when the structure was just chosen (its own button, name
+    "choisir"), the form only shows the service and user lists: a user left from
+    another structure's list is then forgotten, not refused."""
+    params = request.GET
+    structure_only = params.get("choisir") == "structure" or not params.get("user")
+    if structure_only:
+        initial = {"structure": params.get("structure")}
+        if params.get("choisir") != "structure":
+            initial["service"] = params.get("service")
         form = HabilitationTargetForm(request=request, initial=initial)
         structures = form.fields["structure"].queryset
         if not initial["structure"] and len(structures) == 1:
             form = HabilitationTargetForm(request=request, initial={"structure": structures[0]})
-    title = _("Gérer les habilitations des utilisateurs")
-    return render(
-        request,
-        "members/habilitations_select.html",
-        page_context(
-            title,
-            links=[_organisation_link()],
-            form=form,
-            structure_chosen=form.selected_structure() is not None,
-        ),
-    )
+        return form, None
+    # A user of another structure, or another structure, is an invalid choice: the page
+    # says so and shows nothing of them.
+    form = HabilitationTargetForm(params, request=request)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, (data["structure"], data["service"], data["user"])
 
 
-def _manage_url(structure, service, user):
-    if service is None:
-        return reverse("members:habilitations_user", args=[structure.pk, user.pk])
-    return reverse("members:habilitations_service_user", args=[structure.pk, service.pk, user.pk])
+def manage_url(structure, service, user):
+    """The one page, opened on this user's profiles: every state of it is a link."""
+    query = {"structure": structure.pk, "service": service.pk if service else "", "user": user.pk}
+    return f"{reverse('members:habilitations')}?{urlencode(query)}"
 
 
 @access.access_required(APPLICATION, Level.MODIFICATION)
+@require_http_methods(["GET", "POST"])
+def habilitations(request):
+    """One page: the structure, optionally a service, and the user chosen at the top
+    (a GET form, linkable); below, that user's profiles with Ajouter, the pencil, the
+    cross and Soumettre (POSTed to the same address)."""
+    # A POST without a valid target (a forged or stale address) changes nothing: the
+    # page shows the choice again, refused as it would be on GET.
+    form, target = _chosen_target(request)
+    if target is None and request.GET.get("structure") and form.selected_structure() is not None:
+        # The structure was just chosen: the next choice is the user's (the page reloaded).
+        form.fields["user"].widget.attrs["autofocus"] = True
+    title = _("Gérer les habilitations des utilisateurs")
+    context = page_context(
+        title,
+        links=[_organisation_link()],
+        form=form,
+        structure_chosen=form.selected_structure() is not None,
+        page=None,
+    )
+    if target is None:
+        return render(request, "members/habilitations_select.html", context)
+    structure, service, user = target
+    page = HabilitationsPage(structure=structure, service=service, user=user)
+    return _handle(
+        request,
+        page=page,
+        administrator=True,
+        own=False,
+        template_context=context,
+        template="members/habilitations_select.html",
+    )
+
+
+@access.access_required(APPLICATION, Level.MODIFICATION)
+@require_GET
 def habilitations_user(request, structure_pk, user_pk, service_pk=None):
-    """The profiles of one user of my structure: Ajouter, the pencil, the cross, Soumettre."""
+    """The former address of one user's page: the one page, with the same choice."""
     structure = access.get_structure_or_404(request, structure_pk, APPLICATION, Level.MODIFICATION)
     service = None if service_pk is None else get_object_or_404(Service, pk=service_pk, structure=structure)
     user = get_object_or_404(attached_users(structure), pk=user_pk)
     if scope_refusal(user=user, structure=structure, service=service):
         raise Http404
-    title = _("Gérer les habilitations des utilisateurs")
-    context = page_context(
-        title,
-        links=_manage_links(),
-        select_url=f"{reverse('members:habilitations')}?structure={structure.pk}",
-    )
-    page = HabilitationsPage(structure=structure, service=service, user=user)
-    return _handle(request, page=page, administrator=True, own=False, template_context=context)
+    return redirect(manage_url(structure, service, user))
 
 
 # Gérer mes habilitations
@@ -529,6 +557,8 @@ def my_habilitations_manage(request, structure_pk, service_pk=None):
         pending=pending,
         pending_more=pending_more,
     )
+    # The breadcrumb ends on the structure: "Gérer mes habilitations" is its parent, once.
+    context["breadcrumb_data"]["current"] = structure.display_name
     page = HabilitationsPage(structure=structure, service=service, user=request.user)
     return _handle(request, page=page, administrator=administrator, own=True, template_context=context)
 

@@ -2,9 +2,12 @@
 to a service, who accepts from their home page; another is detached with a comment; a
 member leaves a structure from Mes rattachements."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from chorus.models import Level
 from tests import factories
 from tests.browser.test_shell_journeys import log_in
 from users.models import Membership
@@ -111,3 +114,44 @@ def test_principal_manager_detaches_a_user_with_a_comment(page, company):
     page.check()
     membership = Membership.objects.get(user=leaving)
     assert (membership.status, membership.comment) == (Membership.Status.DESACTIVEE, "Fin de contrat")
+
+
+def test_choosing_the_structure_fills_the_attach_form_in_place(page, company):
+    structure, manager = company
+    other = factories.StructureFactory(company_name="Atelier du Sud")
+    factories.attach(manager, other)
+    factories.ServiceFactory(structure=other, code="SUD", name="Service sud")
+    log_in(page, manager.email)
+    page.check()
+    page.goto("/organisation/utilisateurs/rattacher/")
+    page.check()
+    step = page.get_by_role("form", name="Choix de la structure")
+    # No button to press: choosing is enough, and the same page shows the form.
+    expect(step.get_by_role("button", name="Choisir cette structure")).to_be_hidden()
+    expect(page.get_by_label("Adresse électronique de l'utilisateur")).to_have_count(0)
+    step.get_by_role("combobox").select_option(str(other.pk))
+    page.wait_for_url(re.compile(rf"/rattacher/\?structure={other.pk}$"))
+    expect(page.get_by_label("Adresse électronique de l'utilisateur")).to_be_visible()
+    expect(page.get_by_text("SUD — Service sud", exact=True)).to_be_attached()
+    page.check()
+
+
+def test_copy_shows_the_profiles_to_copy_once_both_users_are_chosen(page, company):
+    structure, manager = company
+    source = factories.UserFactory(email="source@exemple.fr", first_name="Sonia", last_name="Source")
+    target = factories.UserFactory(email="cible@exemple.fr", first_name="Cyril", last_name="Cible")
+    for user in (source, target):
+        factories.attach(user, structure)
+    factories.grant(source, structure, "FACTURE_EMISE", Level.CONSULTATION)
+    log_in(page, manager.email)
+    page.check()
+    page.goto("/organisation/utilisateurs/habilitations/copier/")
+    page.check()
+    expect(page.get_by_role("button", name="Voir les profils à copier")).to_be_hidden()
+    page.get_by_label("Copier les habilitations de").select_option(str(source.pk))
+    # One list chosen of two: the page waits for the other.
+    expect(page.get_by_role("heading", name="Profils à copier")).to_have_count(0)
+    page.get_by_label("Vers l’utilisateur").select_option(str(target.pk))
+    expect(page.get_by_role("heading", name="Profils à copier")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("Facture émise – consultation")
+    page.check()

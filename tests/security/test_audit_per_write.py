@@ -42,6 +42,7 @@ class Write:
     setup: Callable | None = None  # prepares the world (inside the rolled back transaction)
     kwargs: Callable | None = None  # URL arguments, when not the world's defaults
     from_page: bool = True  # start from the values the page's form shows
+    query: Callable | None = None  # the query string, when the page's choice lives there
     insee: bool = False  # the view asks the INSEE directory: run its stand-in
     verified: bool = False  # the session has passed the second factor (setup enrols the user)
     records: int = 1  # more than one only with the reason below
@@ -197,20 +198,10 @@ WRITES = {
             "comment": "Départ de l'entreprise",
         },
     ),
-    "members:habilitations_user": Write(
+    "members:habilitations": Write(
         "principal_manager",
         lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)},
-        kwargs=lambda w: {"structure_pk": w.structure_a.pk, "user_pk": w.users["modification"].pk},
-    ),
-    "members:habilitations_service_user": Write(
-        "principal_manager",
-        lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)},
-        setup=lambda w: factories.attach(w.users["no_structure"], w.structure_a, service=w.service_a),
-        kwargs=lambda w: {
-            "structure_pk": w.structure_a.pk,
-            "service_pk": w.service_a.pk,
-            "user_pk": w.users["no_structure"].pk,
-        },
+        query=lambda w: f"?structure={w.structure_a.pk}&service=&user={w.users['modification'].pk}",
     ),
     "members:habilitations_copy": Write(
         "principal_manager",
@@ -420,7 +411,7 @@ def submit(world, name, write: Write):
     if kwargs is None:
         pattern = _pattern(name)
         kwargs = url_kwargs(world, name, list(pattern.pattern.converters), write.persona)
-    url = reverse(name, kwargs=kwargs)
+    url = reverse(name, kwargs=kwargs) + (write.query(world) if write.query else "")
     data = {}
     if write.from_page:
         page = client.get(url)

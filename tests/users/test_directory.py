@@ -396,3 +396,18 @@ def test_user_page_of_someone_not_on_my_structures_is_404(client, request, princ
     user_id = 999_999 if whose == "unknown" else request.getfixturevalue(whose).pk
     client.force_login(principal_manager)
     assert client.get(reverse("members:detail", args=[user_id])).status_code == 404
+
+
+def test_user_page_links_to_their_profiles_on_the_habilitations_page(
+    client, structure, principal_manager, consultation_user, team
+):
+    alice = team["alice"]
+    client.force_login(principal_manager)
+    page = client.get(reverse("members:detail", args=[alice.pk])).text
+    url = f"{reverse('members:habilitations')}?structure={structure.pk}&amp;service=&amp;user={alice.pk}"
+    assert url in page
+    assert "Gérer ses habilitations sur cette structure" in page
+    # Consultation only: no link to a page they cannot use.
+    client.force_login(consultation_user)
+    page = client.get(reverse("members:detail", args=[alice.pk])).text
+    assert reverse("members:habilitations") not in page.split("<main", 1)[1]

@@ -41,6 +41,12 @@ def staged_token(response):
 
 
 def user_url(structure, user, service=None):
+    """The one page, opened on this user's profiles."""
+    service_pk = service.pk if service else ""
+    return f"{reverse('members:habilitations')}?structure={structure.pk}&service={service_pk}&user={user.pk}"
+
+
+def old_user_url(structure, user, service=None):
     if service is None:
         return reverse("members:habilitations_user", args=[structure.pk, user.pk])
     return reverse("members:habilitations_service_user", args=[structure.pk, service.pk, user.pk])
@@ -77,9 +83,10 @@ def test_anonymous_is_sent_to_login(client, name):
 
 
 def test_anonymous_is_sent_to_login_from_a_user_page(client, structure, simple_user):
-    response = client.get(user_url(structure, simple_user))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("users:login"))
+    for url in (user_url(structure, simple_user), old_user_url(structure, simple_user)):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("users:login"))
 
 
 @pytest.mark.parametrize("name", ["members:habilitations", "members:habilitations_copy"])
@@ -112,21 +119,56 @@ def test_administrators_open_a_user_page(client, request, structure, simple_user
     assert "Engagement – consultation" in text(response)
 
 
-def test_another_structures_user_in_the_url_is_not_found(
+def test_another_structures_user_in_the_query_is_refused_and_not_shown(
     client, structure, principal_manager, other_structure_user
 ):
     client.force_login(principal_manager)
-    assert client.get(user_url(structure, other_structure_user)).status_code == 404
     other = other_structure_user.memberships.get().structure
-    assert client.get(user_url(other, other_structure_user)).status_code == 404
+    factories.grant(other_structure_user, other, "FACTURE_EMISE", Level.CONSULTATION)
+    for url in (user_url(structure, other_structure_user), user_url(other, other_structure_user)):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Sélectionnez un choix valide" in text(response)
+        assert other_structure_user.email not in text(response)
+        assert "Facture émise – consultation" not in text(response)
+        # Soumettre posted to that address changes nothing.
+        before = AuditEvent.objects.count()
+        response = client.post(url, {"staged": "", "action": "remove:1"})
+        assert response.status_code == 200
+        assert "Sélectionnez un choix valide" in text(response)
+        assert AuditEvent.objects.count() == before
+    assert held(other_structure_user, other) == {("FACTURE_EMISE", Level.CONSULTATION)}
 
 
-def test_a_service_of_another_structure_in_the_url_is_not_found(
+def test_another_structures_user_at_the_former_address_is_not_found(
+    client, structure, principal_manager, other_structure_user
+):
+    client.force_login(principal_manager)
+    assert client.get(old_user_url(structure, other_structure_user)).status_code == 404
+    other = other_structure_user.memberships.get().structure
+    assert client.get(old_user_url(other, other_structure_user)).status_code == 404
+
+
+def test_the_former_address_of_a_user_page_leads_to_the_one_page(client, structure, principal_manager):
+    service = factories.ServiceFactory(structure=structure)
+    user = factories.UserFactory()
+    factories.attach(user, structure, service=service)
+    client.force_login(principal_manager)
+    response = client.get(old_user_url(structure, user, service))
+    assert response.status_code == 302
+    assert response.url == user_url(structure, user, service)
+    assert client.get(old_user_url(structure, user)).status_code == 404
+
+
+def test_a_service_of_another_structure_in_the_query_is_refused(
     client, structure, principal_manager, simple_user
 ):
     client.force_login(principal_manager)
     foreign_service = factories.ServiceFactory()
-    assert client.get(user_url(structure, simple_user, foreign_service)).status_code == 404
+    response = client.get(user_url(structure, simple_user, foreign_service))
+    assert "Sélectionnez un choix valide" in text(response)
+    assert 'name="staged"' not in text(response)
+    assert client.get(old_user_url(structure, simple_user, foreign_service)).status_code == 404
 
 
 def test_user_choice_lists_only_the_structures_users(
@@ -164,14 +206,52 @@ def test_another_structure_posted_in_the_choice_is_an_invalid_choice(
     assert other_structure_user.email not in text(response)
 
 
-def test_choosing_the_user_opens_their_page(client, structure, principal_manager, simple_user):
+def test_choosing_the_user_shows_their_profiles_on_the_same_page(
+    client, structure, principal_manager, simple_user
+):
+    client.force_login(principal_manager)
+    response = client.get(
+        reverse("members:habilitations"), {"structure": structure.pk, "service": "", "user": simple_user.pk}
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "Profils de Sam Simple" in page
+    assert "Facture émise – consultation" in page
+    # The choice stays shown at the top, to choose another user at once.
+    assert re.search(rf'<option value="{simple_user.pk}" selected>', page)
+
+
+def test_choosing_another_structure_forgets_the_user_of_the_previous_one(
+    client, structure, principal_manager, simple_user
+):
+    other = factories.StructureFactory()
+    factories.attach(principal_manager, other)
     client.force_login(principal_manager)
     response = client.get(
         reverse("members:habilitations"),
-        {"structure": structure.pk, "service": "", "user": simple_user.pk, "valider": "1"},
+        {"structure": other.pk, "service": "", "user": simple_user.pk, "choisir": "structure"},
     )
-    assert response.status_code == 302
-    assert response.url == user_url(structure, simple_user)
+    page = text(response)
+    assert "Sélectionnez un choix valide" not in page
+    assert 'name="staged"' not in page
+    assert simple_user.email not in page
+
+
+def test_the_breadcrumb_names_the_page_once(client, structure, principal_manager, simple_user):
+    client.force_login(principal_manager)
+    for url in (reverse("members:habilitations"), user_url(structure, simple_user)):
+        page = text(client.get(url))
+        breadcrumb = re.search(r'<nav[^>]*class="fr-breadcrumb".*?</nav>', page, re.S).group(0)
+        assert breadcrumb.count("Gérer les habilitations des utilisateurs") == 1
+        assert "Organisation" in breadcrumb
+
+
+def test_my_habilitations_breadcrumb_names_the_page_once(client, structure, principal_manager):
+    client.force_login(principal_manager)
+    page = text(client.get(reverse("members:my_habilitations_structure", args=[structure.pk])))
+    breadcrumb = re.search(r'<nav[^>]*class="fr-breadcrumb".*?</nav>', page, re.S).group(0)
+    assert breadcrumb.count("Gérer mes habilitations") == 1
+    assert structure.display_name in breadcrumb
 
 
 def test_a_service_level_user_must_be_managed_on_one_of_their_services(client, structure, principal_manager):
@@ -179,17 +259,11 @@ def test_a_service_level_user_must_be_managed_on_one_of_their_services(client, s
     user = factories.UserFactory()
     factories.attach(user, structure, service=service)
     client.force_login(principal_manager)
-    response = client.get(
-        reverse("members:habilitations"),
-        {"structure": structure.pk, "service": "", "user": user.pk, "valider": "1"},
-    )
+    response = client.get(user_url(structure, user))
     assert "choisissez l’un de ces services" in text(response)
-    assert client.get(user_url(structure, user)).status_code == 404
-    response = client.get(
-        reverse("members:habilitations"),
-        {"structure": structure.pk, "service": service.pk, "user": user.pk, "valider": "1"},
-    )
-    assert response.url == user_url(structure, user, service)
+    assert 'name="staged"' not in text(response)
+    response = client.get(user_url(structure, user, service))
+    assert 'name="staged"' in text(response)
 
 
 # Staged changes, applied on Soumettre
@@ -503,7 +577,7 @@ def test_inactive_structure_refuses_changes_with_a_french_message(
     assert ("ENGAGEMENT", Level.CONSULTATION) in held(simple_user, structure)
 
 
-def test_user_page_query_count_does_not_grow_with_profiles(
+def test_user_page_query_count_does_not_grow_with_profiles_users_or_services(
     client, structure, principal_manager, simple_user, django_assert_num_queries
 ):
     client.force_login(principal_manager)
@@ -513,8 +587,15 @@ def test_user_page_query_count_does_not_grow_with_profiles(
         client.get(url)
     for code in ["FACTURE_RECUE", "FACTURE_EMISE", "MEMOIRE_FRAIS_JUSTICE", "REMBOURSEMENT_TAXES"]:
         factories.grant(simple_user, structure, code, Level.MODIFICATION)
+    # The one page lists the structure's users and services at the top.
+    for _index in range(15):
+        colleague = factories.UserFactory()
+        factories.attach(colleague, structure)
+        factories.grant(colleague, structure, "FACTURE_EMISE", Level.CONSULTATION)
+        factories.ServiceFactory(structure=structure)
     with django_assert_num_queries(len(few.captured_queries)):
-        client.get(url)
+        response = client.get(url)
+    assert text(response).count("<option") >= 30
 
 
 # The service
