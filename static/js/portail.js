@@ -46,3 +46,22 @@
     }
   });
 })();
+
+// List filters (<details data-filters>, open in the page): on a phone they fold, so that
+// the list comes first, unless the address applies one of them (the user must see what
+// narrows the list). 48em is the DSFR's "md" breakpoint, where the filters go side by side.
+(function () {
+  "use strict";
+  if (window.matchMedia("(min-width: 48em)").matches) {
+    return;
+  }
+  var query = new URLSearchParams(window.location.search);
+  document.querySelectorAll("details[data-filters]").forEach(function (details) {
+    var applied = Array.prototype.some.call(details.querySelectorAll("[name]"), function (field) {
+      return field.type !== "hidden" && field.type !== "submit" && (query.get(field.name) || "") !== "";
+    });
+    if (!applied) {
+      details.open = false;
+    }
+  });
+})();
