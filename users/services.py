@@ -1,14 +1,14 @@
 """Attachment of users to structures: the transitions that keep the invariants."""
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit, mail, ratelimit
 from chorus.access import ORGANISATION
 from chorus.errors import Refused
-from chorus.models import Habilitation, Level
+from chorus.models import Habilitation, Level, Profile
 from structures.models import Structure
 from users import habilitations
 from users.models import Invitation, Membership, User
@@ -411,7 +411,15 @@ def invitations_pending_for(*, user):
     return (
         _pending(Invitation.objects.filter(Q(user=user) | Q(user__isnull=True, email__iexact=user.email)))
         .select_related("structure", "invited_by")
-        .prefetch_related("services")
+        .prefetch_related(
+            "services",
+            Prefetch(
+                "profiles",
+                queryset=Profile.objects.select_related("application").order_by(
+                    "application__domain__order", "application__order", "level"
+                ),
+            ),
+        )
         .order_by("created_at", "pk")
     )
 

@@ -137,6 +137,11 @@ def test_invited_colleague_accepting_with_the_defaults_finds_their_applications_
     sent = AuditEvent.objects.get(action="invitation_send")
     assert "Facture émise – consultation" in sent.changes["profiles"]
 
+    # The invitation says what comes with it.
+    client.force_login(colleague)
+    card = client.get(reverse("home")).text
+    assert "Profils accordés : Facture émise – consultation, Factures de travaux – consultation" in card
+
     records = AuditEvent.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
         response = accept(client, colleague, Invitation.objects.get())
