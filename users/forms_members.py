@@ -136,7 +136,56 @@ def profile_level_field(application, levels):
     )
 
 
-class AttachForm(StructureScopedForm):
+class ProfileChoicesMixin:
+    """The applications offered on one structure, each at Aucun, Consultation or
+    Modification, for whoever may grant profiles there (Gérer les habilitations des
+    utilisateurs). A profile posted for an application not offered is refused."""
+
+    def add_profile_fields(self, structure, request):
+        self.offered = {}
+        self._catalogue = access.get_access(request).catalogue
+        if structure is None or not access.can(
+            request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, structure
+        ):
+            return
+        for application, levels in habilitations.offered_profiles(structure):
+            name = PROFILE_FIELD_PREFIX + application.code
+            self.offered[name] = levels
+            self.fields[name] = profile_level_field(application, levels)
+
+    @property
+    def profile_fields(self):
+        return [self[name] for name in self.offered]
+
+    def refuse_applications_not_offered(self):
+        """A profile posted for an application the page did not offer (meant for other
+        publics, or no application at all) is refused, never silently dropped."""
+        for key in self.data:
+            if not key.startswith(PROFILE_FIELD_PREFIX) or key in self.offered:
+                continue
+            if not self.data.get(key):
+                continue  # "Aucun": nothing asked
+            application = self._catalogue.get(key.removeprefix(PROFILE_FIELD_PREFIX))
+            if application is None:
+                self.add_error(None, _("Une des applications choisies n’existe pas."))
+            else:
+                self.add_error(
+                    None,
+                    _("L’application « %(application)s » n’est pas proposée pour cette structure.")
+                    % {"application": application.label},
+                )
+
+    def chosen_profiles(self) -> list:
+        """The profiles chosen, once the form is valid."""
+        profiles = []
+        for name, levels in self.offered.items():
+            level = self.cleaned_data.get(name)
+            if level:
+                profiles.append(levels[level])
+        return profiles
+
+
+class AttachForm(ProfileChoicesMixin, StructureScopedForm):
     """Rattacher un utilisateur: the email, the attachment's level and services, and the
     profiles the new member receives on accepting (the applications offered to the
     structure, each at Aucun, Consultation or Modification)."""
@@ -162,22 +211,11 @@ class AttachForm(StructureScopedForm):
             self.fields["services"].queryset = services
             if not services.exists():
                 self.fields["services"].help_text = _("Cette structure n'a aucun service actif.")
-        self.offered = {}
-        if self.structure is not None and access.can(
-            self.request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, self.structure
-        ):
-            for application, levels in habilitations.offered_profiles(self.structure):
-                name = PROFILE_FIELD_PREFIX + application.code
-                self.offered[name] = levels
-                self.fields[name] = profile_level_field(application, levels)
+        self.add_profile_fields(self.structure, self.request)
 
     @property
     def main_fields(self):
         return [self[name] for name in self.fields if name not in self.offered and name != "structure"]
-
-    @property
-    def profile_fields(self):
-        return [self[name] for name in self.offered]
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -188,36 +226,21 @@ class AttachForm(StructureScopedForm):
         # A deactivated structure keeps its history, but takes no new member.
         if structure is not None and structure.status == Structure.Status.INACTIVE:
             raise forms.ValidationError(INACTIVE_STRUCTURE % {"structure": structure.display_name})
-        self._refuse_applications_not_offered()
+        self.refuse_applications_not_offered()
         return self.clean_level_and_services(cleaned_data)
 
-    def _refuse_applications_not_offered(self):
-        """A profile posted for an application the page did not offer (meant for other
-        publics, or no application at all) is refused, never silently dropped."""
-        catalogue = access.get_access(self.request).catalogue
-        for key in self.data:
-            if not key.startswith(PROFILE_FIELD_PREFIX) or key in self.offered:
-                continue
-            if not self.data.get(key):
-                continue  # "Aucun": nothing asked
-            application = catalogue.get(key.removeprefix(PROFILE_FIELD_PREFIX))
-            if application is None:
-                self.add_error(None, _("Une des applications choisies n’existe pas."))
-            else:
-                self.add_error(
-                    None,
-                    _("L’application « %(application)s » n’est pas proposée pour cette structure.")
-                    % {"application": application.label},
-                )
 
-    def chosen_profiles(self) -> list:
-        """The profiles chosen, once the form is valid."""
-        profiles = []
-        for name, levels in self.offered.items():
-            level = self.cleaned_data.get(name)
-            if level:
-                profiles.append(levels[level])
-        return profiles
+class ApprovalProfilesForm(ProfileChoicesMixin, DsfrForm, forms.Form):
+    """Approving a request to be attached: the profiles the new member receives."""
+
+    def __init__(self, *args, structure, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_profile_fields(structure, request)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.refuse_applications_not_offered()
+        return cleaned_data
 
 
 class AttachManyForm(DsfrForm, forms.Form):
