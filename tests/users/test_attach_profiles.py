@@ -7,10 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from approvals import services as approval_services
 from chorus import catalogue
 from chorus.models import Application, AuditEvent, Domain, Habilitation, Level, Profile
 from structures.models import Structure
 from tests import factories
+from tests.approvals.helpers import pending_attachment
 from users import services
 from users.habilitations import offered_profiles
 from users.models import Invitation, Membership
@@ -417,3 +419,96 @@ def test_the_attach_page_costs_the_same_queries_with_many_applications(client, s
     response = client.get(reverse(ATTACH), {"structure": structure.pk})
     assert "Outil 29" in response.text
     assert _queries(client, structure) == few
+
+
+# Approving a request to be attached: the approver chooses the profiles the same way
+
+
+def _pending_request(structure, services_=()):
+    return pending_attachment(structure, services_=services_)
+
+
+def test_approval_page_offers_the_profiles_at_consultation_by_default(client, structure, principal_manager):
+    approval = _pending_request(structure)
+    client.force_login(principal_manager)
+
+    page = client.get(reverse("approvals:detail", args=[approval.pk]))
+
+    form = page.context["profiles_form"]
+    assert list(form.offered) == [field(code) for code in COMPANY_APPLICATIONS]
+    assert all(form.fields[name].initial == Level.CONSULTATION for name in form.offered)
+    assert "Profils accordés à l’approbation" in page.text
+    assert 'form="approbation"' in page.text
+
+
+def test_approving_with_the_defaults_grants_the_profiles_in_the_approvals_one_record(
+    client, structure, delegate
+):
+    textile = factories.ServiceFactory(structure=structure)
+    approval = _pending_request(structure, services_=[textile])
+    client.force_login(delegate)
+    form = client.get(reverse("approvals:detail", args=[approval.pk])).context["profiles_form"]
+    records = AuditEvent.objects.count()
+
+    response = client.post(reverse("approvals:approve", args=[approval.pk]), defaults(form))
+
+    assert response.status_code == 302
+    requester = approval.requester
+    assert held(requester, structure, textile) == {
+        (code, Level.CONSULTATION) for code in COMPANY_APPLICATIONS
+    }
+    assert AuditEvent.objects.count() == records + 1
+    record = AuditEvent.objects.get(action="approval_approve")
+    assert "Facture émise – consultation" in record.changes["applied"]["added"]
+
+
+def test_approving_without_profile_fields_attaches_only(client, structure, principal_manager):
+    approval = _pending_request(structure)
+    client.force_login(principal_manager)
+
+    client.post(reverse("approvals:approve", args=[approval.pk]))
+
+    assert Membership.objects.get(user=approval.requester).status == Membership.Status.VALIDEE
+    assert not Habilitation.objects.filter(user=approval.requester).exists()
+
+
+@pytest.mark.parametrize(
+    ("posted", "error"),
+    [
+        (
+            {field("FACTURE_RECUE"): "1"},
+            "L’application « Facture reçue » n’est pas proposée pour cette structure.",
+        ),
+        (
+            {field("FACTURE_EMISE"): "9"},
+            "Choisissez Aucun, Consultation ou Modification pour « Facture émise ».",
+        ),
+    ],
+)
+def test_approval_with_forged_profiles_is_refused_and_changes_nothing(
+    client, structure, principal_manager, posted, error
+):
+    approval = _pending_request(structure)
+    client.force_login(principal_manager)
+    before = snapshot()
+
+    response = client.post(reverse("approvals:approve", args=[approval.pk]), posted)
+
+    assert response.status_code == 200
+    assert error in response.text
+    assert snapshot() == before
+    approval.refresh_from_db()
+    assert approval.is_pending
+
+
+def test_a_profile_request_has_no_profile_choice_on_approval(client, structure, principal_manager):
+    member = factories.UserFactory()
+    factories.attach(member, structure)
+    profile = Profile.objects.get(application__code="FACTURE_EMISE", level=Level.CONSULTATION)
+    approval = approval_services.request_profiles(requester=member, structure=structure, add=[profile])
+    client.force_login(principal_manager)
+
+    page = client.get(reverse("approvals:detail", args=[approval.pk]))
+
+    assert page.context["profiles_form"] is None
+    assert "Profils accordés à l’approbation" not in page.text
