@@ -308,8 +308,13 @@ def _summary(approval) -> dict:
 
 
 @transaction.atomic
-def approval_decide(*, request_id: int, approver, approve: bool, reason: str = "") -> ApprovalRequest:
+def approval_decide(
+    *, request_id: int, approver, approve: bool, reason: str = "", profiles=()
+) -> ApprovalRequest:
     """Approve (apply what was asked) or refuse (with a reason) a pending request, once.
+
+    Approving an attachment may grant `profiles` to the new member, on the structure
+    or on each service asked for: only those the approver may grant there.
 
     The row lock makes a second approver wait for the first decision, then see it
     (AlreadyDecided). A request of a structure the approver does not administer raises
@@ -329,9 +334,14 @@ def approval_decide(*, request_id: int, approver, approve: bool, reason: str = "
     if not approve and not reason:
         raise RequestError(_("Indiquez le motif du refus."))
 
+    profiles = list(profiles)
+    if profiles and (not approve or approval.kind != Kind.RATTACHEMENT):
+        raise RequestError(_("Des profils ne s’accordent qu’en approuvant une demande de rattachement."))
     applied = {}
     if approve:
         applied = _apply(approval, approver)
+        if profiles:
+            applied.update(_grant_profiles(approval, approver, profiles))
         approval.status = Status.APPROUVEE
         approval.reason = ""
     else:
@@ -423,6 +433,34 @@ def _apply_attachment(approval, approver) -> dict:
         applied.setdefault("attached", []).append(attached.pop("service") or structure.display_name)
         applied.update(attached)
     return applied
+
+
+def _grant_profiles(approval, approver, profiles) -> dict:
+    """Grant the profiles chosen by the approver to the member just attached, through
+    the one habilitation transition (the approval's record tells it)."""
+    structure = approval.structure
+    refusal = habilitations.offer_refusal(actor=approver, structure=structure, profiles=profiles)
+    if refusal:
+        raise RequestError(refusal)
+    user = approval.requester
+    structure.refresh_from_db(fields=["principal_manager"])
+    if structure.principal_manager_id == user.pk:
+        # The first member is principal manager: Organisation is theirs by role.
+        profiles = [profile for profile in profiles if profile.application.code != access.ORGANISATION]
+    granted = set()
+    for service in list(approval.services.all()) or [None]:
+        held = habilitations.held_profile_ids(user=user, structure=structure, service=service)
+        add = [profile for profile in profiles if profile.pk not in held]
+        if not add:
+            continue
+        try:
+            habilitations.habilitations_apply(
+                actor=approver, user=user, structure=structure, service=service, add=add, record=False
+            )
+        except habilitations.HabilitationError as exc:
+            raise RequestError(exc.message) from exc
+        granted.update(habilitations.profile_label(profile) for profile in add)
+    return {"added": sorted(granted)} if granted else {}
 
 
 def _apply_profiles(approval, approver):

@@ -30,6 +30,7 @@ from chorus import access
 from chorus.models import Profile
 from chorus.pages import page_context
 from structures.services import claims
+from users.forms_members import ApprovalProfilesForm
 
 PAGE_SIZE = 25
 
@@ -304,7 +305,15 @@ def detail(request, pk):
     return _render_detail(request, approval, RefusalForm())
 
 
-def _render_detail(request, approval, refusal_form, *, status=200):
+def _profiles_form(request, approval, data=None):
+    """The profiles to grant on approving an attachment request, consultation chosen
+    by default; None for another kind of request or a decided one."""
+    if approval.kind != ApprovalRequest.Kind.RATTACHEMENT or not approval.is_pending:
+        return None
+    return ApprovalProfilesForm(data, structure=approval.structure, request=request, auto_id="approbation_%s")
+
+
+def _render_detail(request, approval, refusal_form, *, status=200, profiles_form=None):
     return render(
         request,
         "approvals/detail.html",
@@ -314,6 +323,7 @@ def _render_detail(request, approval, refusal_form, *, status=200):
             approval=approval,
             approvers=services.approvers_of(approval.structure),
             refusal_form=refusal_form,
+            profiles_form=profiles_form or _profiles_form(request, approval),
             noscript_refusal_form=RefusalForm(auto_id="sans-js-%s"),
             # A refusal sent without its reason shows its form on the page, with the error.
             refusal_inline=refusal_form.is_bound,
@@ -327,7 +337,10 @@ def _render_detail(request, approval, refusal_form, *, status=200):
 @require_POST
 def approve(request, pk):
     approval = _get_decidable(request, pk)
-    return _decide(request, approval, approve=True)
+    form = _profiles_form(request, approval, request.POST)
+    if form is not None and not form.is_valid():
+        return _render_detail(request, approval, RefusalForm(), profiles_form=form)
+    return _decide(request, approval, approve=True, profiles=form.chosen_profiles() if form else ())
 
 
 @access.access_required("APPROBATIONS")
@@ -341,10 +354,10 @@ def refuse(request, pk):
     return _decide(request, approval, approve=False, reason=form.cleaned_data["reason"])
 
 
-def _decide(request, approval, *, approve, reason=""):
+def _decide(request, approval, *, approve, reason="", profiles=()):
     try:
         services.approval_decide(
-            request_id=approval.pk, approver=request.user, approve=approve, reason=reason
+            request_id=approval.pk, approver=request.user, approve=approve, reason=reason, profiles=profiles
         )
     except ApprovalRequest.DoesNotExist:
         raise Http404 from None

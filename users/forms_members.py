@@ -7,12 +7,14 @@ those choices is an invalid choice, never a change."""
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from dsfr.widgets import InlineRadioSelect
 
 from chorus import access
 from chorus.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Application, Level, Profile
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure
+from users import habilitations
 from users.forms import normalize_email
 from users.models import Membership, User
 from users.services import PrincipalManagerError
@@ -102,7 +104,92 @@ class StructureScopedForm(DsfrForm, forms.Form):
         return cleaned_data
 
 
-class AttachForm(StructureScopedForm):
+# One field per application offered on the structure, named after its code.
+PROFILE_FIELD_PREFIX = "profil_"
+PROFILE_LEVEL_LABELS = {Level.CONSULTATION: _("Consultation"), Level.MODIFICATION: _("Modification")}
+
+
+def profile_level_field(application, levels):
+    """Aucun / Consultation / Modification for one application, consultation chosen
+    unless the manager says otherwise: a new member should not find it closed."""
+    label = application.label
+    help_text = ""
+    if application.code == access.ORGANISATION:
+        help_text = _(
+            "Consultation : voir la structure et ses utilisateurs. Modification : administrer la "
+            "structure, comme un gestionnaire délégué."
+        )
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("", _("Aucun")), *((level, PROFILE_LEVEL_LABELS[level]) for level in sorted(levels))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial=Level.CONSULTATION if Level.CONSULTATION in levels else "",
+        widget=InlineRadioSelect,
+        help_text=help_text,
+        error_messages={
+            # Formatted now: Django formats this message again with the refused value.
+            "invalid_choice": _("Choisissez Aucun, Consultation ou Modification pour « %(application)s ».")
+            % {"application": str(label).replace("%", "%%")}
+        },
+    )
+
+
+class ProfileChoicesMixin:
+    """The applications offered on one structure, each at Aucun, Consultation or
+    Modification, for whoever may grant profiles there (Gérer les habilitations des
+    utilisateurs). A profile posted for an application not offered is refused."""
+
+    def add_profile_fields(self, structure, request):
+        self.offered = {}
+        self._catalogue = access.get_access(request).catalogue
+        if structure is None or not access.can(
+            request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, structure
+        ):
+            return
+        for application, levels in habilitations.offered_profiles(structure):
+            name = PROFILE_FIELD_PREFIX + application.code
+            self.offered[name] = levels
+            self.fields[name] = profile_level_field(application, levels)
+
+    @property
+    def profile_fields(self):
+        return [self[name] for name in self.offered]
+
+    def refuse_applications_not_offered(self):
+        """A profile posted for an application the page did not offer (meant for other
+        publics, or no application at all) is refused, never silently dropped."""
+        for key in self.data:
+            if not key.startswith(PROFILE_FIELD_PREFIX) or key in self.offered:
+                continue
+            if not self.data.get(key):
+                continue  # "Aucun": nothing asked
+            application = self._catalogue.get(key.removeprefix(PROFILE_FIELD_PREFIX))
+            if application is None:
+                self.add_error(None, _("Une des applications choisies n’existe pas."))
+            else:
+                self.add_error(
+                    None,
+                    _("L’application « %(application)s » n’est pas proposée pour cette structure.")
+                    % {"application": application.label},
+                )
+
+    def chosen_profiles(self) -> list:
+        """The profiles chosen, once the form is valid."""
+        profiles = []
+        for name, levels in self.offered.items():
+            level = self.cleaned_data.get(name)
+            if level:
+                profiles.append(levels[level])
+        return profiles
+
+
+class AttachForm(ProfileChoicesMixin, StructureScopedForm):
+    """Rattacher un utilisateur: the email, the attachment's level and services, and the
+    profiles the new member receives on accepting (the applications offered to the
+    structure, each at Aucun, Consultation or Modification)."""
+
     application_code = RATTACHER_UTILISATEUR
 
     email = email_field()
@@ -124,6 +211,11 @@ class AttachForm(StructureScopedForm):
             self.fields["services"].queryset = services
             if not services.exists():
                 self.fields["services"].help_text = _("Cette structure n’a aucun service actif.")
+        self.add_profile_fields(self.structure, self.request)
+
+    @property
+    def main_fields(self):
+        return [self[name] for name in self.fields if name not in self.offered and name != "structure"]
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -134,7 +226,21 @@ class AttachForm(StructureScopedForm):
         # A deactivated structure keeps its history, but takes no new member.
         if structure is not None and structure.status == Structure.Status.INACTIVE:
             raise forms.ValidationError(INACTIVE_STRUCTURE % {"structure": structure.display_name})
+        self.refuse_applications_not_offered()
         return self.clean_level_and_services(cleaned_data)
+
+
+class ApprovalProfilesForm(ProfileChoicesMixin, DsfrForm, forms.Form):
+    """Approving a request to be attached: the profiles the new member receives."""
+
+    def __init__(self, *args, structure, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_profile_fields(structure, request)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.refuse_applications_not_offered()
+        return cleaned_data
 
 
 class AttachManyForm(DsfrForm, forms.Form):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from chorus import access, audit
 from chorus.errors import Refused
-from chorus.models import Application, Habilitation, Level, Profile
+from chorus.models import Application, Audience, Habilitation, Level, Profile
 from structures.models import Structure
 from users.models import Membership, User
 
@@ -41,6 +41,59 @@ def grantable_applications():
     return Application.objects.filter(access=Application.Access.PROFILE, governed_by__isnull=True).order_by(
         "domain__order", "order"
     )
+
+
+# Granting profiles to others is what Gérer les habilitations des utilisateurs does.
+MANAGE_APPLICATION = "GERER_HABILITATIONS"
+
+
+def structure_audience(structure) -> str:
+    """The public of the catalogue a structure belongs to (Application.audiences): a
+    public body, a person, an association (INSEE legal categories 92xx) or a company."""
+    if structure.is_public:
+        return Audience.ENTITE_PUBLIQUE
+    if structure.identifier_type == Structure.IdentifierType.PARTICULIER:
+        return Audience.PARTICULIER
+    if structure.legal_category.startswith("92"):
+        return Audience.ASSOCIATION
+    return Audience.ENTREPRISE
+
+
+def offered_profiles(structure) -> list[tuple[Application, dict]]:
+    """The applications whose profiles may be granted on this structure, in catalogue
+    order, each with its profiles by level: [(application, {level: profile})]. An
+    application meant for other publics (Facture reçue for a company) is left out.
+    One query, whatever the size of the catalogue."""
+    audience = structure_audience(structure)
+    offered = {}
+    for profile in grantable_profiles():
+        application = profile.application
+        audiences = application.audience_list()
+        if audiences and audience not in audiences:
+            continue
+        offered.setdefault(application.pk, (application, {}))[1][profile.level] = profile
+    return list(offered.values())
+
+
+def offer_refusal(*, actor, structure, profiles) -> str:
+    """Why `actor` may not grant these profiles on the structure to a new member, or ""
+    when they may: the rule of Gérer les habilitations des utilisateurs, limited to the
+    applications offered to the structure."""
+    profiles = list(profiles)
+    if not profiles:
+        return ""
+    if not access.can(actor, MANAGE_APPLICATION, Level.MODIFICATION, structure):
+        return _("Vous ne pouvez pas accorder de profils sur la structure « %(structure)s ».") % {
+            "structure": structure.display_name
+        }
+    offered = {profile.pk for _app, levels in offered_profiles(structure) for profile in levels.values()}
+    for profile in profiles:
+        if profile.pk not in offered:
+            return _("Le profil « %(profile)s » n’est pas proposé pour la structure « %(structure)s ».") % {
+                "profile": profile_label(profile),
+                "structure": structure.display_name,
+            }
+    return ""
 
 
 def is_principal_manager_profile(profile) -> bool:

@@ -223,6 +223,15 @@ class Invitation(models.Model):
         related_name="+",
         verbose_name=_("invité par"),
     )
+    # Granted with the attachment, so that the new member does not find every
+    # application closed (users.services.invitation_accept).
+    profiles = models.ManyToManyField(
+        "chorus.Profile",
+        blank=True,
+        related_name="+",
+        verbose_name=_("profils accordés"),
+        help_text=_("Accordés par l’invitant quand l’invitation est acceptée."),
+    )
     created_at = models.DateTimeField(_("envoyée le"), default=timezone.now, db_index=True)
     accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
     declined_at = models.DateTimeField(_("refusée le"), null=True, blank=True)

@@ -1,15 +1,16 @@
 """Attachment of users to structures: the transitions that keep the invariants."""
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit, mail, ratelimit
 from chorus.access import ORGANISATION
 from chorus.errors import Refused
-from chorus.models import Habilitation, Level
+from chorus.models import Habilitation, Level, Profile
 from structures.models import Structure
+from users import habilitations
 from users.models import Invitation, Membership, User
 
 
@@ -314,16 +315,26 @@ def _count_invitation(actor, email):
 
 
 @transaction.atomic
-def invitation_send(*, actor, email, structures, services=(), signup_url, answer_url) -> list[Invitation]:
+def invitation_send(
+    *, actor, email, structures, services=(), profiles=(), signup_url, answer_url
+) -> list[Invitation]:
     """Invite an email to the given structures (at structure level, or to the given
     services of the only structure), in one email. An existing account is attached
     only once its owner accepts; an email without account is invited to create one.
     The inviter gets the same answer either way: the form does not tell whether an
-    account exists."""
+    account exists.
+
+    `profiles` are granted with the attachment, on each structure (or each service),
+    when the invitation is accepted: only those the inviter may grant there."""
     structures = sorted(structures, key=lambda structure: structure.pk)
     services = list(services)
+    profiles = sorted(profiles, key=lambda profile: profile.pk)
     if services and (len(structures) != 1 or any(s.structure_id != structures[0].pk for s in services)):
         raise MembershipError(_("Un des services choisis n’appartient pas à la structure."))
+    for structure in structures:
+        refusal = habilitations.offer_refusal(actor=actor, structure=structure, profiles=profiles)
+        if refusal:
+            raise MembershipError(refusal)
     user = User.objects.filter(email__iexact=email).first()
     # Locked in id order before the first audit record (chorus.audit): a second manager
     # inviting the same address at the same moment waits, then sees this invitation.
@@ -349,11 +360,17 @@ def invitation_send(*, actor, email, structures, services=(), signup_url, answer
         invitation = Invitation.objects.create(email=email, user=user, structure=structure, invited_by=actor)
         if services:
             invitation.services.set(services)
+        if profiles:
+            invitation.profiles.set(profiles)
         audit.record(
             actor=actor,
             obj=invitation,
             action="invitation_send",
-            changes={"email": email, "services": sorted(s.code for s in services)},
+            changes={
+                "email": email,
+                "services": sorted(s.code for s in services),
+                "profiles": sorted(habilitations.profile_label(profile) for profile in profiles),
+            },
         )
         invitations.append(invitation)
     # The inviter is named by their login address and structure, never by the names they
@@ -394,7 +411,15 @@ def invitations_pending_for(*, user):
     return (
         _pending(Invitation.objects.filter(Q(user=user) | Q(user__isnull=True, email__iexact=user.email)))
         .select_related("structure", "invited_by")
-        .prefetch_related("services")
+        .prefetch_related(
+            "services",
+            Prefetch(
+                "profiles",
+                queryset=Profile.objects.select_related("application").order_by(
+                    "application__domain__order", "application__order", "level"
+                ),
+            ),
+        )
         .order_by("created_at", "pk")
     )
 
@@ -437,9 +462,10 @@ def invitations_accept(*, user) -> list[Membership]:
                     comment=_("Invitation acceptée"),
                 )
             )
+        granted = _grant_invited_profiles(invitation, user, [s for s in services if s is not None])
         invitation.accepted_at = now
         invitation.save(update_fields=["accepted_at"])
-        audit.record(actor=user, obj=invitation, action="invitation_accept")
+        audit.record(actor=user, obj=invitation, action="invitation_accept", changes=granted)
     return memberships
 
 
@@ -529,11 +555,45 @@ def invitation_accept(*, invitation_id, user) -> list[Membership]:
         changes.update(attached)
     changes["service"] = [service.code for service in services] if services else None
     changes["invited_by"] = invitation.invited_by.email if invitation.invited_by else None
+    changes.update(_grant_invited_profiles(invitation, user, services))
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     audit.record(actor=user, obj=invitation, action="invitation_accept", changes=changes)
     _tell_inviter(invitation, user, accepted=True)
     return memberships
+
+
+def _grant_invited_profiles(invitation, user, services) -> dict:
+    """Grant the profiles the inviter chose, on the structure or on each invited
+    service, through the one habilitation transition (no record of its own: the
+    acceptance's record carries them). Profiles the user holds already there are
+    skipped, and so is Organisation for a new principal manager, who holds it by
+    role. An inviter who may no longer grant profiles there grants none: the
+    attachment stands, and the profiles are to be asked for (Gérer mes habilitations).
+    Returns the changes to record."""
+    profiles = list(invitation.profiles.select_related("application").order_by("pk"))
+    if not profiles:
+        return {}
+    structure = Structure.objects.get(pk=invitation.structure_id)
+    inviter = invitation.invited_by
+    labels = sorted(habilitations.profile_label(profile) for profile in profiles)
+    if inviter is None or habilitations.offer_refusal(actor=inviter, structure=structure, profiles=profiles):
+        return {"profiles_not_granted": labels}
+    if structure.principal_manager_id == user.pk:
+        profiles = [profile for profile in profiles if profile.application.code != ORGANISATION]
+    granted = []
+    for service in services or [None]:
+        held = habilitations.held_profile_ids(user=user, structure=structure, service=service)
+        add = [profile for profile in profiles if profile.pk not in held]
+        if add:
+            try:
+                habilitations.habilitations_apply(
+                    actor=inviter, user=user, structure=structure, service=service, add=add, record=False
+                )
+            except habilitations.HabilitationError as error:
+                raise MembershipError(error.message) from error
+            granted += [habilitations.profile_label(profile) for profile in add]
+    return {"added": sorted(set(granted))} if granted else {}
 
 
 @transaction.atomic

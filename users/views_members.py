@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from chorus import access, catalogue
 from chorus.models import Level
 from chorus.pages import page_context
-from users import services
+from users import habilitations, services
 from users.forms_members import (
     DETACHER_UTILISATEUR,
     LEVEL_SERVICE,
@@ -81,7 +81,7 @@ def attach(request):
     )
 
 
-def _invite(request, form, structures, chosen=()) -> bool:
+def _invite(request, form, structures, chosen=(), profiles=()) -> bool:
     """Invite the email to the structures; False with the refusal added to the form.
     Known or not, the email gets an invitation and the manager the same answer."""
     email = form.cleaned_data["email"]
@@ -91,6 +91,7 @@ def _invite(request, form, structures, chosen=()) -> bool:
             email=email,
             structures=structures,
             services=chosen,
+            profiles=profiles,
             signup_url=_signup_url(request, email),
             answer_url=request.build_absolute_uri(reverse("users:my_memberships")),
         )
@@ -105,17 +106,28 @@ def _attach(request, form) -> str:
     data = form.cleaned_data
     email, structure = data["email"], data["structure"]
     chosen = list(data["services"]) if data["level"] == LEVEL_SERVICE else []
-    if not _invite(request, form, [structure], chosen):
+    profiles = form.chosen_profiles()
+    if not _invite(request, form, [structure], chosen, profiles):
         return ""
     if chosen:
-        return _(
+        done = _(
             "Une invitation a été envoyée à %(email)s pour les services « %(services)s » de la structure "
             "« %(structure)s ». Le rattachement se fera quand elle sera acceptée ; elle est valable 7 jours."
         ) % {"email": email, "services": _names(chosen), "structure": structure.display_name}
-    return _(
-        "Une invitation a été envoyée à %(email)s pour la structure « %(structure)s ». Le rattachement se "
-        "fera quand elle sera acceptée ; elle est valable 7 jours."
-    ) % {"email": email, "structure": structure.display_name}
+    else:
+        done = _(
+            "Une invitation a été envoyée à %(email)s pour la structure « %(structure)s ». Le rattachement "
+            "se fera quand elle sera acceptée ; elle est valable 7 jours."
+        ) % {"email": email, "structure": structure.display_name}
+    if profiles:
+        done += " " + _("Profils accordés à l’acceptation : %(profiles)s.") % {
+            "profiles": ", ".join(habilitations.profile_label(profile) for profile in profiles)
+        }
+    else:
+        done += " " + _(
+            "Aucun profil n’est accordé : ajoutez-les dans Gérer les habilitations des utilisateurs."
+        )
+    return done
 
 
 @access.access_required(RATTACHER_UTILISATEUR, Level.MODIFICATION)

@@ -49,6 +49,7 @@ CHANGE_LABELS = {
     "email": gettext_lazy("Adresse électronique"),
     "added": gettext_lazy("Profils ajoutés"),
     "removed": gettext_lazy("Profils retirés"),
+    "profiles_not_granted": gettext_lazy("Profils non accordés (l’invitant ne peut plus les accorder)"),
     "profiles": gettext_lazy("Profils"),
     "kind": gettext_lazy("Type de demande"),
     "add": gettext_lazy("Profils à ajouter"),

@@ -1,6 +1,7 @@
 """Refresh the documentation pages from support/docs_content/: the habilitations are chosen
 at the top of one page, the global transfer leaves a deactivated structure with its
-manager, and Gérer mes habilitations lists the requests waiting for a decision."""
+manager, Gérer mes habilitations lists the requests waiting for a decision, and attaching
+a user chooses their profiles."""
 
 from importlib import import_module
 
