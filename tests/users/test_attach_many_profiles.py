@@ -3,6 +3,8 @@ give profiles like their one-structure forms: consultation of the applications e
 structure offers, so that a new member does not find every application closed."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals import services as approval_services
@@ -100,7 +102,8 @@ def test_invited_to_two_structures_with_the_defaults_each_receives_its_own_appli
     assert company_profiles == set(COMPANY_APPLICATIONS)
     assert public_profiles == set(PUBLIC_APPLICATIONS)
     # One record per invitation, each with its own profiles.
-    sent = {event.object_id: event.changes["profiles"] for event in AuditEvent.objects.filter(action="invitation_send")}
+    events = AuditEvent.objects.filter(action="invitation_send")
+    sent = {event.object_id: event.changes["profiles"] for event in events}
     assert "Facture reçue – consultation" in sent[str(invitations[public.pk].pk)]
     assert "Facture reçue – consultation" not in sent[str(invitations[structure.pk].pk)]
 
@@ -267,7 +270,9 @@ def test_refusing_together_grants_nothing(client, structure, principal_manager):
     assert Membership.objects.get(user=approval.requester).status == Membership.Status.REFUSEE
 
 
-def test_a_profile_request_approved_together_receives_only_what_it_asked(client, structure, principal_manager):
+def test_a_profile_request_approved_together_receives_only_what_it_asked(
+    client, structure, principal_manager
+):
     member = factories.UserFactory()
     factories.attach(member, structure)
     profile = Profile.objects.get(application__code="FACTURE_EMISE", level=Level.MODIFICATION)
@@ -293,3 +298,20 @@ def test_another_structures_request_in_the_batch_is_refused_and_nothing_changes(
     assert "Une des demandes sélectionnées est introuvable." in response.text
     assert snapshot() == before
     assert ApprovalRequest.objects.filter(status=ApprovalRequest.Status.EN_ATTENTE).count() == 2
+
+
+def _page_queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(ATTACH_MANY))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_page_costs_the_same_queries_with_many_structures(client, structure, public, principal_manager):
+    client.force_login(principal_manager)
+    _page_queries(client)  # warm caches (sessions, content types)
+    few = _page_queries(client)
+    for number in range(10):
+        factories.StructureFactory(public=number % 2 == 0, with_principal_manager=principal_manager)
+
+    assert _page_queries(client) == few
