@@ -373,6 +373,18 @@ def approval_decide(
     return approval
 
 
+def default_attachment_profiles(approval, approver) -> list:
+    """What approving an attachment request without opening it grants (several requests
+    decided at once): consultation of every application offered to its structure, the
+    default of the request's own page; nothing when the approver may not grant profiles
+    there, or for another kind of request. `approver` is a request or a user."""
+    if approval.kind != Kind.RATTACHEMENT:
+        return []
+    if not access.can(approver, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, approval.structure):
+        return []
+    return habilitations.default_profiles(approval.structure)
+
+
 def _service_names(approval) -> str:
     """The services a request is about, as the decision email names them ("" for the
     whole structure)."""

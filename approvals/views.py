@@ -257,13 +257,20 @@ def inbox(request):
 
 def _decide_several(request, form):
     """Each request gets its own decision, effect and email; one failing does not undo
-    the others. The report says how many were decided and which were not."""
+    the others. The report says how many were decided and which were not. An approved
+    attachment request receives the default profiles of its own page (consultation of
+    the applications offered to its structure): the page says so before one confirms."""
     approve, reason = form.approve, form.cleaned_data["reason"]
     decided, already, failed = [], [], []
     for approval in sorted(form.cleaned_data["requests"], key=lambda a: (a.created_at, a.pk)):
+        profiles = services.default_attachment_profiles(approval, request) if approve else []
         try:
             services.approval_decide(
-                request_id=approval.pk, approver=request.user, approve=approve, reason=reason
+                request_id=approval.pk,
+                approver=request.user,
+                approve=approve,
+                reason=reason,
+                profiles=profiles,
             )
         except services.AlreadyDecided:
             already.append(approval.number)

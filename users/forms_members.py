@@ -141,6 +141,8 @@ class ProfileChoicesMixin:
     Modification, for whoever may grant profiles there (Gérer les habilitations des
     utilisateurs). A profile posted for an application not offered is refused."""
 
+    not_offered_message = _("L’application « %(application)s » n’est pas proposée pour cette structure.")
+
     def add_profile_fields(self, structure, request):
         self.offered = {}
         self._catalogue = access.get_access(request).catalogue
@@ -152,6 +154,23 @@ class ProfileChoicesMixin:
             name = PROFILE_FIELD_PREFIX + application.code
             self.offered[name] = levels
             self.fields[name] = profile_level_field(application, levels)
+
+    def add_profile_fields_for_any(self, structures, request):
+        """The applications offered to at least one of the structures (where the user
+        may grant profiles). Each field tells its publics, for the page's script that
+        shows only those of the structures ticked."""
+        self.offered = {}
+        self._catalogue = access.get_access(request).catalogue
+        structures = [
+            structure
+            for structure in structures
+            if access.can(request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, structure)
+        ]
+        for application, levels in habilitations.offered_profiles_to_any(structures):
+            name = PROFILE_FIELD_PREFIX + application.code
+            self.offered[name] = levels
+            self.fields[name] = profile_level_field(application, levels)
+            self.fields[name].widget.attrs["data-publics"] = ",".join(application.audience_list())
 
     @property
     def profile_fields(self):
@@ -169,11 +188,7 @@ class ProfileChoicesMixin:
             if application is None:
                 self.add_error(None, _("Une des applications choisies n’existe pas."))
             else:
-                self.add_error(
-                    None,
-                    _("L’application « %(application)s » n’est pas proposée pour cette structure.")
-                    % {"application": application.label},
-                )
+                self.add_error(None, self.not_offered_message % {"application": application.label})
 
     def chosen_profiles(self) -> list:
         """The profiles chosen, once the form is valid."""
@@ -243,12 +258,30 @@ class ApprovalProfilesForm(ProfileChoicesMixin, DsfrForm, forms.Form):
         return cleaned_data
 
 
-class AttachManyForm(DsfrForm, forms.Form):
+class StructureCheckboxes(forms.CheckboxSelectMultiple):
+    """Each structure tells its public (habilitations.structure_audience): the page's
+    script shows the applications offered to the structures ticked."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-public"] = habilitations.structure_audience(instance)
+        return option
+
+
+class AttachManyForm(ProfileChoicesMixin, DsfrForm, forms.Form):
+    """Rattacher à plusieurs structures: the email, the structures, and the profiles the
+    new member receives on accepting, chosen once for the applications offered to any
+    of the structures; each structure receives only those offered to it."""
+
+    not_offered_message = _("L’application « %(application)s » n’est proposée à aucune de vos structures.")
+
     email = email_field()
     structures = ModelMultipleChoiceField(
         label=_("Structures"),
         queryset=Structure.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
+        widget=StructureCheckboxes,
         help_text=_("L’utilisateur est invité à rejoindre chacune, en maille structure."),
         error_messages={
             "required": _("Choisissez au moins une structure."),
@@ -263,6 +296,12 @@ class AttachManyForm(DsfrForm, forms.Form):
             "company_name", "identifier"
         )
         field.label_from_instance = lambda obj: f"{obj.identifier} — {obj.display_name}"
+        # Without the page's script, the applications of all the structures are shown.
+        self.add_profile_fields_for_any(list(field.queryset), request)
+
+    @property
+    def main_fields(self):
+        return [self[name] for name in self.fields if name not in self.offered]
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -273,6 +312,19 @@ class AttachManyForm(DsfrForm, forms.Form):
             if structure.status == Structure.Status.INACTIVE:
                 raise forms.ValidationError(INACTIVE_STRUCTURE % {"structure": structure.display_name})
         return structures
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.refuse_applications_not_offered()
+        return cleaned_data
+
+    def chosen_profiles_by_structure(self) -> dict:
+        """{structure id: the profiles chosen whose application it offers}."""
+        chosen = self.chosen_profiles()
+        return {
+            structure.pk: [profile for profile in chosen if habilitations.is_offered(profile, structure)]
+            for structure in self.cleaned_data["structures"]
+        }
 
 
 class MemberChoiceField(forms.ModelChoiceField):

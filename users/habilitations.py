@@ -64,15 +64,36 @@ def offered_profiles(structure) -> list[tuple[Application, dict]]:
     order, each with its profiles by level: [(application, {level: profile})]. An
     application meant for other publics (Facture reçue for a company) is left out.
     One query, whatever the size of the catalogue."""
-    audience = structure_audience(structure)
+    return offered_profiles_to_any([structure])
+
+
+def is_offered(profile, structure) -> bool:
+    """Whether the profile's application is meant for the structure's public."""
+    audiences = profile.application.audience_list()
+    return not audiences or structure_audience(structure) in audiences
+
+
+def offered_profiles_to_any(structures) -> list[tuple[Application, dict]]:
+    """offered_profiles() for several structures at once: the applications offered to
+    at least one of them, in one query whatever their number."""
+    wanted = {structure_audience(structure) for structure in structures}
     offered = {}
+    if not wanted:
+        return []
     for profile in grantable_profiles():
         application = profile.application
         audiences = application.audience_list()
-        if audiences and audience not in audiences:
+        if audiences and not wanted.intersection(audiences):
             continue
         offered.setdefault(application.pk, (application, {}))[1][profile.level] = profile
     return list(offered.values())
+
+
+def default_profiles(structure) -> list:
+    """What a new member receives when nobody chose: consultation of every application
+    offered to the structure (the default of the attach and approval forms)."""
+    offered = offered_profiles(structure)
+    return [levels[Level.CONSULTATION] for _app, levels in offered if Level.CONSULTATION in levels]
 
 
 def offer_refusal(*, actor, structure, profiles) -> str:

@@ -316,7 +316,7 @@ def _count_invitation(actor, email):
 
 @transaction.atomic
 def invitation_send(
-    *, actor, email, structures, services=(), profiles=(), signup_url, answer_url
+    *, actor, email, structures, services=(), profiles=(), profiles_by_structure=None, signup_url, answer_url
 ) -> list[Invitation]:
     """Invite an email to the given structures (at structure level, or to the given
     services of the only structure), in one email. An existing account is attached
@@ -325,14 +325,25 @@ def invitation_send(
     account exists.
 
     `profiles` are granted with the attachment, on each structure (or each service),
-    when the invitation is accepted: only those the inviter may grant there."""
+    when the invitation is accepted: only those the inviter may grant there.
+    `profiles_by_structure` ({structure id: profiles}) gives each structure its own
+    (Rattacher à plusieurs structures: each receives only the applications it offers)."""
     structures = sorted(structures, key=lambda structure: structure.pk)
     services = list(services)
-    profiles = sorted(profiles, key=lambda profile: profile.pk)
+    if profiles_by_structure is None:
+        profiles_by_structure = {structure.pk: profiles for structure in structures}
+    elif profiles:
+        raise ValueError("profiles and profiles_by_structure are exclusive")
+    profiles_by_structure = {
+        structure.pk: sorted(profiles_by_structure.get(structure.pk, ()), key=lambda profile: profile.pk)
+        for structure in structures
+    }
     if services and (len(structures) != 1 or any(s.structure_id != structures[0].pk for s in services)):
         raise MembershipError(_("Un des services choisis n’appartient pas à la structure."))
     for structure in structures:
-        refusal = habilitations.offer_refusal(actor=actor, structure=structure, profiles=profiles)
+        refusal = habilitations.offer_refusal(
+            actor=actor, structure=structure, profiles=profiles_by_structure[structure.pk]
+        )
         if refusal:
             raise MembershipError(refusal)
     user = User.objects.filter(email__iexact=email).first()
@@ -360,6 +371,7 @@ def invitation_send(
         invitation = Invitation.objects.create(email=email, user=user, structure=structure, invited_by=actor)
         if services:
             invitation.services.set(services)
+        profiles = profiles_by_structure[structure.pk]
         if profiles:
             invitation.profiles.set(profiles)
         audit.record(

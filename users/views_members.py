@@ -81,7 +81,7 @@ def attach(request):
     )
 
 
-def _invite(request, form, structures, chosen=(), profiles=()) -> bool:
+def _invite(request, form, structures, chosen=(), profiles=(), profiles_by_structure=None) -> bool:
     """Invite the email to the structures; False with the refusal added to the form.
     Known or not, the email gets an invitation and the manager the same answer."""
     email = form.cleaned_data["email"]
@@ -92,6 +92,7 @@ def _invite(request, form, structures, chosen=(), profiles=()) -> bool:
             structures=structures,
             services=chosen,
             profiles=profiles,
+            profiles_by_structure=profiles_by_structure,
             signup_url=_signup_url(request, email),
             answer_url=request.build_absolute_uri(reverse("users:my_memberships")),
         )
@@ -152,12 +153,28 @@ def attach_many(request):
 
 def _attach_many(request, form) -> str:
     email, structures = form.cleaned_data["email"], form.cleaned_data["structures"]
-    if not _invite(request, form, structures):
+    by_structure = form.chosen_profiles_by_structure()
+    if not _invite(request, form, structures, profiles_by_structure=by_structure):
         return ""
-    return _(
+    done = _(
         "Une invitation a été envoyée à %(email)s pour les structures « %(structures)s ». Le rattachement "
         "se fera quand elle sera acceptée ; elle est valable 7 jours."
     ) % {"email": email, "structures": ", ".join(structure.display_name for structure in structures)}
+    label = habilitations.profile_label
+    granted = [
+        _("%(structure)s : %(profiles)s")
+        % {"structure": structure.display_name, "profiles": ", ".join(map(label, by_structure[structure.pk]))}
+        for structure in structures
+        if by_structure[structure.pk]
+    ]
+    if granted:
+        granted = " ; ".join(granted)
+        done += " " + _("Profils accordés à l’acceptation : %(profiles)s.") % {"profiles": granted}
+    else:
+        done += " " + _(
+            "Aucun profil n’est accordé : ajoutez-les dans Gérer les habilitations des utilisateurs."
+        )
+    return done
 
 
 # Détacher un utilisateur

@@ -26,7 +26,7 @@ def test_colleague_invited_with_the_default_profiles_finds_the_applications_open
     expect(profiles.get_by_role("group", name="Facture émise").get_by_label("Consultation")).to_be_checked()
     expect(profiles.get_by_role("group", name="Organisation").get_by_label("Consultation")).to_be_checked()
     expect(profiles).not_to_contain_text("Facture reçue")
-    page.get_by_label("Adresse électronique de l'utilisateur").fill(colleague.email)
+    page.get_by_label("Adresse électronique de l’utilisateur").fill(colleague.email)
     page.get_by_role("button", name="Soumettre").click()
     expect(page.get_by_role("main")).to_contain_text(
         "Profils accordés à l’acceptation : Facture émise – consultation"
