@@ -140,6 +140,12 @@ WRITES = {
         why="two structures' histories: the duplicate's creation, and the model's deactivation",
     ),
     "structures:insee_update": Write("principal_manager", setup=_structure_a_is_company, insee=True),
+    # Gérer une structure shows the chosen request's form under the choice, posting there.
+    "structures:manage": Write(
+        "principal_manager",
+        lambda w: {"email": "contact@structure-a.fr"},
+        query=lambda w: f"?type=modifier&structure={w.structure_a.pk}",
+    ),
     "structures:service_create": Write(
         "principal_manager",
         lambda w: {
