@@ -218,13 +218,10 @@ WRITES = {
             "valider": "1",
         },
     ),
-    "members:my_habilitations_structure": Write(
-        "principal_manager", lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)}
-    ),
-    "members:my_habilitations_service": Write(
-        "delegate",
+    "members:my_habilitations": Write(
+        "principal_manager",
         lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)},
-        setup=lambda w: factories.attach(w.users["delegate"], w.structure_a, service=w.service_a),
+        query=lambda w: f"?structure={w.structure_a.pk}&service=",
     ),
     # Approvals
     "approvals:approve": Write("principal_manager"),
