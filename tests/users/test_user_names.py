@@ -36,7 +36,8 @@ def test_name_and_email_shows_the_address_once_for_a_user_without_a_name():
 
 def test_habilitations_page_names_a_user_without_a_name_once(client, structure, principal_manager, nameless):
     client.force_login(principal_manager)
-    response = client.get(reverse("members:habilitations_user", args=[structure.pk, nameless.pk]))
+    url = reverse("members:habilitations_user", args=[structure.pk, nameless.pk])
+    response = client.get(url, follow=True)
 
     assert response.status_code == 200
     page = text(response)
