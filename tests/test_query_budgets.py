@@ -82,7 +82,7 @@ def test_pages_listing_my_pending_requests_cost_the_same_queries_at_two_sizes(cl
         "mes_habilitations": (member, reverse("members:my_habilitations")),
         "mes_habilitations_structure": (
             member,
-            reverse("members:my_habilitations_structure", args=[structure.pk]),
+            f"{reverse('members:my_habilitations')}?structure={structure.pk}&service=",
         ),
         "accueil_sans_rattachement": (newcomer, "/"),
         "mes_habilitations_sans_rattachement": (newcomer, reverse("members:my_habilitations")),

@@ -119,11 +119,14 @@ def my_services(user, structure):
 
 
 class MyScopeForm(_StructureScopedForm):
-    """Gérer mes habilitations: one of my structures, optionally one of its services."""
+    """Gérer mes habilitations: one of my structures, optionally one of its services.
+    Where I may hold profiles is read from my access context, loaded already: choosing
+    costs no query for my memberships."""
 
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = request.user
+        self.access = access.get_access(request)
         self.fields["structure"] = StructureChoiceField(
             user_or_request=request,
             application_code=MY_APPLICATION,
@@ -134,13 +137,32 @@ class MyScopeForm(_StructureScopedForm):
         self.fields["service"] = _service_field()
         structure = self.selected_structure()
         if structure is not None:
-            self.fields["service"].queryset = my_services(self.user, structure)
+            self.fields["service"].queryset = self._my_services(structure)
+            # The structure just looked up is the one the field would look up again.
+            field = self.fields["structure"]
+            to_python = field.to_python
+            field.to_python = lambda value: structure if str(value) == str(structure.pk) else to_python(value)
+
+    def _whole(self, structure):
+        return structure.pk in self.access.structure_ids or structure.pk in self.access.managed_structure_ids
+
+    def _my_services(self, structure):
+        """What my_services() gives, from the access context."""
+        services = structure.services.order_by("code")
+        if self._whole(structure):
+            return services
+        mine = [pk for pk, of in self.access.service_structure.items() if of == structure.pk]
+        return services.filter(pk__in=mine)
 
     def clean(self):
         cleaned_data = super().clean()
-        structure = cleaned_data.get("structure")
-        if structure is not None:
-            refusal = scope_refusal(user=self.user, structure=structure, service=cleaned_data.get("service"))
+        structure, service = cleaned_data.get("structure"), cleaned_data.get("service")
+        if structure is None:
+            return cleaned_data
+        mine = self._whole(structure) or (service is not None and service.pk in self.access.service_ids)
+        if not mine:
+            # Refused: the words of scope_refusal() (one query, on this path only).
+            refusal = scope_refusal(user=self.user, structure=structure, service=service)
             if refusal:
                 self.add_error("service", refusal)
         return cleaned_data

@@ -64,13 +64,6 @@ def _manage_links():
     ]
 
 
-def _my_links():
-    return [
-        _organisation_link(),
-        {"url": reverse("members:my_habilitations"), "title": _("Gérer mes habilitations")},
-    ]
-
-
 # Staged changes
 
 
@@ -265,9 +258,7 @@ class Outcome:
         return ""
 
 
-def _handle(
-    request, *, page, administrator, own, template_context, template="members/habilitations_manage.html"
-):
+def _handle(request, *, page, administrator, own, template_context, template):
     """The page of one user's profiles: GET shows what is stored; each POST is one step
     (open the picker, stage, unstage) or Soumettre."""
     staging = Staging(page.key)
@@ -463,38 +454,80 @@ def habilitations_user(request, structure_pk, user_pk, service_pk=None):
 # Gérer mes habilitations
 
 
+def my_url(structure, service=None):
+    """Gérer mes habilitations, opened on my profiles on this scope."""
+    query = {"structure": structure.pk, "service": service.pk if service else ""}
+    return f"{reverse('members:my_habilitations')}?{urlencode(query)}"
+
+
+def _my_chosen_scope(request):
+    """The chooser at the top of Gérer mes habilitations (structure, service from the
+    query string) and the scope it names: (form, (structure, service) or None).
+
+    A structure is enough: my profiles on all of it are shown. With one structure, it
+    is chosen already. When the structure was just chosen (its own button, name
+    "choisir"), a service left from another structure is forgotten, not refused; and a
+    user attached only to services is then asked for one, without an error yet."""
+    params = request.GET
+    structure_id = params.get("structure")
+    service_id = "" if params.get("choisir") == "structure" else params.get("service", "")
+    if not structure_id:
+        # my_structures() lists these: known already, no query.
+        attached = access.get_access(request).attached_structure_ids()
+        if len(attached) != 1:
+            return MyScopeForm(request=request), None
+        (structure_id,) = attached
+    form = MyScopeForm({"structure": structure_id, "service": service_id}, request=request)
+    if form.is_valid():
+        return form, (form.cleaned_data["structure"], form.cleaned_data["service"])
+    if "valider" not in params and not service_id and "structure" not in form.errors:
+        # Attached to services only: the service is the next choice.
+        form = MyScopeForm(request=request, initial={"structure": form.cleaned_data["structure"]})
+        form.fields["service"].widget.attrs["autofocus"] = True
+    return form, None
+
+
 @access.access_required(MY_APPLICATION, Level.MODIFICATION)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def my_habilitations(request):
-    """Choose one of my structures (optionally a service), and see all my profiles."""
-    if "valider" in request.GET:
-        form = MyScopeForm(request.GET, request=request)
-        if form.is_valid():
-            structure, service = form.cleaned_data["structure"], form.cleaned_data["service"]
-            if service is None:
-                return redirect("members:my_habilitations_structure", structure.pk)
-            return redirect("members:my_habilitations_service", structure.pk, service.pk)
-    else:
-        initial = {"structure": request.GET.get("structure")}
-        form = MyScopeForm(request=request, initial=initial)
-        structures = form.fields["structure"].queryset
-        if not initial["structure"] and len(structures) == 1:
-            form = MyScopeForm(request=request, initial={"structure": structures[0]})
+    """One page: one of my structures (optionally a service) chosen at the top (a GET
+    form, linkable); below, my profiles on it with Ajouter, the pencil, the cross and
+    Soumettre (POSTed to the same address): an administrator of the structure applies
+    at once, a simple user's changes become one request to the managers. Before any
+    choice, the overview of all my profiles; and always, my pending requests."""
+    # A POST without a valid scope (a forged or stale address) changes nothing: the page
+    # shows the choice again, refused as it would be on GET.
+    form, scope = _my_chosen_scope(request)
     title = _("Gérer mes habilitations")
-    pending, pending_more = pending_requests_of(user=request.user)
-    return render(
+    context = page_context(
+        title,
+        links=[_organisation_link()],
+        form=form,
+        # What my_structures() filters on, known already: no query.
+        has_structures=bool(access.get_access(request).attached_structure_ids()),
+        structure_chosen=form.selected_structure() is not None,
+        page=None,
+    )
+    if scope is None:
+        pending, pending_more = pending_requests_of(user=request.user)
+        context.update(overview=_my_overview(request), pending=pending, pending_more=pending_more)
+        return render(request, "members/habilitations_mine.html", context)
+    structure, service = scope
+    # What this user asked on the structure they chose and is still waiting for, the
+    # request just submitted included; all of them when the only structure was chosen
+    # for them (an attachment asked elsewhere among them).
+    chosen = structure if request.GET.get("structure") else None
+    pending, pending_more = pending_requests_of(user=request.user, structure=chosen)
+    context.update(pending=pending, pending_more=pending_more)
+    administrator = access.can(request, APPLICATION, Level.MODIFICATION, structure=structure)
+    page = HabilitationsPage(structure=structure, service=service, user=request.user)
+    return _handle(
         request,
-        "members/habilitations_mine.html",
-        page_context(
-            title,
-            links=[_organisation_link()],
-            form=form,
-            # What my_structures() filters on, known already: no query.
-            has_structures=bool(access.get_access(request).attached_structure_ids()),
-            overview=_my_overview(request),
-            pending=pending,
-            pending_more=pending_more,
-        ),
+        page=page,
+        administrator=administrator,
+        own=True,
+        template_context=context,
+        template="members/habilitations_mine.html",
     )
 
 
@@ -536,31 +569,17 @@ def _my_overview(request):
 @access.access_required(MY_APPLICATION, Level.MODIFICATION)
 # Attached nowhere: the structure in the URL is none of theirs.
 @access.expect(no_structure=404, agent=404)
+@require_GET
 def my_habilitations_manage(request, structure_pk, service_pk=None):
-    """My profiles on one of my structures: an administrator of the structure applies at
-    once; a simple user's changes become one request to the managers."""
+    """The former address of my profiles on one structure: the one page, with the same
+    choice."""
     structure = get_object_or_404(my_structures(request), pk=structure_pk)
     service = (
         None if service_pk is None else get_object_or_404(my_services(request.user, structure), pk=service_pk)
     )
     if scope_refusal(user=request.user, structure=structure, service=service):
         raise Http404
-    administrator = access.can(request, APPLICATION, Level.MODIFICATION, structure=structure)
-    title = _("Gérer mes habilitations")
-    # What this user asked on this structure and is still waiting for, the request just
-    # submitted included: the page they come back to after Soumettre.
-    pending, pending_more = pending_requests_of(user=request.user, structure=structure)
-    context = page_context(
-        title,
-        links=_my_links(),
-        select_url=f"{reverse('members:my_habilitations')}?structure={structure.pk}",
-        pending=pending,
-        pending_more=pending_more,
-    )
-    # The breadcrumb ends on the structure: "Gérer mes habilitations" is its parent, once.
-    context["breadcrumb_data"]["current"] = structure.display_name
-    page = HabilitationsPage(structure=structure, service=service, user=request.user)
-    return _handle(request, page=page, administrator=administrator, own=True, template_context=context)
+    return redirect(my_url(structure, service))
 
 
 # Copier les habilitations

@@ -57,7 +57,6 @@ class RequestTypeForm(DsfrForm, forms.Form):
             self.fields["structure"] = structure_field
         else:
             self.fields["type"].choices = RequestType.CHOICES[:1]
-        self.fields["type"].widget.attrs["data-submit-on-change"] = ""
 
     def clean(self):
         cleaned_data = super().clean()

@@ -226,30 +226,50 @@ def insee_update(request, pk):
         {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
         {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
     ]
-    context = {
+    response, panel = insee_update_panel(
+        request,
+        structure,
+        action=reverse("structures:insee_update", args=[structure.pk]),
+        deactivate_url=reverse("structures:deactivate", args=[structure.pk]),
+    )
+    if response is not None:
+        return response
+    title = _("Mettre à jour depuis la base INSEE")
+    return render(
+        request, "structures/insee/update.html", page_context(title, links=links, panel=panel, **panel)
+    )
+
+
+def insee_update_panel(request, structure, *, action, deactivate_url):
+    """Mettre à jour depuis la base INSEE, for a structure the caller may change: the
+    response once submitted, else (None, what the form shows). Its own page and the
+    *Gérer une structure* page (which shows it under the choice) both use it; `action`
+    is where the form posts."""
+    panel = {
+        "template": "structures/insee/_update_panel.html",
+        "action": action,
         "structure": structure,
         "error": None,
         "establishment": None,
         "changes": [],
         "form": None,
-        "deactivate_url": reverse("structures:deactivate", args=[structure.pk]),
+        "deactivate_url": deactivate_url,
     }
-    title = _("Mettre à jour depuis la base INSEE")
     if structure.identifier_type != Structure.IdentifierType.SIRET:
-        context["error"] = _(
+        panel["error"] = _(
             "Seule une structure identifiée par un SIRET peut être mise à jour depuis la base INSEE."
         )
-        return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
+        return None, panel
 
     establishment, error = _ask_insee(structure.identifier)
     if error is not None:
-        context["error"] = (
+        panel["error"] = (
             _("La base INSEE ne connaît pas (ou plus) le SIRET %(siret)s : rien n’a été modifié.")
             % {"siret": structure.identifier}
             if isinstance(error, sirene.SireneUnknown)
             else error.message
         )
-        return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
+        return None, panel
 
     changes = insee_changes(structure, establishment)
     fingerprint = _fingerprint(changes)
@@ -271,7 +291,7 @@ def insee_update(request, pk):
                 )
             else:
                 messages.success(request, UP_TO_DATE)
-            return redirect("structures:detail", structure.pk)
+            return redirect("structures:detail", structure.pk), None
         if form.is_valid():
             # Shown again with the differences of now, to be submitted again.
             form = InseeUpdateForm({"fingerprint": fingerprint})
@@ -285,8 +305,8 @@ def insee_update(request, pk):
             )
     else:
         form = InseeUpdateForm(initial={"fingerprint": fingerprint})
-    context.update(establishment=establishment, changes=_change_rows(changes), form=form)
-    return render(request, "structures/insee/update.html", page_context(title, links=links, **context))
+    panel.update(establishment=establishment, changes=_change_rows(changes), form=form)
+    return None, panel
 
 
 def _display(name, value):

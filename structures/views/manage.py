@@ -8,9 +8,10 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access, audit
 from chorus.audit_labels import action_label
@@ -25,6 +26,7 @@ from structures.forms.manage import (
 )
 from structures.models import Structure
 from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
+from structures.views.insee import insee_update_panel
 
 STRUCTURES_PER_PAGE = 20
 EVENTS_PER_PAGE = 50
@@ -94,42 +96,88 @@ def _paginate(queryset, request, per_page):
 # Gérer une structure: the type-de-demande page and the search
 
 
-def _destination(request_type, pk):
-    names = {
-        RequestType.UPDATE: "structures:update",
-        RequestType.ACTIVATE: "structures:activate",
-        RequestType.INSEE: "structures:insee_update",
-        RequestType.DEACTIVATE: "structures:deactivate",
-    }
-    return reverse(names[request_type], args=[pk])
+TITLES = {
+    RequestType.UPDATE: gettext_lazy("Modifier une structure"),
+    RequestType.ACTIVATE: gettext_lazy("Activer une structure"),
+    RequestType.INSEE: gettext_lazy("Mettre à jour depuis la base INSEE"),
+    RequestType.DEACTIVATE: gettext_lazy("Désactiver une structure"),
+}
+
+
+def manage_url(request_type, structure):
+    """The page with this request chosen: its form is shown under the choice."""
+    return f"{reverse('structures:manage')}?{urlencode({'type': request_type, 'structure': structure.pk})}"
+
+
+def _panel(request, request_type, structure):
+    """The chosen request's form, posting to the page's own address: (response once
+    submitted or None, what the form shows)."""
+    action = manage_url(request_type, structure)
+    if request_type == RequestType.UPDATE:
+        response, panel = update_panel(request, structure, action=action)
+    elif request_type == RequestType.INSEE:
+        response, panel = insee_update_panel(
+            request,
+            structure,
+            action=action,
+            deactivate_url=manage_url(RequestType.DEACTIVATE, structure),
+        )
+    else:
+        activate = request_type == RequestType.ACTIVATE
+        response, panel = status_panel(request, structure, activate=activate, action=action)
+    if panel is not None:
+        panel["title"] = TITLES[request_type]
+    return response, panel
+
+
+def _chosen_request(request):
+    """The *Type de demande* form, from the query string, and the request it names:
+    (form, type, structure or None). "Valider" (name "valider") or a structure in the
+    query string asks for the request: a missing or refused structure is then said on
+    the form. Choosing a type alone only adapts the page, without complaining that no
+    structure is chosen yet."""
+    params = request.GET
+    if "valider" in params or params.get("structure"):
+        form = RequestTypeForm(params, request=request)
+        if not form.is_valid():
+            return form, None, None
+        request_type = form.cleaned_data["type"]
+        return form, request_type, form.cleaned_data.get("structure")
+    form = RequestTypeForm(request=request, initial={"type": params.get("type"), "structure": None})
+    allowed = {value for value, _label in form.fields["type"].choices}
+    request_type = params.get("type")
+    if request_type not in allowed:
+        request_type = RequestType.CONSULT
+        form.initial["type"] = request_type
+    elif request_type != RequestType.CONSULT and "structure" in form.fields:
+        # The type is chosen: the structure is the next choice (the page reloaded).
+        form.fields["structure"].widget.attrs["autofocus"] = True
+    return form, request_type, None
 
 
 @access.access_required(APPLICATION, Level.CONSULTATION)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def manage(request):
-    """One page, one *Type de demande*. A GET form: the "Valider" button (name
-    "valider") asks to go; the script that submits on a change of type does not send
-    it, so the page then only adapts, without complaining that no structure is chosen."""
-    if "valider" in request.GET:
-        form = RequestTypeForm(request.GET, request=request)
-        if form.is_valid():
-            request_type = form.cleaned_data["type"]
-            if request_type != RequestType.CONSULT:
-                return redirect(_destination(request_type, form.cleaned_data["structure"].pk))
-        else:
-            request_type = None
-    else:
-        form = RequestTypeForm(
-            request=request,
-            initial={"type": request.GET.get("type"), "structure": request.GET.get("structure")},
-        )
-        allowed = {value for value, _label in form.fields["type"].choices}
-        request_type = request.GET.get("type")
-        if request_type not in allowed:
-            request_type = RequestType.CONSULT
-            form.initial["type"] = request_type
+    """One page: the *Type de demande* and the structure chosen at the top (a GET form,
+    linkable: ?type=…&structure=…); below, the search (to consult) or the chosen
+    request's form, which posts to this same address. The structure list only offers
+    the structures the user may change: another one in the query string is refused on
+    the form and nothing of it is shown."""
+    # A POST without a request chosen (a stale or forged address) changes nothing: the
+    # page is shown as on GET.
+    form, request_type, structure = _chosen_request(request)
+    panel = None
+    if structure is not None and request_type != RequestType.CONSULT:
+        response, panel = _panel(request, request_type, structure)
+        if response is not None:
+            return response
 
-    context = {"form": form, "request_type": request_type, "consult": request_type == RequestType.CONSULT}
+    context = {
+        "form": form,
+        "request_type": request_type,
+        "consult": request_type == RequestType.CONSULT,
+        "panel": panel,
+    }
     if context["consult"]:
         search_form = StructureSearchForm(request.GET)
         structures = search_form.filter(
@@ -263,9 +311,23 @@ def _refuse_if_inactive(request, structure):
 @access.access_required(APPLICATION, Level.MODIFICATION)
 def update(request, pk):
     structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    response, panel = update_panel(request, structure, action=reverse("structures:update", args=[pk]))
+    if response is not None:
+        return response
+    return render(
+        request,
+        "structures/manage/update.html",
+        page_context(_("Modifier une structure"), links=_detail_links(structure), panel=panel, **panel),
+    )
+
+
+def update_panel(request, structure, *, action):
+    """Modifier une structure, for a structure the caller may change: the response once
+    submitted, else (None, what the form shows), on its own page or under the choice of
+    *Gérer une structure*; `action` is where the form posts."""
     refused = _refuse_if_inactive(request, structure)
     if refused:
-        return refused
+        return refused, None
     if request.method == "POST":
         form = StructureUpdateForm(request.POST, structure=structure, user=request.user)
         # Read before validation: validating copies the posted values onto the instance.
@@ -287,21 +349,17 @@ def update(request, pk):
                 )
             else:
                 messages.info(request, _("Aucune modification : la structure est inchangée."))
-            return redirect("structures:detail", pk=structure.pk)
+            return redirect("structures:detail", pk=structure.pk), None
     else:
         form = StructureUpdateForm(structure=structure, user=request.user)
-    return render(
-        request,
-        "structures/manage/update.html",
-        page_context(
-            _("Modifier une structure"),
-            links=_detail_links(structure),
-            structure=structure,
-            form=form,
-            identity=identity_items(structure),
-            address=address_items(structure),
-        ),
-    )
+    return None, {
+        "template": "structures/manage/_update_form.html",
+        "action": action,
+        "structure": structure,
+        "form": form,
+        "identity": identity_items(structure),
+        "address": address_items(structure),
+    }
 
 
 # Activer / Désactiver
@@ -309,6 +367,21 @@ def update(request, pk):
 
 def _change_status(request, pk, *, activate):
     structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    action = reverse("structures:activate" if activate else "structures:deactivate", args=[pk])
+    response, panel = status_panel(request, structure, activate=activate, action=action)
+    if response is not None:
+        return response
+    title = _("Activer une structure") if activate else _("Désactiver une structure")
+    return render(
+        request,
+        "structures/manage/status.html",
+        page_context(title, links=_detail_links(structure), panel=panel, **panel),
+    )
+
+
+def status_panel(request, structure, *, activate, action):
+    """Activer or Désactiver une structure: the response once submitted, else (None,
+    what the page shows)."""
     if request.method == "POST":
         change = structure_activate if activate else structure_deactivate
         try:
@@ -321,24 +394,18 @@ def _change_status(request, pk, *, activate):
             else:
                 message = _("La structure %(name)s est désactivée.")
             messages.success(request, message % {"name": structure.display_name})
-        return redirect("structures:detail", pk=structure.pk)
+        return redirect("structures:detail", pk=structure.pk), None
     if activate:
-        title = _("Activer une structure")
         allowed = structure.status != Structure.Status.ACTIVE
     else:
-        title = _("Désactiver une structure")
         allowed = structure.status != Structure.Status.INACTIVE
-    return render(
-        request,
-        "structures/manage/status.html",
-        page_context(
-            title,
-            links=_detail_links(structure),
-            structure=structure,
-            activate=activate,
-            allowed=allowed,
-        ),
-    )
+    return None, {
+        "template": "structures/manage/_status_form.html",
+        "action": action,
+        "structure": structure,
+        "activate": activate,
+        "allowed": allowed,
+    }
 
 
 @access.access_required(APPLICATION, Level.MODIFICATION)

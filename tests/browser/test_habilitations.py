@@ -235,3 +235,52 @@ def test_with_the_keyboard_the_page_updates_on_enter_not_at_each_arrow(page, tea
     page.check()
     # The next choice has the focus.
     expect(page.get_by_role("combobox", name=re.compile("^Utilisateur"))).to_be_focused()
+
+
+def test_my_habilitations_on_one_page_from_the_choice_of_structure_to_the_request(page, team):
+    from approvals.models import ApprovalRequest
+
+    structure, manager, user = team
+    other = factories.StructureFactory(company_name="Atelier du Sud", with_principal_manager=True)
+    factories.attach(user, other)
+    log_in(page, user.email)
+    page.check()
+    navigations = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
+    page.goto("/organisation/utilisateurs/mes-habilitations/")
+    page.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gérer mes habilitations")
+    # Two structures: none chosen yet, the overview of all my profiles; no button to press.
+    expect(page.get_by_role("button", name="Choisir la structure")).to_be_hidden()
+    expect(page.get_by_role("table", name=re.compile("Mes profils sur mes structures"))).to_be_visible()
+    page.get_by_role("combobox", name=re.compile("^Structure")).select_option(str(structure.pk))
+    page.wait_for_url(re.compile(rf"\?structure={structure.pk}"))
+    page.check()
+    # My profiles on it, below the choice that stays at the top.
+    expect(page.get_by_role("heading", level=2, name="Mes profils")).to_be_visible()
+    expect(page.get_by_role("combobox", name=re.compile("^Structure"))).to_have_value(str(structure.pk))
+    expect(page.get_by_role("main")).to_contain_text("Facture émise – consultation")
+    expect(page.get_by_role("button", name="Afficher mes profils")).to_be_hidden()
+
+    page.get_by_role("button", name="Ajouter", exact=True).click()
+    page.check()
+    choose_profile(page, "Facture reçue", "Consultation")
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    page.check()
+    page.get_by_role("button", name="Soumettre").click()
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("Votre demande a été transmise aux gestionnaires de la structure")
+    page.check()
+    # Still the same page, on the same structure, with the request among my pending ones.
+    assert re.search(rf"/mes-habilitations/\?structure={structure.pk}&", page.url), page.url
+    expect(page.locator("#demandes-en-attente")).to_contain_text("Ajouter : Facture reçue – consultation")
+    assert ApprovalRequest.objects.filter(requester=user, structure=structure).count() == 1
+    # The page, the structure, Ajouter, Ajouter à la liste, Soumettre (back to the same page).
+    assert len(navigations) == 5, navigations
+
+    # Another structure: my profiles on it, nothing staged carried over.
+    page.get_by_role("combobox", name=re.compile("^Structure")).select_option(str(other.pk))
+    page.wait_for_url(re.compile(rf"\?structure={other.pk}"))
+    page.check()
+    profiles = page.get_by_role("table", name=re.compile("Profils"))
+    expect(profiles).to_contain_text("Aucun profil sur ce périmètre.")

@@ -140,6 +140,12 @@ WRITES = {
         why="two structures' histories: the duplicate's creation, and the model's deactivation",
     ),
     "structures:insee_update": Write("principal_manager", setup=_structure_a_is_company, insee=True),
+    # Gérer une structure shows the chosen request's form under the choice, posting there.
+    "structures:manage": Write(
+        "principal_manager",
+        lambda w: {"email": "contact@structure-a.fr"},
+        query=lambda w: f"?type=modifier&structure={w.structure_a.pk}",
+    ),
     "structures:service_create": Write(
         "principal_manager",
         lambda w: {
@@ -212,13 +218,10 @@ WRITES = {
             "valider": "1",
         },
     ),
-    "members:my_habilitations_structure": Write(
-        "principal_manager", lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)}
-    ),
-    "members:my_habilitations_service": Write(
-        "delegate",
+    "members:my_habilitations": Write(
+        "principal_manager",
         lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)},
-        setup=lambda w: factories.attach(w.users["delegate"], w.structure_a, service=w.service_a),
+        query=lambda w: f"?structure={w.structure_a.pk}&service=",
     ),
     # Approvals
     "approvals:approve": Write("principal_manager"),

@@ -177,7 +177,9 @@ def test_manager_is_offered_every_type_and_only_their_structures(
     content = response.content.decode()
     assert "Type de demande" in content
     assert 'name="valider"' in content
-    assert "js/structures-manage.js" in content
+    # Choosing submits the form at once with JavaScript; without it, the buttons stay.
+    assert "js/choosers.js" in content
+    assert "data-chooser-button" in content
 
 
 def test_structure_choice_excludes_structures_held_in_consultation_only(client, structure, consultation_user):
@@ -188,22 +190,111 @@ def test_structure_choice_excludes_structures_held_in_consultation_only(client, 
     assert list(form.fields["structure"].queryset) == [managed]
 
 
+def _manage_url(request_type, structure):
+    return f"{MANAGE_URL}?type={request_type}&structure={structure.pk}"
+
+
 @pytest.mark.parametrize(
-    "request_type, name",
-    [("modifier", "update"), ("activer", "activate"), ("desactiver", "deactivate")],
+    "request_type, title, button",
+    [
+        ("modifier", "Modifier une structure", "Contact et catégorie"),
+        ("activer", "Activer une structure", "La structure est déjà active."),
+        ("desactiver", "Désactiver une structure", "La structure ne pourra plus émettre"),
+    ],
 )
-def test_each_request_type_leads_to_its_page(client, structure, principal_manager, request_type, name):
+@pytest.mark.parametrize("valider", [False, True])
+def test_choosing_a_request_shows_its_form_under_the_choice(
+    client, structure, principal_manager, request_type, title, button, valider
+):
     _login(client, principal_manager)
-    response = client.get(MANAGE_URL, {"type": request_type, "structure": structure.pk, "valider": "1"})
-    assert response.status_code == 302
-    assert response["Location"] == _url(name, structure)
+    query = {"type": request_type, "structure": structure.pk, **({"valider": "1"} if valider else {})}
+    response = client.get(MANAGE_URL, query)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert f'<h2 id="titre-demande">{title}</h2>' in content
+    assert button in content
+    # The choice stays at the top of the same page.
+    assert response.context["form"].data["structure"] == str(structure.pk)
+    assert response.context["panel"]["action"] == _manage_url(request_type, structure)
 
 
-def test_insee_request_leads_to_the_insee_update_page(client, structure, principal_manager):
+def test_insee_request_shows_the_differences_under_the_choice(client, structure, principal_manager, settings):
+    Structure.objects.filter(pk=structure.pk).update(identifier=OPEN_SIRET, city="Ailleurs")
     _login(client, principal_manager)
-    response = client.get(MANAGE_URL, {"type": "insee", "structure": structure.pk, "valider": "1"})
+    with running_standin(settings):
+        response = client.get(_manage_url("insee", structure))
+    content = response.content.decode()
+    assert '<h2 id="titre-demande">Mettre à jour depuis la base INSEE</h2>' in content
+    assert "Différences avec la base INSEE" in content
+    assert f'action="{MANAGE_URL}?type=insee&amp;structure={structure.pk}"' in content
+
+
+def test_the_form_shown_in_place_saves_at_the_same_address(client, structure, principal_manager):
+    _login(client, principal_manager)
+    page = client.get(_manage_url("modifier", structure)).content.decode()
+    assert f'action="{MANAGE_URL}?type=modifier&amp;structure={structure.pk}"' in page
+    response = client.post(_manage_url("modifier", structure), _update_data())
     assert response.status_code == 302
-    assert response["Location"] == f"/organisation/structure/{structure.pk}/mise-a-jour-insee/"
+    assert response["Location"] == _url("detail", structure)
+    structure.refresh_from_db()
+    assert structure.email == "contact@structure.fr"
+    assert AuditEvent.objects.filter(action="structure_update", structure=structure).count() == 1
+
+
+def test_a_bad_value_in_place_is_refused_on_the_same_page(client, structure, principal_manager):
+    _login(client, principal_manager)
+    response = client.post(_manage_url("modifier", structure), _update_data(phone="12"))
+    assert response.status_code == 200
+    assert "Saisissez un numéro de téléphone français" in response.content.decode()
+    assert response.context["form"].data["type"] == "modifier"
+    structure.refresh_from_db()
+    assert structure.phone == ""
+    assert not AuditEvent.objects.filter(action="structure_update").exists()
+
+
+def test_deactivating_in_place(client, structure, principal_manager):
+    _login(client, principal_manager)
+    response = client.post(_manage_url("desactiver", structure), follow=True)
+    assert "est désactivée" in response.content.decode()
+    structure.refresh_from_db()
+    assert structure.status == Structure.Status.INACTIVE
+    assert AuditEvent.objects.filter(action="structure_deactivate").count() == 1
+
+
+@pytest.mark.parametrize("request_type", ["modifier", "activer", "insee", "desactiver"])
+def test_another_structure_in_the_query_is_refused_and_nothing_of_it_shown(
+    client, structure, principal_manager, request_type
+):
+    other = factories.StructureFactory(company_name="Voisins Secrets", with_principal_manager=True)
+    _login(client, principal_manager)
+    response = client.get(_manage_url(request_type, other))
+    assert response.status_code == 200
+    assert response.context["form"].errors["structure"]
+    assert response.context["panel"] is None
+    assert "Voisins Secrets" not in response.content.decode()
+    before = AuditEvent.objects.count()
+    response = client.post(_manage_url(request_type, other), {**_update_data(), "fingerprint": "x"})
+    assert response.status_code == 200
+    other.refresh_from_db()
+    assert other.status == Structure.Status.ACTIVE and other.email != "contact@structure.fr"
+    assert AuditEvent.objects.count() == before
+
+
+def test_consultation_user_cannot_post_a_request_in_place(client, structure, consultation_user):
+    _login(client, consultation_user)
+    response = client.post(_manage_url("desactiver", structure))
+    assert response.status_code == 200
+    assert response.context["panel"] is None
+    structure.refresh_from_db()
+    assert structure.status == Structure.Status.ACTIVE
+
+
+def test_the_former_addresses_keep_serving(client, structure, principal_manager):
+    _login(client, principal_manager)
+    for name in ("update", "activate", "deactivate"):
+        response = client.get(_url(name, structure))
+        assert response.status_code == 200
+        assert response.context["panel"]["action"] == _url(name, structure)
 
 
 def test_changing_the_type_without_validating_only_adapts_the_page(client, structure, principal_manager):

@@ -248,10 +248,9 @@ def test_the_breadcrumb_names_the_page_once(client, structure, principal_manager
 
 def test_my_habilitations_breadcrumb_names_the_page_once(client, structure, principal_manager):
     client.force_login(principal_manager)
-    page = text(client.get(reverse("members:my_habilitations_structure", args=[structure.pk])))
+    page = text(client.get(my_url(structure)))
     breadcrumb = re.search(r'<nav[^>]*class="fr-breadcrumb".*?</nav>', page, re.S).group(0)
     assert breadcrumb.count("Gérer mes habilitations") == 1
-    assert structure.display_name in breadcrumb
 
 
 def test_a_service_level_user_must_be_managed_on_one_of_their_services(client, structure, principal_manager):
@@ -838,6 +837,12 @@ def test_copy_preview_query_count_does_not_grow_with_profiles(
 
 
 def my_url(structure, service=None):
+    """The one page, opened on my profiles on this scope."""
+    service_id = service.pk if service else ""
+    return f"{reverse('members:my_habilitations')}?structure={structure.pk}&service={service_id}"
+
+
+def former_my_url(structure, service=None):
     if service is None:
         return reverse("members:my_habilitations_structure", args=[structure.pk])
     return reverse("members:my_habilitations_service", args=[structure.pk, service.pk])
@@ -857,15 +862,65 @@ def test_every_attached_user_opens_my_habilitations(client, request, structure, 
     assert client.get(my_url(structure)).status_code == 200
 
 
-def test_another_structure_in_my_habilitations_is_not_found(
+def test_another_structure_in_my_habilitations_is_refused_and_nothing_of_it_shown(
     client, structure, simple_user, other_structure_user
 ):
     client.force_login(other_structure_user)
-    assert client.get(my_url(structure)).status_code == 404
-    response = client.get(
-        reverse("members:my_habilitations"), {"structure": structure.pk, "service": "", "valider": "1"}
+    assert client.get(former_my_url(structure)).status_code == 404
+    for query in ({"structure": structure.pk, "service": "", "valider": "1"}, {"structure": structure.pk}):
+        response = client.get(reverse("members:my_habilitations"), query)
+        assert "Sélectionnez un choix valide" in text(response)
+        assert response.context["page"] is None
+        assert structure.display_name not in text(response)
+    from approvals.models import ApprovalRequest
+    from users.views_habilitations import Staging
+
+    token = Staging([structure.pk, None, other_structure_user.pk], add=[profile("FACTURE_RECUE").pk]).dumps()
+    response = client.post(my_url(structure), {"staged": token, "comment": ""})
+    assert response.status_code == 200
+    assert not ApprovalRequest.objects.exists()
+    assert not Habilitation.objects.filter(user=other_structure_user, structure=structure).exists()
+
+
+def test_choosing_the_structure_shows_my_profiles_on_the_same_page(client, structure, simple_user):
+    second = factories.StructureFactory(company_name="Deuxième structure", with_principal_manager=True)
+    factories.attach(simple_user, second)
+    client.force_login(simple_user)
+    url = reverse("members:my_habilitations")
+    # Two structures: none chosen, the overview of all my profiles.
+    response = client.get(url)
+    assert response.context["page"] is None
+    assert "Mes profils sur mes structures" in text(response)
+    # Choosing one (its button, or the script pressing it) shows my profiles on it below.
+    response = client.get(url, {"structure": structure.pk, "choisir": "structure", "service": "x"})
+    assert response.context["page"].structure == structure
+    assert response.context["page"].service is None
+    page = text(response)
+    assert "Facture émise – consultation" in page
+    assert 'id="demandes-en-attente"' in page
+    # Soumettre posts to the same address, with the same choice.
+    assert f'action="{url}?structure={structure.pk}&amp;choisir=structure&amp;service=x"' in (
+        response.content.decode()
     )
-    assert "Sélectionnez un choix valide" in text(response)
+
+
+def test_with_one_structure_my_profiles_on_it_are_shown_at_once(client, structure, simple_user):
+    client.force_login(simple_user)
+    response = client.get(reverse("members:my_habilitations"))
+    assert response.context["page"].structure == structure
+    assert "Facture émise – consultation" in text(response)
+
+
+@pytest.mark.parametrize("with_service", [False, True])
+def test_the_former_addresses_of_my_profiles_lead_to_the_one_page(client, structure, with_service):
+    service = factories.ServiceFactory(structure=structure) if with_service else None
+    user = factories.UserFactory()
+    factories.attach(user, structure, service=service)
+    client.force_login(user)
+    response = client.get(former_my_url(structure, service))
+    assert response.status_code == 302
+    assert response.url == my_url(structure, service)
+    assert client.get(response.url).context["page"].service == service
 
 
 def test_my_habilitations_lists_my_profiles(client, structure, principal_manager, simple_user):
@@ -1069,11 +1124,16 @@ def test_a_service_level_user_chooses_one_of_their_services(client, structure, p
     client.force_login(user)
     url = reverse("members:my_habilitations")
 
+    # The structure alone: the service is the next choice, without an error yet.
+    response = client.get(url)
+    assert response.context["page"] is None
+    assert "choisissez l’un de ces services" not in text(response)
+    assert 'autofocus' in str(response.context["form"]["service"])
     response = client.get(url, {"structure": structure.pk, "service": "", "valider": "1"})
     assert "choisissez l’un de ces services" in text(response)
     response = client.get(url, {"structure": structure.pk, "service": other_service.pk, "valider": "1"})
     assert "Sélectionnez un choix valide" in text(response)
-    assert client.get(my_url(structure, other_service)).status_code == 404
+    assert response.context["page"] is None
+    assert client.get(former_my_url(structure, other_service)).status_code == 404
     response = client.get(url, {"structure": structure.pk, "service": service.pk, "valider": "1"})
-    assert response.url == my_url(structure, service)
-    assert client.get(response.url).status_code == 200
+    assert response.context["page"].service == service
