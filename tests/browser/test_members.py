@@ -128,10 +128,10 @@ def test_choosing_the_structure_fills_the_attach_form_in_place(page, company):
     step = page.get_by_role("form", name="Choix de la structure")
     # No button to press: choosing is enough, and the same page shows the form.
     expect(step.get_by_role("button", name="Choisir cette structure")).to_be_hidden()
-    expect(page.get_by_label("Adresse électronique de l'utilisateur")).to_have_count(0)
+    expect(page.get_by_label("Adresse électronique de l’utilisateur")).to_have_count(0)
     step.get_by_role("combobox").select_option(str(other.pk))
     page.wait_for_url(re.compile(rf"/rattacher/\?structure={other.pk}$"))
-    expect(page.get_by_label("Adresse électronique de l'utilisateur")).to_be_visible()
+    expect(page.get_by_label("Adresse électronique de l’utilisateur")).to_be_visible()
     expect(page.get_by_text("SUD — Service sud", exact=True)).to_be_attached()
     page.check()
 
