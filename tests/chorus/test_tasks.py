@@ -217,6 +217,7 @@ def test_beat_schedule_names_registered_tasks():
         "approvals.tasks.approvals_digest",
         "support.tasks.support_autoclose",
         "structures.tasks.sirene_refresh",
+        "structures.tasks.kept_uploads_purge",
     }
     app.loader.import_default_modules()
     for entry in schedule.values():
