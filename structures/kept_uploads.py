@@ -7,7 +7,7 @@ to the user and to the form it was sent with (`purpose`) and expires after
 KEEP_SECONDS; the session holds what was kept, so a token copied to another user or
 another session is refused. A kept file goes through the validator again when it is
 used, then is deleted; the files nobody came back for are deleted by
-`purge_expired` (nightly task)."""
+`purge_expired` (hourly task)."""
 
 import secrets
 import time
