@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install messages lint clean bench prod-local
+.PHONY: run test install messages lint clean bench prod-local demo-reset
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required." if sys.version_info < (3, 11) else 0)'
@@ -36,6 +36,18 @@ run: install
 # against the local PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). See docs/deployment.md.
 prod-local: install
 	PORT=$(PORT) BIN=$(BIN) deploy/prod-local.sh
+
+# Puts the demo accounts and structures back as `seed_demo` first created them, after a
+# confirmation (CONFIRM=oui skips it, for scripts).
+demo-reset: export DEBUG ?= true
+demo-reset: install
+	@if [ "$(CONFIRM)" != "oui" ]; then \
+		printf '%s' "Les comptes et structures de démonstration, et tout ce qui en dépend, vont être supprimés puis recréés. Continuer ? [oui/non] "; \
+		read answer; \
+		[ "$$answer" = "oui" ] || { echo "Rien n’a été modifié."; exit 1; }; \
+	fi
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --reset
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
