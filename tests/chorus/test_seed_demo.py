@@ -13,6 +13,7 @@ from chorus.management.commands.seed_demo import PASSWORD
 from chorus.models import AuditEvent, Habilitation, Level
 from structures.identifiers import luhn_complete, vat_number
 from structures.models import Service, Structure
+from tests import factories
 from users.models import Membership
 
 User = get_user_model()
@@ -223,3 +224,12 @@ def test_seed_demo_reset_puts_the_demo_back(demo):
     former = Structure.objects.get(identifier=structures["former"].identifier)
     assert former.status == Structure.Status.INACTIVE
     assert "supprimées" in output and "23 créée(s), 0 trouvée(s)." in output
+
+
+def test_seed_demo_reset_also_removes_what_protects_the_demo_structures(demo):
+    # Bank details are never deleted by the portal (PROTECT): the reset must still go through.
+    _users, structures = demo
+    factories.BankAccountFactory(structure=structures["company"])
+    seed_reset()
+    company = Structure.objects.get(identifier=structures["company"].identifier)
+    assert not company.bank_accounts.exists()
