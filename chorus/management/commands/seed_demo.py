@@ -283,8 +283,9 @@ class Command(BaseCommand):
             )
             user.set_password(PASSWORD)
             user.save()
-            # A reviewer who mistyped the password five times would stay locked out.
-            axes_reset(username=email)
+        # A reviewer who mistyped the password five times would stay locked out (login
+        # attempts only: the account itself is left as it is).
+        axes_reset(username=email)
         self.count("accounts", created)
         return user, created
 
