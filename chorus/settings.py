@@ -186,7 +186,9 @@ DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="Portail Organisation <ne-pas-repondre@portail.localhost>"
 )
 
-SIRENE_API_URL = env("SIRENE_API_URL", default="http://127.0.0.1:8765/api-sirene/3.11")
+# By default, the local stand-in (python -m sirene_standin) on the port `make run` gives it.
+SIRENE_STANDIN_PORT = env.int("SIRENE_STANDIN_PORT", default=8765)
+SIRENE_API_URL = env("SIRENE_API_URL", default=f"http://127.0.0.1:{SIRENE_STANDIN_PORT}/api-sirene/3.11")
 # The default key is the one the local stand-in (sirene_standin) accepts.
 SIRENE_API_KEY = env("SIRENE_API_KEY", default="demo-sirene-key")
 

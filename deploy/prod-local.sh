@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-8000}
+SIRENE_STANDIN_PORT=${SIRENE_STANDIN_PORT:-8765}
+export SIRENE_STANDIN_PORT
 
 export DEBUG=false
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portail}
@@ -16,6 +18,17 @@ export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
 export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-false}
 export SECURE_COOKIES=${SECURE_COOKIES:-false}
 export GUNICORN_BIND=${GUNICORN_BIND:-127.0.0.1:$PORT}
+
+# Ports first: a port already taken stops here with one line, before anything started.
+"$BIN/python" -m sirene_standin.ports "${GUNICORN_BIND##*:}" PORT || exit 1
+standin=0
+if [ -z "${SIRENE_API_URL:-}" ] && ! grep -qs '^SIRENE_API_URL=' .env; then
+    # 0: free, to start below; 3: a stand-in already serves there, reused; else taken.
+    "$BIN/python" -m sirene_standin --check --port "$SIRENE_STANDIN_PORT" || standin=$?
+    [ "$standin" -eq 0 ] || [ "$standin" -eq 3 ] || exit 1
+    export SIRENE_API_URL=http://127.0.0.1:$SIRENE_STANDIN_PORT/api-sirene/3.11 SIRENE_API_KEY=demo-sirene-key
+    if [ "$standin" -eq 0 ]; then standin=start; fi
+fi
 
 mkdir -p var
 chmod 700 var
@@ -51,10 +64,9 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-if [ -z "${SIRENE_API_URL:-}" ] && ! grep -qs '^SIRENE_API_URL=' .env; then
-    "$BIN/python" -m sirene_standin --port 8765 --key demo-sirene-key &
+if [ "$standin" = start ]; then
+    "$BIN/python" -m sirene_standin --port "$SIRENE_STANDIN_PORT" --key demo-sirene-key &
     pids+=($!)
-    export SIRENE_API_URL=http://127.0.0.1:8765/api-sirene/3.11 SIRENE_API_KEY=demo-sirene-key
 fi
 if [ -f chorus/celery.py ]; then
     "$BIN/celery" -A chorus worker --beat --loglevel INFO &

@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -122,3 +123,42 @@ def test_prod_local_creates_its_database_when_missing(settings):
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **connect) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_the_sirene_url_follows_the_standin_port():
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SIRENE_API_URL)"
+    clean = {key: value for key, value in os.environ.items() if key != "SIRENE_API_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DEBUG": "true",
+            "DJANGO_SETTINGS_MODULE": "chorus.settings",
+            "SIRENE_STANDIN_PORT": "9876",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:9876/api-sirene/3.11"
+
+
+def test_gunicorn_child_exit_without_metrics_directory(monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    config = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    config["child_exit"](None, SimpleNamespace(pid=4242))  # nothing to do, and no error
+
+
+def test_gunicorn_child_exit_marks_the_dead_worker_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    config = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
+    (tmp_path / "gauge_livesum_4343.db").write_bytes(b"")
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    config["child_exit"](None, SimpleNamespace(pid=4242))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
+    # Stopping after the directory went away (the script removes it on the next start).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "gone"))
+    config["child_exit"](None, SimpleNamespace(pid=4343))

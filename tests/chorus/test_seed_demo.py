@@ -1,4 +1,5 @@
-"""The demo data: idempotent, and each persona holds exactly the rights it is shown with."""
+"""The demo data: never overwritten, put back on demand, and each persona holds exactly the
+rights it is shown with."""
 
 from io import StringIO
 
@@ -12,6 +13,7 @@ from chorus.management.commands.seed_demo import PASSWORD
 from chorus.models import AuditEvent, Habilitation, Level
 from structures.identifiers import luhn_complete, vat_number
 from structures.models import Service, Structure
+from tests import factories
 from users.models import Membership
 
 User = get_user_model()
@@ -63,7 +65,7 @@ def test_seed_demo_twice_creates_nothing_more_and_changes_no_password(db):
     output = seed()
     assert counts() == first_counts
     assert dict(User.objects.values_list("email", "password")) == hashes
-    assert "rien à créer" in output
+    assert "Données de démonstration : 0 créée(s), 9 trouvée(s) — rien n’a été modifié." in output
 
 
 def test_seed_demo_prints_every_login_with_its_password(db):
@@ -150,3 +152,84 @@ def test_every_demo_account_logs_in_with_the_demo_password(demo, client, email):
     response = client.post(reverse("users:login"), {"username": email, "password": PASSWORD})
     assert response.status_code == 302, response.content
     assert client.session["_auth_user_id"] == str(User.objects.get(email=email).pk)
+
+
+def seed_reset():
+    out = StringIO()
+    call_command("seed_demo", "--reset", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_again_keeps_what_users_changed(demo):
+    # A restart of `make run` must not undo what was done in the portal meanwhile.
+    users, structures = demo
+    company = structures["company"]
+    company.principal_manager = users["delegue"]
+    company.city = "Lille"
+    company.save(update_fields=["principal_manager", "city", "updated_at"])
+    removed = Habilitation.objects.filter(
+        user=users["utilisateur"], profile__application__code="FACTURE_EMISE"
+    )
+    removed.delete()
+    users["nouveau"].is_active = False
+    users["nouveau"].save(update_fields=["is_active"])
+    users["agent"].set_password("Autre-Mot-De-Passe-2026")
+    users["agent"].save(update_fields=["password"])
+    Service.objects.filter(structure=structures["commune"], code="FINANCES").update(is_active=False)
+    before = counts()
+
+    output = seed()
+
+    company.refresh_from_db()
+    assert company.principal_manager == users["delegue"]
+    assert company.city == "Lille"
+    assert not access.can(users["utilisateur"], "FACTURE_EMISE", CONSULTATION, structure=company)
+    assert not User.objects.get(email="nouveau@exemple.fr").is_active
+    assert User.objects.get(email="agent@exemple.fr").check_password("Autre-Mot-De-Passe-2026")
+    assert not Service.objects.get(structure=structures["commune"], code="FINANCES").is_active
+    assert counts() == before
+    assert "0 créée(s), 9 trouvée(s) — rien n’a été modifié." in output
+
+
+def test_seed_demo_recreates_a_deleted_demo_account_with_its_rights(demo):
+    users, structures = demo
+    users["delegue"].delete()
+    output = seed()
+    delegue = User.objects.get(email="delegue@exemple.fr")
+    assert delegue.check_password(PASSWORD)
+    assert access.can(delegue, "ORGANISATION", MODIFICATION, structure=structures["company"])
+    assert structures["company"].principal_manager == users["gestionnaire"]
+    assert "Comptes : 1 créé(s), 5 trouvé(s)" in output
+
+
+def test_seed_demo_reset_puts_the_demo_back(demo):
+    users, structures = demo
+    company = structures["company"]
+    company.principal_manager = users["delegue"]
+    company.city = "Lille"
+    company.save(update_fields=["principal_manager", "city", "updated_at"])
+    Habilitation.objects.filter(user=users["utilisateur"]).delete()
+    users["nouveau"].is_active = False
+    users["nouveau"].save(update_fields=["is_active"])
+
+    output = seed_reset()
+
+    company = Structure.objects.get(identifier=company.identifier)
+    gestionnaire = User.objects.get(email="gestionnaire@exemple.fr")
+    assert company.principal_manager == gestionnaire and company.city == "Roubaix"
+    assert company.is_active
+    utilisateur = User.objects.get(email="utilisateur@exemple.fr")
+    assert access.can(utilisateur, "FACTURE_EMISE", CONSULTATION, structure=company)
+    assert User.objects.get(email="nouveau@exemple.fr").is_active
+    former = Structure.objects.get(identifier=structures["former"].identifier)
+    assert former.status == Structure.Status.INACTIVE
+    assert "supprimées" in output and "23 créée(s), 0 trouvée(s)." in output
+
+
+def test_seed_demo_reset_also_removes_what_protects_the_demo_structures(demo):
+    # Bank details are never deleted by the portal (PROTECT): the reset must still go through.
+    _users, structures = demo
+    factories.BankAccountFactory(structure=structures["company"])
+    seed_reset()
+    company = Structure.objects.get(identifier=structures["company"].identifier)
+    assert not company.bank_accounts.exists()

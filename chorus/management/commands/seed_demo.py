@@ -1,16 +1,20 @@
 """Demo data: three structures and six accounts, one per persona of the portal.
 
-Idempotent: every object is looked up by its natural key (email, identifier, code), so
-running the command again changes nothing and duplicates nothing.
+Never overwrites: the accounts (by email) and structures (by SIRET) are created when
+missing and left as the users changed them otherwise. What hangs on them (services,
+attachments, profiles, the principal manager) is created only with them, so a profile
+removed, a principal manager transferred or a service closed stays so after a restart.
+`--reset` deletes the demo accounts and structures, and all that hangs on them, then
+creates them again.
 """
 
 from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
-from chorus import audit
 from chorus.models import Habilitation, Level, Profile
 from structures.identifiers import luhn_complete, vat_number
 from structures.models import Service, Structure
@@ -133,7 +137,8 @@ ACCOUNTS = {
     ),
 }
 
-# Principal managers are attached first: the first attached user takes the role.
+# Principal managers are attached first: the first user attached to a new structure
+# takes the role (PRINCIPAL_MANAGERS documents the result).
 MEMBERSHIPS = [
     ("gestionnaire@exemple.fr", "company"),
     ("gestionnaire@exemple.fr", "commune"),
@@ -157,126 +162,169 @@ HABILITATIONS = [
 ]
 
 
+KINDS = {
+    # kind: (label, feminine)
+    "accounts": ("comptes", False),
+    "structures": ("structures", True),
+    "services": ("services", False),
+    "memberships": ("rattachements", False),
+    "habilitations": ("profils", False),
+}
+
+
+def _delete_all(queryset, depth=0):
+    """Delete, first deleting the rows that protect these ones (bank details, tickets,
+    requests… of the demo), so that a reset works whatever the users did with them."""
+    while True:
+        try:
+            queryset.delete()
+            return
+        except (ProtectedError, RestrictedError) as error:
+            if depth > 20:
+                raise
+            if isinstance(error, ProtectedError):
+                blockers = error.protected_objects
+            else:
+                blockers = error.restricted_objects
+            for blocker in list(blockers):
+                _delete_all(type(blocker)._default_manager.filter(pk=blocker.pk), depth + 1)
+
+
 class Command(BaseCommand):
     help = (
-        "Crée (ou met à jour) les données de démonstration : structures, services, comptes et habilitations."
+        "Crée les données de démonstration qui manquent (structures, services, comptes et habilitations) "
+        "sans jamais modifier celles qui existent ; --reset les remet dans leur état d’origine."
     )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="supprime les comptes et structures de démonstration (et ce qui en dépend) puis les recrée",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
-        self.created = 0
-        users = {email: self.ensure_user(email, *spec[:4]) for email, spec in ACCOUNTS.items()}
-        structures = {key: self.ensure_structure(values) for key, values in STRUCTURES.items()}
+        self.was_reset = options["reset"]
+        if self.was_reset:
+            self.reset()
+        self.created = dict.fromkeys(KINDS, 0)
+        self.found = dict.fromkeys(KINDS, 0)
+        users, new_users = {}, set()
+        for email, spec in ACCOUNTS.items():
+            users[email], created = self.ensure_user(email, *spec[:4])
+            if created:
+                new_users.add(email)
+        structures, new_structures = {}, set()
+        for key, values in STRUCTURES.items():
+            structures[key], created = self.ensure_structure(values)
+            if created:
+                new_structures.add(key)
         for key, services in SERVICES.items():
+            if key not in new_structures:
+                continue
             for code, name, commitment_required in services:
-                _service, created = Service.objects.update_or_create(
+                _service, created = Service.objects.get_or_create(
                     structure=structures[key],
                     code=code,
-                    defaults={
-                        "name": name,
-                        "is_active": True,
-                        "commitment_required": commitment_required,
-                    },
+                    defaults={"name": name, "is_active": True, "commitment_required": commitment_required},
                 )
-                self.created += created
+                self.count("services", created)
+        # Attachments and profiles come with a new account or structure only: on an existing
+        # pair, a missing one was removed by someone, and stays removed.
         for email, key in MEMBERSHIPS:
-            self.ensure_membership(users[email], structures[key])
-        for key, email in PRINCIPAL_MANAGERS.items():
-            self.ensure_principal_manager(structures[key], users[email])
+            if email in new_users or key in new_structures:
+                self.ensure_membership(users[email], structures[key])
         for email, key, code, level in HABILITATIONS:
+            if email not in new_users and key not in new_structures:
+                continue
             _habilitation, created = Habilitation.objects.get_or_create(
                 user=users[email],
                 structure=structures[key],
                 service=None,
                 profile=Profile.objects.get(application__code=code, level=level),
             )
-            self.created += created
+            self.count("habilitations", created)
         self.print_summary()
+
+    def count(self, kind, created):
+        (self.created if created else self.found)[kind] += 1
+
+    def reset(self):
+        identifiers = [values["identifier"] for values in STRUCTURES.values()]
+        User = get_user_model()
+        structures = Structure.objects.filter(
+            identifier_type=Structure.IdentifierType.SIRET, identifier__in=identifiers
+        )
+        # The principal manager column protects the demo accounts: cleared first (an active
+        # structure needs one, so they are marked inactive on their way out).
+        _delete_all(Habilitation.objects.filter(structure__in=structures))
+        _delete_all(Membership.objects.filter(structure__in=structures))
+        Structure.objects.filter(pk__in=structures.values("pk")).update(
+            principal_manager=None, status=Structure.Status.INACTIVE
+        )
+        _delete_all(Structure.objects.filter(pk__in=list(structures.values_list("pk", flat=True))))
+        _delete_all(User.objects.filter(email__in=list(ACCOUNTS)))
+        self.stdout.write("Données de démonstration supprimées : elles sont recréées.")
 
     def ensure_user(self, email, first_name, last_name, is_staff, is_superuser):
         User = get_user_model()
-        user, created = User.objects.get_or_create(email=email)
-        wanted = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "is_active": True,
-            "is_staff": is_staff,
-            "is_superuser": is_superuser,
-        }
-        changed = [name for name, value in wanted.items() if getattr(user, name) != value]
-        for name in changed:
-            setattr(user, name, wanted[name])
-        if user.activated_at is None:
-            user.activated_at = timezone.now()
-            changed.append("activated_at")
-        # The demo must always log in with the documented password; checking first
-        # keeps a second run from rewriting the hash.
-        if not user.check_password(PASSWORD):
+        user = User.objects.filter(email=email).first()
+        created = user is None
+        if created:
+            user = User(
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                is_active=True,
+                is_staff=is_staff,
+                is_superuser=is_superuser,
+                activated_at=timezone.now(),
+            )
             user.set_password(PASSWORD)
-            changed.append("password")
-        if changed:
-            user.save(update_fields=changed)
-        # A reviewer who mistyped the password five times would stay locked out.
+            user.save()
+        # A reviewer who mistyped the password five times would stay locked out (login
+        # attempts only: the account itself is left as it is).
         axes_reset(username=email)
-        self.created += created
-        return user
+        self.count("accounts", created)
+        return user, created
 
     def ensure_structure(self, values):
         values = dict(values)
         identifier = values.pop("identifier")
-        has_manager = Structure.objects.filter(
-            identifier_type=Structure.IdentifierType.SIRET,
-            identifier=identifier,
-            principal_manager__isnull=False,
-        ).exists()
-        if values.get("status") == Structure.Status.ACTIVE and not has_manager:
+        if values.get("status") == Structure.Status.ACTIVE:
             # Active only with a principal manager (a database check): the first
-            # attachment below gives it one and activates it.
+            # attachment gives it one and activates it.
             values["status"] = Structure.Status.EN_COURS_ACTIVATION
         structure, created = Structure.objects.get_or_create(
             identifier_type=Structure.IdentifierType.SIRET, identifier=identifier, defaults=values
         )
-        changed = [name for name, value in values.items() if getattr(structure, name) != value]
-        if changed:
-            for name in changed:
-                setattr(structure, name, values[name])
-            structure.save(update_fields=[*changed, "updated_at"])
-        self.created += created
-        return structure
+        self.count("structures", created)
+        return structure, created
 
     def ensure_membership(self, user, structure):
         live = Membership.objects.filter(
             user=user, structure=structure, service=None, status__in=Membership.LIVE_STATUSES
-        ).first()
-        if live is None:
+        ).exists()
+        if not live:
             user_services.membership_attach(
                 user=user, structure=structure, comment="Données de démonstration"
             )
-            self.created += 1
-        elif live.status != Membership.Status.VALIDEE:
-            live.status = Membership.Status.VALIDEE
-            live.save(update_fields=["status", "updated_at"])
-
-    def ensure_principal_manager(self, structure, user):
-        structure.refresh_from_db(fields=["principal_manager"])
-        if structure.principal_manager_id == user.pk:
-            return
-        # Someone else took the role since the last run: give it back, visibly.
-        before = structure.principal_manager.email if structure.principal_manager_id else None
-        structure.principal_manager = user
-        structure.save(update_fields=["principal_manager", "updated_at"])
-        audit.record(
-            actor=None,
-            obj=structure,
-            action="principal_manager_assign",
-            changes={"before": before, "after": user.email},
-        )
+        self.count("memberships", not live)
 
     def print_summary(self):
-        if self.created:
-            self.stdout.write(self.style.SUCCESS(f"Données de démonstration créées ({self.created} objets)."))
-        else:
-            self.stdout.write(self.style.SUCCESS("Données de démonstration déjà présentes : rien à créer."))
+        created, found = sum(self.created.values()), sum(self.found.values())
+        # What was found is left as it is: say so, a restart must not look like a reset.
+        untouched = "" if self.was_reset else " — rien n’a été modifié"
+        line = f"Données de démonstration : {created} créée(s), {found} trouvée(s){untouched}."
+        self.stdout.write(self.style.SUCCESS(line))
+        for kind, (label, feminine) in KINDS.items():
+            if self.created[kind] or self.found[kind]:
+                ending = "e" if feminine else ""
+                self.stdout.write(
+                    f"  {label.capitalize()} : {self.created[kind]} créé{ending}(s), "
+                    f"{self.found[kind]} trouvé{ending}(s)"
+                )
         self.stdout.write("")
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {PASSWORD})")
         rows = [("Adresse de connexion", "Mot de passe", "Rôle")]
