@@ -229,7 +229,7 @@ def insee_update(request, pk):
     response, panel = insee_update_panel(
         request,
         structure,
-        action=reverse("structures:insee_update", args=[structure.pk]),
+        form_url=reverse("structures:insee_update", args=[structure.pk]),
         deactivate_url=reverse("structures:deactivate", args=[structure.pk]),
     )
     if response is not None:
@@ -240,14 +240,14 @@ def insee_update(request, pk):
     )
 
 
-def insee_update_panel(request, structure, *, action, deactivate_url):
+def insee_update_panel(request, structure, *, form_url, deactivate_url):
     """Mettre à jour depuis la base INSEE, for a structure the caller may change: the
     response once submitted, else (None, what the form shows). Its own page and the
-    *Gérer une structure* page (which shows it under the choice) both use it; `action`
+    *Gérer une structure* page (which shows it under the choice) both use it; `form_url`
     is where the form posts."""
     panel = {
         "template": "structures/insee/_update_panel.html",
-        "action": action,
+        "action": form_url,
         "structure": structure,
         "error": None,
         "establishment": None,

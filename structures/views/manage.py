@@ -112,19 +112,19 @@ def manage_url(request_type, structure):
 def _panel(request, request_type, structure):
     """The chosen request's form, posting to the page's own address: (response once
     submitted or None, what the form shows)."""
-    action = manage_url(request_type, structure)
+    form_url = manage_url(request_type, structure)
     if request_type == RequestType.UPDATE:
-        response, panel = update_panel(request, structure, action=action)
+        response, panel = update_panel(request, structure, form_url=form_url)
     elif request_type == RequestType.INSEE:
         response, panel = insee_update_panel(
             request,
             structure,
-            action=action,
+            form_url=form_url,
             deactivate_url=manage_url(RequestType.DEACTIVATE, structure),
         )
     else:
         activate = request_type == RequestType.ACTIVATE
-        response, panel = status_panel(request, structure, activate=activate, action=action)
+        response, panel = status_panel(request, structure, activate=activate, form_url=form_url)
     if panel is not None:
         panel["title"] = TITLES[request_type]
     return response, panel
@@ -311,7 +311,7 @@ def _refuse_if_inactive(request, structure):
 @access.access_required(APPLICATION, Level.MODIFICATION)
 def update(request, pk):
     structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
-    response, panel = update_panel(request, structure, action=reverse("structures:update", args=[pk]))
+    response, panel = update_panel(request, structure, form_url=reverse("structures:update", args=[pk]))
     if response is not None:
         return response
     return render(
@@ -321,10 +321,10 @@ def update(request, pk):
     )
 
 
-def update_panel(request, structure, *, action):
+def update_panel(request, structure, *, form_url):
     """Modifier une structure, for a structure the caller may change: the response once
     submitted, else (None, what the form shows), on its own page or under the choice of
-    *Gérer une structure*; `action` is where the form posts."""
+    *Gérer une structure*; `form_url` is where the form posts."""
     refused = _refuse_if_inactive(request, structure)
     if refused:
         return refused, None
@@ -354,7 +354,7 @@ def update_panel(request, structure, *, action):
         form = StructureUpdateForm(structure=structure, user=request.user)
     return None, {
         "template": "structures/manage/_update_form.html",
-        "action": action,
+        "action": form_url,
         "structure": structure,
         "form": form,
         "identity": identity_items(structure),
@@ -367,8 +367,8 @@ def update_panel(request, structure, *, action):
 
 def _change_status(request, pk, *, activate):
     structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
-    action = reverse("structures:activate" if activate else "structures:deactivate", args=[pk])
-    response, panel = status_panel(request, structure, activate=activate, action=action)
+    form_url = reverse("structures:activate" if activate else "structures:deactivate", args=[pk])
+    response, panel = status_panel(request, structure, activate=activate, form_url=form_url)
     if response is not None:
         return response
     title = _("Activer une structure") if activate else _("Désactiver une structure")
@@ -379,7 +379,7 @@ def _change_status(request, pk, *, activate):
     )
 
 
-def status_panel(request, structure, *, activate, action):
+def status_panel(request, structure, *, activate, form_url):
     """Activer or Désactiver une structure: the response once submitted, else (None,
     what the page shows)."""
     if request.method == "POST":
@@ -401,7 +401,7 @@ def status_panel(request, structure, *, activate, action):
         allowed = structure.status != Structure.Status.INACTIVE
     return None, {
         "template": "structures/manage/_status_form.html",
-        "action": action,
+        "action": form_url,
         "structure": structure,
         "activate": activate,
         "allowed": allowed,
