@@ -419,7 +419,7 @@ def test_own_request_is_not_counted_for_its_requester(structure, principal_manag
 @pytest.mark.django_db(transaction=True)
 def test_two_approvers_deciding_at_once_produce_one_effect(catalogue):
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     structure = factories.StructureFactory()
     manager = factories.UserFactory()
     factories.attach(manager, structure)

@@ -178,7 +178,7 @@ def test_activation_page_says_insee_is_checked_first(client, structure, principa
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_activations_past_insee_activate_once(catalogue, settings):
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     structure = factories.StructureFactory(identifier=COMPANY)
     managers = [factories.UserFactory(), factories.UserFactory()]
     for manager in managers:

@@ -769,7 +769,7 @@ def test_history_query_count_is_the_same_with_1_and_60_events(client, django_ass
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_deactivations_change_the_structure_once(catalogue):
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     import threading
 
     from django.db import connections

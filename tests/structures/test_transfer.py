@@ -641,7 +641,7 @@ def test_no_email_for_a_refused_transfer(
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_transfers_of_one_structure_apply_once(catalogue):
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     structure = factories.StructureFactory()
     manager = factories.UserFactory()
     factories.attach(manager, structure)
@@ -683,7 +683,7 @@ def test_global_transfer_racing_a_unitary_transfer_applies_one_whole(catalogue):
     """A global transfer (with a deactivated structure kept) and a unitary transfer of
     one of its structures, at once: one wins whole, the other changes nothing."""
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     manager = factories.UserFactory()
     first, second = factories.StructureFactory(), factories.StructureFactory()
     for structure in (first, second):

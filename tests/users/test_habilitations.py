@@ -696,7 +696,7 @@ def test_apply_refuses_a_service_of_another_structure(structure, principal_manag
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_grants_of_the_same_profile_make_one(catalogue):
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     structure = factories.StructureFactory(with_principal_manager=True)
     user = factories.UserFactory()
     factories.attach(user, structure)

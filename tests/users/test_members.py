@@ -653,7 +653,7 @@ def test_two_managers_inviting_the_same_user_at_once_send_one_invitation(catalog
     from django.db import connection, connections
 
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     structure = factories.StructureFactory(with_principal_manager=True)
     structure.refresh_from_db()
     delegate = factories.UserFactory()
@@ -700,7 +700,7 @@ def test_accepting_the_same_invitation_twice_at_once_attaches_once(catalogue):
     from django.db import connection, connections
 
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     structure = factories.StructureFactory(with_principal_manager=True)
     structure.refresh_from_db()
     user = factories.UserFactory()

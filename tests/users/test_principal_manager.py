@@ -32,7 +32,7 @@ def test_attaching_to_a_service_of_another_structure_is_refused(structure):
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_first_attachments_make_one_principal_manager(catalogue):
     if connection.vendor != "postgresql":
-        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises every writer.")
+        pytest.skip("Needs the PostgreSQL server (DATABASE_URL=postgres://…): SQLite serialises writers.")
     structure = factories.StructureFactory()
     users = [factories.UserFactory(), factories.UserFactory()]
     barrier = threading.Barrier(len(users))
