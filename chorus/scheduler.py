@@ -66,8 +66,9 @@ class Run:
 
 def entries() -> list[Entry]:
     """The beat schedule itself: there is no other list of periodic tasks."""
-    # The tasks register when their modules are imported, which a worker does at start.
-    app.loader.import_default_modules()
+    # The apps' tasks modules, which a worker imports at start (without its Django checks
+    # here: the command already ran them).
+    app.autodiscover_tasks(force=True)
     return [
         Entry(
             name=name,
@@ -153,12 +154,15 @@ class Scheduler:
                 break
         return max(wait, 0)
 
-    def run_forever(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def run_forever(
+        self, *, started: Callable[[], None] = lambda: None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         """Run what is due, sleep until the next due time, again; until SIGINT or SIGTERM,
-        which let a running task finish."""
+        which let a running task finish. `started` is called once they are handled."""
         signals = (signal.SIGINT, signal.SIGTERM)
         previous = {signum: signal.signal(signum, self._on_signal) for signum in signals}
         try:
+            started()
             while not self._stop_requested:
                 wait = self.run_due()
                 if self._stop_requested:

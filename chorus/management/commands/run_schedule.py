@@ -64,16 +64,18 @@ class Command(BaseCommand):
                 if once:
                     runner.run_due()
                     return
-                self.stdout.write(
-                    f"Planificateur local : {len(runner.entries)} tâche(s) périodique(s), chacune exécutée "
-                    f"ici quand elle est due (dernières exécutions dans {_shown(state.path)})."
-                )
-                self.stdout.flush()
-                runner.run_forever()
+                runner.run_forever(started=lambda: self._started(runner))
         except scheduler.AlreadyRunning:
             raise CommandError(
                 f"Un autre planificateur utilise déjà {_shown(state.path)} : rien n’est lancé."
             ) from None
+
+    def _started(self, runner: scheduler.Scheduler) -> None:
+        self.stdout.write(
+            f"Planificateur local : {len(runner.entries)} tâche(s) périodique(s), chacune exécutée "
+            f"ici quand elle est due (dernières exécutions dans {_shown(runner.state.path)})."
+        )
+        self.stdout.flush()
 
     def _report(self, run: scheduler.Run) -> None:
         if run.failed:
