@@ -253,3 +253,21 @@ def test_sigterm_stops_the_command_without_a_traceback(tmp_path, state_file):
     assert str(state_file) in started
     assert process.returncode == 0, err
     assert "Traceback" not in err and out == ""
+
+
+def test_a_task_without_a_label_is_shown_by_its_name():
+    entry = scheduler.Entry(name="essai", task="chorus.tasks.send_email", schedule=None)
+
+    assert entry.label == "chorus.tasks.send_email"
+
+
+def test_an_unreadable_state_is_logged_and_every_task_runs(state_file, fake_tasks, caplog):
+    state_file.parent.mkdir(parents=True)
+    state_file.write_text("{ interrompu")
+
+    with caplog.at_level(logging.WARNING, logger="chorus.scheduler"):
+        scheduler.Scheduler(state=scheduler.StateFile(state_file)).run_due()
+
+    assert "unreadable" in caplog.text
+    assert fake_tasks == ENTRY_NAMES
+    assert list(read_state(state_file)) == ENTRY_NAMES
