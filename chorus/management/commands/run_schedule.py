@@ -4,6 +4,7 @@ The periodic tasks of the beat schedule (settings.CELERY_BEAT_SCHEDULE), run in 
 process when there is no broker and no Celery worker: `make run`, small installs. It
 sleeps until the next task is due; `--once` runs what is due now and exits (cron, tests)."""
 
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -59,16 +60,23 @@ class Command(BaseCommand):
             )
         state = scheduler.StateFile(state_file or settings.SCHEDULE_STATE_FILE)
         runner = scheduler.Scheduler(state=state, report=self._report)
+        # One French line per task instead of Celery's multi-line success record; a
+        # failure is still logged by Celery, with the task's name and the traceback.
+        tracer_logger = logging.getLogger("celery.app.trace")
+        tracer_level = tracer_logger.level
+        tracer_logger.setLevel(logging.WARNING)
         try:
             with state.locked():
                 if once:
                     runner.run_due()
-                    return
-                runner.run_forever(started=lambda: self._started(runner))
+                else:
+                    runner.run_forever(started=lambda: self._started(runner))
         except scheduler.AlreadyRunning:
             raise CommandError(
                 f"Un autre planificateur utilise déjà {_shown(state.path)} : rien n’est lancé."
             ) from None
+        finally:
+            tracer_logger.setLevel(tracer_level)
 
     def _started(self, runner: scheduler.Scheduler) -> None:
         self.stdout.write(
