@@ -57,6 +57,8 @@ lock-check: | $(UV)
 # Unless SIRENE_API_URL is set (environment or .env), the local stand-in of INSEE's
 # Sirene API serves on port $(SIRENE_STANDIN_PORT) for as long as the portal runs (one already
 # serving there is reused). A port already taken stops here with one line naming the variable.
+# The periodic tasks (approvers' digest, auto-close, INSEE refresh, purge) run beside it, without
+# Celery: `manage.py run_schedule` (docs/deployment.md), stopped with the portal.
 run: export DEBUG ?= true
 run: install
 	@$(BIN)/python -m sirene_standin.ports $(PORT) PORT
@@ -64,19 +66,19 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$SIRENE_API_URL" ] || grep -qs '^SIRENE_API_URL=' .env; then \
 		echo "API Sirene : $${SIRENE_API_URL:-celle de .env}"; \
-		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	else \
 		status=0; $(BIN)/python -m sirene_standin --check --port $(SIRENE_STANDIN_PORT) || status=$$?; \
 		if [ $$status -eq 0 ]; then \
 			$(BIN)/python -m sirene_standin --port $(SIRENE_STANDIN_PORT) --key demo-sirene-key & standin=$$!; \
-			trap 'kill $$standin 2>/dev/null' EXIT; \
 		elif [ $$status -ne 3 ]; then \
 			exit 1; \
 		fi; \
-		trap 'exit 130' INT TERM; \
-		SIRENE_API_URL=http://127.0.0.1:$(SIRENE_STANDIN_PORT)/api-sirene/3.11 SIRENE_API_KEY=demo-sirene-key \
-			$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
-	fi
+		export SIRENE_API_URL=http://127.0.0.1:$(SIRENE_STANDIN_PORT)/api-sirene/3.11 SIRENE_API_KEY=demo-sirene-key; \
+	fi; \
+	$(BIN)/python manage.py run_schedule & scheduler=$$!; \
+	trap 'kill $$scheduler $$standin 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The production topology on this machine: gunicorn, a Celery worker with beat, DEBUG off,
 # against the local PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). See docs/deployment.md.
