@@ -288,6 +288,9 @@ CELERY_BEAT_SCHEDULE = {
     # Files kept after a form error live two hours: those never used go every hour.
     "kept-uploads-purge": {"task": "structures.tasks.kept_uploads_purge", "schedule": crontab(minute=40)},
 }
+# Without a broker, `manage.py run_schedule` runs the same schedule in its own process
+# and keeps each task's last run here (chorus.scheduler).
+SCHEDULE_STATE_FILE = env.path("SCHEDULE_STATE_FILE", default=BASE_DIR / "var" / "schedule-state.json")
 
 # --- Object storage (S3-compatible when configured) -----------------------------------
 # Request guards: form fields ≤ 2.5 MB, ≤ 20 files, an upload body and each file bounded

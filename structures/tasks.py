@@ -10,7 +10,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=4)
+@shared_task(bind=True, acks_late=True, max_retries=4, label="structures — mise à jour depuis la base INSEE")
 def sirene_refresh(self, since: str | None = None) -> str:
     """`manage.py sirene_refresh`, the very same code. Idempotent: every structure is
     saved as soon as it is refreshed, and a retry resumes with --since the first
@@ -29,7 +29,7 @@ def sirene_refresh(self, since: str | None = None) -> str:
     return summary
 
 
-@shared_task
+@shared_task(label="structures — purge des fichiers conservés après une erreur de formulaire")
 def kept_uploads_purge() -> int:
     """`manage.py kept_uploads_purge`: the files kept after a form error that nobody
     came back for."""

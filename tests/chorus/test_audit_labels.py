@@ -8,7 +8,7 @@ from chorus.audit_labels import ACTION_LABELS, action_label
 from support import backoffice
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIPPED = {"tests", "migrations", ".venv", "node_modules", "static", "locale"}
+SKIPPED = {"tests", "migrations", ".venv", ".tools", "node_modules", "static", "locale"}
 
 
 def _strings(node):

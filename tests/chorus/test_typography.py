@@ -12,7 +12,7 @@ from pathlib import Path
 from django.template.base import Lexer, TokenType
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIPPED = {"tests", ".venv", "node_modules", "locale", "static"}
+SKIPPED = {"tests", ".venv", ".tools", "node_modules", "locale", "static"}
 GETTEXT = {
     "_",
     "gettext",
