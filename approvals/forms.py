@@ -4,7 +4,7 @@ from dsfr.utils import dsfr_input_class_attr
 
 from approvals.models import ApprovalRequest
 from chorus import access
-from chorus.forms import DsfrForm, ModelMultipleChoiceField
+from core.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Level
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure, StructureClaim

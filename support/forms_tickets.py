@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from structures import validators
 from structures.forms.attachments import MultipleFileField, MultipleFileInput
 from structures.kept_uploads import kept_uploads_for

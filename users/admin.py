@@ -15,7 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.errors import Refused
+from core.errors import Refused
 from chorus.models import AuditEvent
 from users import services, two_factor
 from users.models import Invitation, Membership, User

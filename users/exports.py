@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from chorus import spreadsheets
+from core import spreadsheets
 from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Level
 from users.forms_members import profile_label

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from chorus.models import Level, Profile
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure

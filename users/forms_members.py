@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.widgets import InlineRadioSelect
 
 from chorus import access
-from chorus.forms import DsfrForm, ModelMultipleChoiceField
+from core.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Application, Level, Profile
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure

@@ -30,7 +30,9 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chorus import audit, mail
+from chorus import audit
+
+from core import mail
 from chorus.models import SecurityPolicy
 from users.account_security import security_notify
 

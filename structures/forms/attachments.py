@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from chorus.models import Level
 from structures.fields import StructureChoiceField
 from structures.forms.bank import replace_field

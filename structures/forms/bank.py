@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN, registry
 from schwifty import exceptions as iban_errors
 
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from chorus.models import Level
 from structures.fields import StructureChoiceField
 from structures.kept_uploads import kept_uploads_for

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from chorus.models import Level
 from structures.fields import StructureChoiceField
 from structures.models import Structure

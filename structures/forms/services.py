@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from dsfr.utils import dsfr_input_class_attr
 
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from chorus.models import Level
 from structures.fields import StructureChoiceField
 from structures.models import RESERVED_SERVICE_CODE, Service, Structure

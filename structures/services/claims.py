@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorus import audit, mail
-from chorus.errors import Refused
+from chorus import audit
+
+from core import mail
+from core.errors import Refused
 from structures.models import Structure, StructureClaim
 from users.models import Membership
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.errors import Refused
+from core.errors import Refused
 from chorus.models import Habilitation
 from structures.models import Service, Structure
 from structures.services.manage import structure_deactivate

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.models import Level
-from chorus.pages import page_context
+from core.pages import page_context
 from structures.forms.attachments import (
     CREATE_APPLICATION,
     INACTIVE_STRUCTURE_MESSAGE,

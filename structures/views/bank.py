@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorus import access, audit
 from chorus.models import Level
-from chorus.pages import page_context
+from core.pages import page_context
 from structures.forms.bank import (
     CREATE_APPLICATION,
     KEPT_PURPOSE,

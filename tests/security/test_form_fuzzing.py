@@ -18,7 +18,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 
 from chorus import access
-from chorus.forms import ModelMultipleChoiceField
+from core.forms import ModelMultipleChoiceField
 from chorus.models import Application
 from structures.models import Structure
 from support.models import Ticket

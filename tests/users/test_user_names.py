@@ -6,7 +6,7 @@ import html
 import pytest
 from django.urls import reverse
 
-from chorus.mail import render_plain
+from core.mail import render_plain
 from chorus.models import Level
 from tests import factories
 from tests.approvals.helpers import pending_attachment

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DevtoolsConfig(AppConfig):
+    """Demo seeding, the scale generator and the benchmark's reference pages: installed
+    under DEBUG, in the test suite, or where DEVTOOLS asks for it; never in production."""
+
+    name = "devtools"
+    verbose_name = "Outils de développement"
