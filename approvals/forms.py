@@ -4,8 +4,8 @@ from dsfr.utils import dsfr_input_class_attr
 
 from approvals.models import ApprovalRequest
 from chorus import access
-from core.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Level
+from core.forms import DsfrForm, ModelMultipleChoiceField
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure, StructureClaim
 from structures.validators import PDF_ONLY, validate_upload

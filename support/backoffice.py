@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-
 from core import mail
 from support import workflow
 from support.models import Queue, Ticket, TicketEvent

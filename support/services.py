@@ -17,10 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access, audit
-
+from chorus.models import Level
 from core import mail
 from core.errors import Refused
-from chorus.models import Level
 from support import workflow
 from support.models import Queue, Rating, Ticket, TicketAttachment, TicketEvent
 

@@ -11,7 +11,6 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 
 from chorus import audit
-
 from core import mail
 from core.ratelimit import Limit, client_address, hit_all
 

@@ -6,11 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit
-
-from core import mail, ratelimit
 from chorus.access import ORGANISATION
-from core.errors import Refused
 from chorus.models import Habilitation, Level, Profile
+from core import mail, ratelimit
+from core.errors import Refused
 from structures.models import Structure
 from users import habilitations
 from users.models import Invitation, Membership, User

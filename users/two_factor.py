@@ -31,9 +31,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chorus import audit
-
-from core import mail
 from chorus.models import SecurityPolicy
+from core import mail
 from users.account_security import security_notify
 
 RECOVERY_CODES_COUNT = 10

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 
 from chorus import access, audit
-
 from core import mail
 from core.pages import PageMixin, page_context
 from core.ratelimit import hit

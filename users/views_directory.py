@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from chorus import access
-
-from core import db
 from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Habilitation, Level
+from core import db
 from core.pages import page_context
 from users import exports
 from users.forms_habilitations import APPLICATION as HABILITATIONS_APPLICATION

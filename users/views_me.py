@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access, audit
-
 from core import mail
 from core.pages import page_context
 from core.ratelimit import hit_all

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from core.forms import DsfrForm
 from chorus.models import Level
+from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.forms.bank import replace_field
 from structures.models import Attachment

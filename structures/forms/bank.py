@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN, registry
 from schwifty import exceptions as iban_errors
 
-from core.forms import DsfrForm
 from chorus.models import Level
+from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.kept_uploads import kept_uploads_for
 from structures.models import BankAccount

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit
-
 from core import mail
 from core.errors import Refused
 from structures.models import Structure, StructureClaim

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chorus import audit
-
 from core import mail
 from structures.models import Structure
 from users.models import Membership

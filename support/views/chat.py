@@ -19,9 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorus import access
-
-from core import sessions
 from chorus.catalogue import application_url
+from core import sessions
 from core.pages import page_context
 from support import chat
 from support.forms_chat import ChatMessageForm, ChatStartForm

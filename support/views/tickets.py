@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
-
 from core import db, ratelimit
 from core.pages import page_context
 from structures.forms.bank import ConfirmForm
