@@ -14,6 +14,7 @@ from chorus.models import Application, Level
 from core.errors import AccessRefused
 from core.observability import current_request_id
 from core.pages import page_context
+from structures.models import Structure
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,6 @@ def _refusal(request, refusal):
 
 
 def _structures_with_manager(structure_ids):
-    from structures.models import Structure
-
     return list(
         Structure.objects.filter(pk__in=structure_ids)
         .select_related("principal_manager")

@@ -302,12 +302,12 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Object storage (S3-compatible when configured) -----------------------------------
 # Request guards: form fields ≤ 2.5 MB, ≤ 20 files, an upload body and each file bounded
-# while streamed (structures.validators.UploadLimitHandler); past them, a French 400 page.
+# while streamed (core.uploads.UploadLimitHandler); past them, a French 400 page.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [
-    "structures.validators.UploadLimitHandler",
+    "core.uploads.UploadLimitHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

@@ -12,6 +12,8 @@ from chorus.models import Application, Audience
 from config import search as app_search
 from core import sessions
 from core.pages import page_context
+from structures.models import Structure
+from support.models import DocPage
 
 AUDIENCE_INTROS = {
     Audience.ENTREPRISE: (
@@ -83,8 +85,6 @@ def application_detail(request, code):
     application = accessor.catalogue.get(code)
     if application is None:
         raise Http404
-    from structures.models import Structure
-
     holdings = []
     if application.access == Application.Access.PROFILE:
         structure_ids = access.structure_ids_for(request, code)
@@ -113,8 +113,6 @@ def search(request):
     """Applications the user can open, and guides of the documentation, for the words
     users use (see config.search). Nothing found: the documentation's full-text search
     and the assistant, for the same words."""
-    from support.models import DocPage
-
     query = " ".join(request.GET.get("q", "").split())[:MAX_SEARCH_LENGTH]
     results, docs = [], []
     if query:

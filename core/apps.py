@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -6,7 +7,7 @@ class CoreConfig(AppConfig):
     found by the Celery worker and its signal handlers connected at start-up."""
 
     name = "core"
-    verbose_name = "Socle commun"
+    verbose_name = _("Socle commun")
 
     def ready(self):
         from core import metrics, sessions  # noqa: F401 (sessions: the login starts its clocks)

@@ -1,10 +1,12 @@
-"""Background jobs shared by every app: sending an email."""
+"""Background jobs shared by every app: sending an email, purging the kept uploads."""
 
 import logging
+from io import StringIO
 
 from celery import shared_task
 from django.core.cache import cache
 from django.core.mail import send_mail
+from django.core.management import call_command
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +63,14 @@ def send_email(self, *, key: str, subject: str, body: str, recipients: list[str]
     _cache_call("set", sent_key, True, timeout=SENT_MARK_TIMEOUT)
     _cache_call("delete", claim_key)
     return True
+
+
+# The name the beat schedule and the queued messages carry, kept when the task moved here.
+@shared_task(name="structures.tasks.kept_uploads_purge")
+def kept_uploads_purge() -> int:
+    """`manage.py kept_uploads_purge`: the files kept after a form error that nobody
+    came back for."""
+    out = StringIO()
+    call_command("kept_uploads_purge", stdout=out)
+    logger.info("kept_uploads_purge: %s", out.getvalue().strip())
+    return out.getvalue()

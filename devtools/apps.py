@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DevtoolsConfig(AppConfig):
@@ -6,4 +7,4 @@ class DevtoolsConfig(AppConfig):
     under DEBUG, in the test suite, or where DEVTOOLS asks for it; never in production."""
 
     name = "devtools"
-    verbose_name = "Outils de développement"
+    verbose_name = _("Outils de développement")

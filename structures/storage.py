@@ -8,7 +8,7 @@ import uuid
 
 from django.http import FileResponse, Http404
 
-from structures.validators import file_extension
+from core.uploads import file_extension
 
 logger = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from chorus import audit
 from chorus.models import Level
 from core.forms import DsfrForm
-from structures.fields import StructureChoiceField
-from structures.forms.bank import replace_field
-from structures.models import Attachment
-from structures.validators import (
+from core.uploads import (
     ATTACHMENT_EXTENSIONS,
     MAX_FILES,
     formats_label,
     validate_uploads,
 )
+from structures.fields import StructureChoiceField
+from structures.forms.bank import replace_field
+from structures.models import Attachment
 
 CREATE_APPLICATION = "CREER_PIECE_JOINTE"
 MANAGE_APPLICATION = "GERER_PIECE_JOINTE"

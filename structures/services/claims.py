@@ -37,7 +37,7 @@ def structure_claim_file(
     *, claimant, structure, explanation: str, proof=None, proof_name: str = ""
 ) -> StructureClaim:
     """File a claim on `structure`; `proof` is an uploaded PDF already checked by
-    structures.validators.validate_upload, stored under a random name."""
+    core.uploads.validate_upload, stored under a random name."""
     structure = Structure.objects.select_for_update().get(pk=structure.pk)
     name = structure.display_name
     if structure.principal_manager_id is None:

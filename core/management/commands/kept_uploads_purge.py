@@ -1,9 +1,9 @@
 """Delete the files kept after a form error that nobody came back for
-(structures.kept_uploads): hourly, by Celery beat or cron."""
+(core.kept_uploads): hourly, by Celery beat or cron."""
 
 from django.core.management.base import BaseCommand
 
-from structures.kept_uploads import purge_expired
+from core.kept_uploads import purge_expired
 
 
 class Command(BaseCommand):

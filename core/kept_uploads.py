@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from structures.validators import ATTACHMENT_EXTENSIONS, CONTENT_TYPES, validate_upload
+from core.uploads import ATTACHMENT_EXTENSIONS, CONTENT_TYPES, validate_upload
 
 FOLDER = "kept-uploads"
 KEEP_SECONDS = 2 * 60 * 60
