@@ -315,7 +315,7 @@ FILE_UPLOAD_HANDLERS = [
 # With S3_BUCKET set, uploaded files (attachments, bank-detail proofs, ticket files) go to
 # that bucket of any S3-compatible service, private: the portal never hands out a URL of
 # the object and streams every download through the permission check
-# (structures.storage.download_response). Without it, the local private folder MEDIA_ROOT.
+# (core.storage.download_response). Without it, the local private folder MEDIA_ROOT.
 S3_BUCKET = env("S3_BUCKET", default="")
 if S3_BUCKET:
     from botocore.config import Config as _S3ClientConfig

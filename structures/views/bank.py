@@ -20,6 +20,7 @@ from chorus import access, audit
 from chorus.models import Level
 from core.kept_uploads import KeptUploads
 from core.pages import page_context
+from core.storage import download_response
 from structures.forms.bank import (
     CREATE_APPLICATION,
     KEPT_PURPOSE,
@@ -32,7 +33,6 @@ from structures.forms.bank import (
 )
 from structures.models import BankAccount
 from structures.services import bank as bank_services
-from structures.storage import download_response
 
 PAGE_SIZE = 20
 NOTICE = gettext_lazy(

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from core import db, ratelimit
 from core.pages import page_context
+from core.storage import download_response
 from structures.forms.bank import ConfirmForm
-from structures.storage import download_response
 from support import exports, services, workflow
 from support.forms_tickets import (
     DRAFT,
