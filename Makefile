@@ -109,6 +109,7 @@ messages: install
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(TOOLS) staticfiles .pytest_cache

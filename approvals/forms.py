@@ -4,11 +4,11 @@ from dsfr.utils import dsfr_input_class_attr
 
 from approvals.models import ApprovalRequest
 from chorus import access
-from chorus.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Level
+from core.forms import DsfrForm, ModelMultipleChoiceField
+from core.uploads import PDF_ONLY, validate_upload
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure, StructureClaim
-from structures.validators import PDF_ONLY, validate_upload
 
 
 def normalize_identifier(text):

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.models import ApprovalRequest
-from chorus import access, audit, mail
-from chorus.errors import Refused
+from chorus import access, audit
 from chorus.models import Habilitation, Level
+from core import mail
+from core.errors import Refused
 from structures.models import Structure
 from users import habilitations
 from users import services as user_services

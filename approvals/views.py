@@ -28,7 +28,7 @@ from approvals.forms import (
 from approvals.models import ApprovalRequest
 from chorus import access
 from chorus.models import Profile
-from chorus.pages import page_context
+from core.pages import page_context
 from structures.services import claims
 from users.forms_members import ApprovalProfilesForm
 

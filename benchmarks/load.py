@@ -7,12 +7,13 @@
 Steps: create and migrate the PostgreSQL database if needed, generate the data if it
 holds none (generate_scale_data), count the SQL queries of each page in-process, start
 gunicorn with the production settings (DEBUG off, generated SECRET_KEY, Redis for cache
-and sessions when it answers, plus BENCHMARK_VIEWS for the two reference pages), then
+and sessions when it answers, plus DEVTOOLS for the generator and the two reference
+pages), then
 run Locust headless on each page in turn (4 users, no think time) and write
 docs/benchmarks/<date>-<label>.md and .csv.
 
 --url uses a server already running (e.g. `make prod-local`, started with
-BENCHMARK_VIEWS=true and the same DATABASE_URL and SECRET_KEY, so that the sessions this
+DEVTOOLS=true and the same DATABASE_URL and SECRET_KEY, so that the sessions this
 script creates are valid there).
 """
 
@@ -72,7 +73,7 @@ def configure_environment(args):
     env["DATABASE_URL"] = args.database_url
     env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     env["DEBUG"] = "false"
-    env["BENCHMARK_VIEWS"] = "true"
+    env["DEVTOOLS"] = "true"
     # Plain http on the loopback, as make prod-local: no redirect, cookies not Secure.
     env["SECURE_SSL_REDIRECT"] = "false"
     env["SECURE_COOKIES"] = "false"
@@ -82,7 +83,7 @@ def configure_environment(args):
         env["REDIS_URL"] = args.redis_url
     else:
         env.pop("REDIS_URL", None)
-    env["DJANGO_SETTINGS_MODULE"] = "chorus.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
 
 
 def manage(*arguments):
@@ -93,7 +94,7 @@ def prepare_database(structures: int, *, migrate=True):
     subprocess.run([str(BIN / "python"), "deploy/ensure_database.py"], cwd=ROOT, check=True)
     if migrate:
         manage("migrate", "--noinput", "--verbosity", "0")
-    from chorus import scale
+    from devtools import scale
     from users.models import User
 
     if not User.objects.filter(email=scale.REFERENCE_ACCOUNTS["principal_manager"]).exists():
@@ -108,7 +109,7 @@ def sessions() -> tuple[dict, str]:
     from django.test import Client
     from django.utils.crypto import get_random_string
 
-    from chorus import scale
+    from devtools import scale
 
     cookies = {}
     for persona, email in scale.REFERENCE_ACCOUNTS.items():
@@ -142,7 +143,7 @@ def start_gunicorn(port: int, workdir: Path):
             # No worker recycling during a run: a fresh worker's first requests are slow.
             "--max-requests",
             "0",
-            "chorus.wsgi:application",
+            "config.wsgi:application",
         ],
         cwd=ROOT,
         env=env,

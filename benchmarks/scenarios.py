@@ -2,12 +2,12 @@
 
 Shared by the benchmark (benchmarks/load.py, benchmarks/locustfile.py) and the query
 budget test (tests/test_query_budgets.py). Ids come from the generated data's
-reference structure (chorus/scale.py), whose shape is the same at every size.
+reference structure (devtools/scale.py), whose shape is the same at every size.
 """
 
 from dataclasses import dataclass
 
-from chorus import scale
+from devtools import scale
 
 # Kept in the report's order: the two references first.
 CONSTANT, SHELL = "constante", "page_vide"

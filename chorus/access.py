@@ -10,11 +10,16 @@ managed structures are loaded once per request (`request.access`).
 from dataclasses import dataclass, field
 from functools import wraps
 
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import CharField, F, IntegerField, Value
+from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 from django.utils.functional import SimpleLazyObject
 
-from chorus.errors import AccessRefused
+from chorus.interfaces import membership_model, structure_model
 from chorus.models import Application, Habilitation, Level
+from core.errors import AccessRefused
 
 ORGANISATION = "ORGANISATION"
 
@@ -138,11 +143,7 @@ def _access_rows(user):
     """The user's validated memberships, managed structures and habilitations in one
     query (every page pays for it): rows of (kind, structure id, service id, application
     code, level)."""
-    from django.db.models import CharField, F, IntegerField, Value
-    from django.db.models.functions import Cast
-
-    from structures.models import Structure
-    from users.models import Membership
+    Structure, Membership = structure_model(), membership_model()
 
     def columns(kind, structure, service=None, code=None, level=None):
         return {
@@ -236,16 +237,12 @@ def structure_ids_for(who, application_code, level=Level.CONSULTATION) -> set:
 def structures_for(who, application_code, level=Level.CONSULTATION):
     """The structures a user may act on with this application: fetch every object
     through this queryset, so another structure's object is a 404."""
-    from structures.models import Structure
-
-    return Structure.objects.filter(pk__in=structure_ids_for(who, application_code, level))
+    return structure_model().objects.filter(pk__in=structure_ids_for(who, application_code, level))
 
 
 def get_structure_or_404(who, pk, application_code, level=Level.CONSULTATION):
     """One structure, fetched through the policy: not the user's → 404, so that its
     existence is not confirmed."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(structures_for(who, application_code, level), pk=pk)
 
 
@@ -281,8 +278,6 @@ def access_required(application_code, level=Level.CONSULTATION):
 def public(view):
     """Marks a page that anonymous visitors may open (the rule for every other view
     is that it declares `access_required`)."""
-    from django.contrib.auth.decorators import login_not_required
-
     view = login_not_required(view)
     view.access_rule = "public"
     return view

@@ -7,11 +7,6 @@ class ChorusConfig(AppConfig):
     name = "chorus"
     verbose_name = _("Noyau d’accès")
 
-    def ready(self):
-        from chorus import metrics, sessions  # noqa: F401 (sessions: the login starts its clocks)
-
-        metrics.install()
-
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """Django's admin on the portal's site (chorus.admin_site), which audits deletions."""

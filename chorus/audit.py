@@ -23,6 +23,7 @@ from datetime import UTC
 
 from django.db import connection, transaction
 
+from chorus.interfaces import structure_model
 from chorus.models import AuditEvent
 
 # Key of the PostgreSQL advisory lock that serialises the appends: two transactions
@@ -82,11 +83,9 @@ def record_deletion(
 
 def _event(*, actor, obj, action, changes=None, structure=None) -> AuditEvent:
     if structure is None:
-        from structures.models import Structure
-
         # A model may opt out of its structure's history with `audit_structure = None`.
         default = getattr(obj, "structure", None)
-        structure = obj if isinstance(obj, Structure) else getattr(obj, "audit_structure", default)
+        structure = obj if isinstance(obj, structure_model()) else getattr(obj, "audit_structure", default)
     actor = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent(
         actor=actor,

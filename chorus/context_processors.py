@@ -3,6 +3,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access, catalogue
+from chorus.interfaces import contributions
 from chorus.models import Audience
 
 # The user menu (click on one's name), in the order of SPEC.md. An entry whose page is
@@ -65,23 +66,13 @@ def _help_url(request):
     ]
     if not applications:
         return ""
-    from support.models import DocPage
-
-    slug = (
-        DocPage.objects.filter(application__in=applications, is_published=True)
-        .order_by("application__order", "order", "pk")
-        .values_list("slug", flat=True)
-        .first()
-    )
-    return reverse("support:doc_page", args=[slug]) if slug else ""
+    return contributions.help_page_url(applications)
 
 
 def _approvals_waiting(request):
     # Given the request, not only its user: the count reuses the access context the
     # page already loaded, and costs one query.
-    from approvals.services import pending_count_for
-
-    return pending_count_for(request)
+    return contributions.pending_approvals(request)
 
 
 def _user_menu():

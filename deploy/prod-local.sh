@@ -50,7 +50,8 @@ export CELERY_BEAT_SCHEDULE_FILENAME=${CELERY_BEAT_SCHEDULE_FILENAME:-$PWD/var/c
     2>/dev/null || { echo "Redis injoignable à $REDIS_URL : démarrez-le ou réglez REDIS_URL." >&2; exit 1; }
 "$BIN/python" deploy/ensure_database.py
 "$BIN/python" manage.py migrate --noinput
-accounts=$("$BIN/python" manage.py seed_demo)
+# The demo seeding lives in devtools, which the servers below do not install.
+accounts=$(DEVTOOLS=true "$BIN/python" manage.py seed_demo)
 "$BIN/python" manage.py collectstatic --noinput --verbosity 0
 
 pids=()
@@ -68,11 +69,11 @@ if [ "$standin" = start ]; then
     "$BIN/python" -m sirene_standin --port "$SIRENE_STANDIN_PORT" --key demo-sirene-key &
     pids+=($!)
 fi
-if [ -f chorus/celery.py ]; then
-    "$BIN/celery" -A chorus worker --beat --loglevel INFO &
+if [ -f config/celery.py ]; then
+    "$BIN/celery" -A config worker --beat --loglevel INFO &
     pids+=($!)
 fi
-"$BIN/gunicorn" --config deploy/gunicorn.conf.py chorus.wsgi:application &
+"$BIN/gunicorn" --config deploy/gunicorn.conf.py config.wsgi:application &
 gunicorn=$!
 pids+=("$gunicorn")
 

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from core.storage import download_response
 from structures.forms.attachments import remove_attachment
 from structures.models import (
     RESERVED_SERVICE_CODE,
@@ -24,7 +25,6 @@ from structures.models import (
     StructureClaim,
 )
 from structures.services import claims
-from structures.storage import download_response
 from users.models import Membership
 
 

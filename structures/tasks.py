@@ -28,12 +28,3 @@ def sirene_refresh(self, since: str | None = None) -> str:
     logger.info("sirene_refresh: %s", summary)
     return summary
 
-
-@shared_task(label="structures — purge des fichiers conservés après une erreur de formulaire")
-def kept_uploads_purge() -> int:
-    """`manage.py kept_uploads_purge`: the files kept after a form error that nobody
-    came back for."""
-    out = StringIO()
-    call_command("kept_uploads_purge", stdout=out)
-    logger.info("kept_uploads_purge: %s", out.getvalue().strip())
-    return out.getvalue()

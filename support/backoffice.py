@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chorus import audit, mail
+from chorus import audit
+from core import mail
 from support import workflow
 from support.models import Queue, Ticket, TicketEvent
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus import audit
-from chorus.errors import Refused
+from core.errors import Refused
 from support import workflow
 from support.models import ChatMessage, ChatSession, Queue, SubCategory, Ticket
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from chorus import spreadsheets
+from core import spreadsheets
 
 
 def columns() -> list[str]:

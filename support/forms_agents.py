@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from support.backoffice import MAX_MESSAGE_LENGTH
 from support.models import Category, Queue, Ticket
 

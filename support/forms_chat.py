@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from support import chat
 from support.models import Category
 

@@ -12,16 +12,16 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
-from chorus.forms import DsfrForm
-from structures import validators
+from core import uploads
+from core.forms import DsfrForm
+from core.kept_uploads import kept_uploads_for
+from core.uploads import ATTACHMENT_EXTENSIONS, formats_label, validate_uploads
 from structures.forms.attachments import MultipleFileField, MultipleFileInput
-from structures.kept_uploads import kept_uploads_for
 from structures.models import Structure
-from structures.validators import ATTACHMENT_EXTENSIONS, formats_label, validate_uploads
 from support.models import Category, Queue, SubCategory
 
 # The same limit as a structure's attachments: the request-size guard is computed from it.
-MAX_FILES = validators.MAX_FILES
+MAX_FILES = uploads.MAX_FILES
 MAX_DESCRIPTION_LENGTH = 10_000
 MAX_MESSAGE_LENGTH = 5_000
 
@@ -48,11 +48,11 @@ def files_field():
 
 
 class FilesMixin:
-    """Attachments: the same rules as a structure's (structures.validators), each
+    """Attachments: the same rules as a structure's (core.uploads), each
     message naming its file; the checked files wait in `checked_files`.
 
     With a request, the accepted files of a submission that comes back with an error
-    (another file refused, a missing title) are kept (structures.kept_uploads): the page
+    (another file refused, a missing title) are kept (core.kept_uploads): the page
     lists them, each one can be unticked, and they are attached on the next submission
     without being chosen again. Only the refused files (`refused_files`) are to be chosen
     again."""
@@ -86,10 +86,10 @@ class FilesMixin:
             raise forms.ValidationError(
                 _("Joignez %(max)d fichiers au plus."), code="too_many", params={"max": MAX_FILES}
             )
-        accepted, refused = validators.check_uploads(files)
+        accepted, refused = uploads.check_uploads(files)
         accepted_files = {id(uploaded) for uploaded, _checked in accepted}
         self.refused_files = [
-            validators.clean_file_name(uploaded.name)
+            uploads.clean_file_name(uploaded.name)
             for uploaded in files
             if id(uploaded) not in accepted_files
         ]

@@ -16,9 +16,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chorus import access, audit, mail
-from chorus.errors import Refused
+from chorus import access, audit
 from chorus.models import Level
+from core import mail
+from core.errors import Refused
 from support import workflow
 from support.models import Queue, Rating, Ticket, TicketAttachment, TicketEvent
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chorus.errors import Refused
+from core.errors import Refused
 from support.models import Ticket, TicketCounter, TicketEvent
 
 S = Ticket.Status

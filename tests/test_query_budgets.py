@@ -5,7 +5,7 @@ more than 12 (issue: performance at Chorus Pro scale). Not timed: the load bench
 import pytest
 
 from benchmarks import scenarios
-from chorus import scale
+from devtools import scale
 
 BUDGET = 12
 
@@ -13,7 +13,7 @@ BUDGET = 12
 @pytest.fixture
 def key_pages(db):
     scale.Generator(2, seed=7).run()
-    # The two reference pages exist only when BENCHMARK_VIEWS is on: not in the tests.
+    # The two reference pages are the benchmark's yardstick, not key pages.
     return [page for page in scenarios.resolve() if not page.reference]
 
 

@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 
-from chorus import audit, mail
-from chorus.ratelimit import Limit, client_address, hit_all
+from chorus import audit
+from core import mail
+from core.ratelimit import Limit, client_address, hit_all
 
 # At most this many emails per hour to one address, and requests per hour from one
 # client, per kind of link: enough for a typo and a retry, not for a flood.

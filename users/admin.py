@@ -15,8 +15,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.errors import Refused
 from chorus.models import AuditEvent
+from core.errors import Refused
 from users import services, two_factor
 from users.models import Invitation, Membership, User
 

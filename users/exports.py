@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from chorus import spreadsheets
 from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Level
+from core import spreadsheets
 from users.forms_members import profile_label
 
 

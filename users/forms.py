@@ -12,8 +12,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from chorus import mail
-from chorus.forms import DsfrForm
+from core import mail
+from core.forms import DsfrForm
 from users.validators import validate_login_email
 
 User = get_user_model()

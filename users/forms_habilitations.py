@@ -9,8 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
-from chorus.forms import DsfrForm
 from chorus.models import Level, Profile
+from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure
 from users.habilitations import attached_users, grantable_applications, scope_refusal

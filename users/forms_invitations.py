@@ -5,7 +5,7 @@ user's id, posted by hand, is an invalid choice."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from users.models import Membership
 from users.services import invitations_pending_for
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from users.forms import normalize_email
 from users.validators import validate_login_email
 

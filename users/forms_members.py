@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.widgets import InlineRadioSelect
 
 from chorus import access
-from chorus.forms import DsfrForm, ModelMultipleChoiceField
 from chorus.models import Application, Level, Profile
+from core.forms import DsfrForm, ModelMultipleChoiceField
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure
 from users import habilitations

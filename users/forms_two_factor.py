@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from chorus.forms import DsfrForm
+from core.forms import DsfrForm
 from users import two_factor
 from users.forms_me import _password_field, _PasswordConfirmedForm
 

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from chorus import access, audit
-from chorus.errors import Refused
 from chorus.models import Application, Audience, Habilitation, Level, Profile
+from core.errors import Refused
 from structures.models import Structure
 from users.models import Membership, User
 

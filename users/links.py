@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from chorus.models import AuditEvent
-from chorus.pages import page_context
+from core.pages import page_context
 
 
 def fingerprint(user, salt):

@@ -5,10 +5,11 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorus import audit, mail, ratelimit
+from chorus import audit
 from chorus.access import ORGANISATION
-from chorus.errors import Refused
 from chorus.models import Habilitation, Level, Profile
+from core import mail, ratelimit
+from core.errors import Refused
 from structures.models import Structure
 from users import habilitations
 from users.models import Invitation, Membership, User

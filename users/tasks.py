@@ -33,7 +33,7 @@ def password_reset_enqueue(*, email: str, domain: str, use_https: bool) -> None:
 
 
 def _dispatch(kwargs):
-    # As chorus.mail.dispatch: when the broker cannot take the job, run it here.
+    # As core.mail.dispatch: when the broker cannot take the job, run it here.
     try:
         password_reset_send.apply_async(kwargs=kwargs)
         return

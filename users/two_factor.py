@@ -30,8 +30,9 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chorus import audit, mail
+from chorus import audit
 from chorus.models import SecurityPolicy
+from core import mail
 from users.account_security import security_notify
 
 RECOVERY_CODES_COUNT = 10

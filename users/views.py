@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 
-from chorus import access, audit, mail
-from chorus.pages import PageMixin, page_context
-from chorus.ratelimit import hit
+from chorus import access, audit
+from core import mail
+from core.pages import PageMixin, page_context
+from core.ratelimit import hit
 from users import account_security, forms, links, services, two_factor
 from users.account_security import client_and_target
 from users.tokens import TokenStatus, activation_token

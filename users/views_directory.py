@@ -12,10 +12,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from chorus import access, db
+from chorus import access
 from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Habilitation, Level
-from chorus.pages import page_context
+from core import db
+from core.pages import page_context
 from users import exports
 from users.forms_habilitations import APPLICATION as HABILITATIONS_APPLICATION
 from users.forms_members import (

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from approvals.selectors import pending_requests_of
 from chorus import access
 from chorus.models import Habilitation, Level
-from chorus.pages import page_context
+from core.pages import page_context
 from structures.models import Service
 from users.forms_habilitations import (
     APPLICATION,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chorus import access
-from chorus.pages import page_context
+from core.pages import page_context
 from users import services
 from users.forms_invitations import ACCEPT, InvitationAnswerForm, LeaveForm
 from users.models import Membership

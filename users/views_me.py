@@ -16,9 +16,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, audit, mail
-from chorus.pages import page_context
-from chorus.ratelimit import hit_all
+from chorus import access, audit
+from core import mail
+from core.pages import page_context
+from core.ratelimit import hit_all
 from structures.models import Structure
 from users import account_security, services
 from users.forms_me import ChangeEmailForm, DeactivateForm

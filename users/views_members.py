@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from chorus import access, catalogue
 from chorus.models import Level
-from chorus.pages import page_context
+from core.pages import page_context
 from users import habilitations, services
 from users.forms_members import (
     DETACHER_UTILISATEUR,

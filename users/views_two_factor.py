@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 
 from chorus import access
-from chorus.pages import page_context
+from core.pages import page_context
 from users import account_security, two_factor
 from users.forms_two_factor import DisableForm, EnrolForm, RecoveryCodesRegenerateForm, VerifyForm
 from users.views import locked_out_of_session, lockout, wrong_password_lockout

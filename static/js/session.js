@@ -1,6 +1,6 @@
 // Warns before the session ends for lack of activity (layout/_session_dialog.html):
 // "Rester connecté" restarts the server's idle clock, "Se déconnecter" logs out. The
-// server's timeout is the rule (chorus.sessions); this script is only a comfort, so it
+// server's timeout is the rule (core.sessions); this script is only a comfort, so it
 // asks the server how much time is left before warning or leaving (another tab may
 // have kept the session alive), and on the end leads to the login page with `next`.
 (function () {

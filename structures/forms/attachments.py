@@ -5,17 +5,17 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.forms import DsfrForm
 from chorus.models import Level
-from structures.fields import StructureChoiceField
-from structures.forms.bank import replace_field
-from structures.models import Attachment
-from structures.validators import (
+from core.forms import DsfrForm
+from core.uploads import (
     ATTACHMENT_EXTENSIONS,
     MAX_FILES,
     formats_label,
     validate_uploads,
 )
+from structures.fields import StructureChoiceField
+from structures.forms.bank import replace_field
+from structures.models import Attachment
 
 CREATE_APPLICATION = "CREER_PIECE_JOINTE"
 MANAGE_APPLICATION = "GERER_PIECE_JOINTE"

@@ -15,13 +15,13 @@ from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN, registry
 from schwifty import exceptions as iban_errors
 
-from chorus.forms import DsfrForm
 from chorus.models import Level
+from core.forms import DsfrForm
+from core.kept_uploads import kept_uploads_for
+from core.uploads import PDF_ONLY, validate_upload
 from structures.fields import StructureChoiceField
-from structures.kept_uploads import kept_uploads_for
 from structures.models import BankAccount
 from structures.services.bank import INACTIVE_STRUCTURE_MESSAGE
-from structures.validators import PDF_ONLY, validate_upload
 
 CREATE_APPLICATION = "CREER_COORDONNEE_BANCAIRE"
 KEPT_PURPOSE = "bank_proof"

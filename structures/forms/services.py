@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from dsfr.utils import dsfr_input_class_attr
 
-from chorus.forms import DsfrForm
 from chorus.models import Level
+from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.models import RESERVED_SERVICE_CODE, Service, Structure
 from structures.services.units import INACTIVE_STRUCTURE_MESSAGE

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from chorus.forms import DsfrForm, ModelMultipleChoiceField
+from core.forms import DsfrForm, ModelMultipleChoiceField
 from structures.models import Structure
 from users.models import Membership
 

@@ -1,7 +1,7 @@
 import django.db.models.functions.text
 from django.db import migrations, models
 
-from chorus.trigram import trigram_indexes
+from core.trigram import trigram_indexes
 
 # Substring search (icontains: UPPER(col) LIKE UPPER('%…%')) can only use a trigram index
 # on the same expression. PostgreSQL only; built CONCURRENTLY so that a live table keeps

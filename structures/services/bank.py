@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.errors import Refused
+from core.errors import Refused
 from structures.models import BankAccount
 
 INACTIVE_STRUCTURE_MESSAGE = _(

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorus import audit, mail
-from chorus.errors import Refused
+from chorus import audit
+from core import mail
+from core.errors import Refused
 from structures.models import Structure, StructureClaim
 from users.models import Membership
 
@@ -36,7 +37,7 @@ def structure_claim_file(
     *, claimant, structure, explanation: str, proof=None, proof_name: str = ""
 ) -> StructureClaim:
     """File a claim on `structure`; `proof` is an uploaded PDF already checked by
-    structures.validators.validate_upload, stored under a random name."""
+    core.uploads.validate_upload, stored under a random name."""
     structure = Structure.objects.select_for_update().get(pk=structure.pk)
     name = structure.display_name
     if structure.principal_manager_id is None:

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.errors import Refused
 from chorus.models import Habilitation
+from core.errors import Refused
 from structures.models import Service, Structure
 from structures.services.manage import structure_deactivate
 from structures.sirene import INSEE_FIELDS, Establishment

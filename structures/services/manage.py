@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.errors import Refused
+from core.errors import Refused
 from structures import sirene
 from structures.models import Structure
 from users.models import Membership

@@ -10,7 +10,8 @@ apply: the second waits, then finds that its actor is no longer the principal ma
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from chorus import audit, mail
+from chorus import audit
+from core import mail
 from structures.models import Structure
 from users.models import Membership
 

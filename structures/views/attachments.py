@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.models import Level
-from chorus.pages import page_context
+from core.pages import page_context
+from core.storage import download_response
 from structures.forms.attachments import (
     CREATE_APPLICATION,
     INACTIVE_STRUCTURE_MESSAGE,
@@ -28,7 +29,6 @@ from structures.forms.bank import (
     preselect_single_structure,
 )
 from structures.models import Attachment
-from structures.storage import download_response
 
 PAGE_SIZE = 20
 

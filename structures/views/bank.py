@@ -18,7 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorus import access, audit
 from chorus.models import Level
-from chorus.pages import page_context
+from core.kept_uploads import KeptUploads
+from core.pages import page_context
+from core.storage import download_response
 from structures.forms.bank import (
     CREATE_APPLICATION,
     KEPT_PURPOSE,
@@ -29,10 +31,8 @@ from structures.forms.bank import (
     initial_structure,
     preselect_single_structure,
 )
-from structures.kept_uploads import KeptUploads
 from structures.models import BankAccount
 from structures.services import bank as bank_services
-from structures.storage import download_response
 
 PAGE_SIZE = 20
 NOTICE = gettext_lazy(
@@ -115,7 +115,7 @@ def bank_create(request):
 @require_GET
 def bank_kept_proof(request, token):
     """The proof kept after a form error, for its preview: only to the user and the
-    session that sent it (structures.kept_uploads), as a download like any proof."""
+    session that sent it (core.kept_uploads), as a download like any proof."""
     named = KeptUploads(request, KEPT_PURPOSE).entry(token)
     if named is None:
         raise Http404

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from chorus import access
 from chorus.models import Level
-from chorus.pages import page_context
+from core.pages import page_context
 from structures import sirene
 from structures.forms.insee import DuplicateForm, InseeUpdateForm, SiretLookupForm, StructureCreateForm
 from structures.models import Structure, country_display

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access, audit
 from chorus.audit_labels import action_label
 from chorus.models import AuditEvent, Level
-from chorus.pages import page_context
+from core.pages import page_context
 from structures.forms.manage import (
     APPLICATION,
     RequestType,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access, audit
 from chorus.models import Level
-from chorus.pages import page_context
+from core.pages import page_context
 from structures.forms.services import (
     CREER_SERVICE,
     GERER_SERVICE,

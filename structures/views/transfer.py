@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.models import Level
-from chorus.pages import page_context
+from core.pages import page_context
 from structures.forms.transfer import FORMS, GLOBAL, TransferTypeForm
 from structures.models import Structure
 from structures.services.transfer import (

@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-from chorus.trigram import trigram_indexes
+from core.trigram import trigram_indexes
 
 # Agents search tickets by number or title (icontains): trigram indexes on the same
 # expressions. PostgreSQL only, built CONCURRENTLY (non-atomic migration).

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorus import access
 from chorus.models import Level
-from chorus.pages import page_context
-from structures.storage import download_response
+from core.pages import page_context
+from core.storage import download_response
 from support import backoffice
 from support.forms_agents import (
     ALL_STATUSES,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from chorus import access
-from chorus.pages import page_context
+from core.pages import page_context
 from support import assistant
 
 FRAGMENT_HEADER = "X-Requested-With"

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chorus import access, sessions
+from chorus import access
 from chorus.catalogue import application_url
-from chorus.pages import page_context
+from core import sessions
+from core.pages import page_context
 from support import chat
 from support.forms_chat import ChatMessageForm, ChatStartForm
 from support.models import ChatSession

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from chorus import access
 from chorus.catalogue import application_url
-from chorus.pages import page_context
+from core.pages import page_context
 from support import assistant, markdown
 from support.models import DocPage
 

@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, db, ratelimit
-from chorus.pages import page_context
+from chorus import access
+from core import db, ratelimit
+from core.pages import page_context
+from core.storage import download_response
 from structures.forms.bank import ConfirmForm
-from structures.storage import download_response
 from support import exports, services, workflow
 from support.forms_tickets import (
     DRAFT,

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from playwright.sync_api import expect
 
-from chorus import sessions
+from core import sessions
 from tests import factories
 from tests.browser.test_shell_journeys import log_in
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 APP_CODE = sorted(
     path
-    for app in ("chorus", "structures", "users", "approvals", "support")
+    for app in ("config", "core", "chorus", "devtools", "structures", "users", "approvals", "support")
     for path in (ROOT / app).rglob("*.py")
     if "migrations" not in path.parts
 )

@@ -18,8 +18,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 
 from chorus import access
-from chorus.forms import ModelMultipleChoiceField
 from chorus.models import Application
+from core.forms import ModelMultipleChoiceField
 from structures.models import Structure
 from support.models import Ticket
 from tests import factories

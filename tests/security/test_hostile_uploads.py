@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from structures import kept_uploads, validators
+from core import kept_uploads, uploads
 from structures.models import Attachment, BankAccount
 from support.models import Ticket, TicketAttachment, TicketEvent
 from tests import factories
@@ -133,14 +133,14 @@ def test_hostile_file_is_refused_with_a_french_message_and_nothing_stored(
 def test_file_just_over_the_limit_is_refused_and_not_kept_whole(client, uploader, target_name):
     target = uploader[target_name]
     before = _state()
-    content = hostile.pdf() + b"%" * (validators.MAX_UPLOAD_SIZE + 1 - len(hostile.pdf()))
+    content = hostile.pdf() + b"%" * (uploads.MAX_UPLOAD_SIZE + 1 - len(hostile.pdf()))
     response = _post(client, target, [(target.file_field, "gros.pdf", content, "application/pdf")])
     assert "Le fichier dépasse 10 Mo." in _file_errors(response, target)
     assert _state() == before
 
 
 def test_upload_handler_keeps_nothing_past_the_limit():
-    handler = validators.UploadLimitHandler()
+    handler = uploads.UploadLimitHandler()
     handler.new_file("files", "gros.pdf", "application/pdf", None)
     chunk = b"x" * (1024 * 1024)
     passed = [handler.receive_data_chunk(chunk, start) for start in range(0, 12 * len(chunk), len(chunk))]
@@ -151,10 +151,10 @@ def test_upload_handler_keeps_nothing_past_the_limit():
 
 
 def test_file_at_the_limit_is_kept_by_the_next_handlers():
-    handler = validators.UploadLimitHandler()
+    handler = uploads.UploadLimitHandler()
     handler.new_file("files", "juste.pdf", "application/pdf", None)
-    assert handler.receive_data_chunk(b"x" * validators.MAX_UPLOAD_SIZE, 0) is not None
-    assert handler.file_complete(validators.MAX_UPLOAD_SIZE) is None
+    assert handler.receive_data_chunk(b"x" * uploads.MAX_UPLOAD_SIZE, 0) is not None
+    assert handler.file_complete(uploads.MAX_UPLOAD_SIZE) is None
 
 
 @pytest.mark.parametrize("target_name", TARGETS)
@@ -167,7 +167,7 @@ def test_request_body_past_the_limit_is_a_french_400_page_before_it_is_read(clie
         target.url,
         body,
         content_type=hostile.CONTENT_TYPE,
-        CONTENT_LENGTH=str(validators.MAX_REQUEST_SIZE + 1),
+        CONTENT_LENGTH=str(uploads.MAX_REQUEST_SIZE + 1),
     )
     assert response.status_code == 400
     assert "Requête refusée" in response.content.decode()
@@ -207,7 +207,7 @@ def test_one_hostile_file_among_good_ones_stores_none_of_them(client, uploader, 
     response = _post(client, target, files)
     assert "« scan.png » :" in _file_errors(response, target)
     after = _state()
-    # A ticket keeps the good file for the form shown again (structures.kept_uploads),
+    # A ticket keeps the good file for the form shown again (core.kept_uploads),
     # outside any ticket; the hostile one is stored nowhere.
     kept = {name for name in after["files"] - before["files"] if name.startswith(f"{kept_uploads.FOLDER}/")}
     assert len(kept) == (0 if target_name == "attachment" else 1)
@@ -255,13 +255,13 @@ def test_hostile_name_is_cleaned_and_never_used_for_storage(client, uploader, ta
 )
 def test_clean_file_name_drops_paths_and_invisible_characters(sent, kept):
     # Django's parser already cleans names; this is the second line, for every other caller.
-    assert validators.clean_file_name(sent) == kept
+    assert uploads.clean_file_name(sent) == kept
 
 
 def test_validator_refuses_a_polyglot_even_without_the_form():
     upload = SimpleUploadedFile("facture.pdf", hostile.pdf() + hostile.HTML)
-    with pytest.raises(validators.ValidationError) as error:
-        validators.validate_upload(upload)
+    with pytest.raises(uploads.ValidationError) as error:
+        uploads.validate_upload(upload)
     assert error.value.code == "hostile"
 
 
@@ -276,16 +276,16 @@ def test_validator_refuses_a_polyglot_even_without_the_form():
 )
 def test_ordinary_files_are_still_accepted(content):
     name = "document.pdf" if content.startswith(b"%PDF") else "notes.txt"
-    assert validators.validate_upload(SimpleUploadedFile(name, content)).size == len(content)
+    assert uploads.validate_upload(SimpleUploadedFile(name, content)).size == len(content)
 
 
 def test_markup_bytes_inside_image_or_pdf_data_are_not_a_polyglot():
     # Compressed data may hold any bytes by chance: a genuine scan must not be refused.
     png = hostile.PNG[:-12] + b"\x00" * 2000 + b"<svg \x13<script>" + hostile.PNG[-12:]
-    assert validators.validate_upload(SimpleUploadedFile("scan.png", png)).extension == "png"
+    assert uploads.validate_upload(SimpleUploadedFile("scan.png", png)).extension == "png"
     pdf = hostile.pdf_with_page_content(b"% <html> <script> /JS\n")
     assert b"<html>" in pdf
-    assert validators.validate_upload(SimpleUploadedFile("scan.pdf", pdf)).extension == "pdf"
+    assert uploads.validate_upload(SimpleUploadedFile("scan.pdf", pdf)).extension == "pdf"
 
 
 # PDFs: checked object by object, whatever the file's layout.
@@ -317,17 +317,17 @@ HOSTILE_PDFS = [
 def test_reading_the_pdf_object_by_object_alone_refuses_each_hostile_pdf(monkeypatch, kind, content):
     # The raw reading of names (outside streams, in object streams) is a second line:
     # without it, the parsed objects alone must be enough.
-    monkeypatch.setattr(validators, "_pdf_names_active", lambda data: False)
-    with pytest.raises(validators.ValidationError) as error:
-        validators.validate_upload(SimpleUploadedFile("facture.pdf", content))
+    monkeypatch.setattr(uploads, "_pdf_names_active", lambda data: False)
+    with pytest.raises(uploads.ValidationError) as error:
+        uploads.validate_upload(SimpleUploadedFile("facture.pdf", content))
     assert error.value.code == "hostile"
 
 
 @pytest.mark.parametrize("algorithm", ["AES-256", "RC4-128"])
 def test_pdf_that_needs_a_password_to_open_is_refused_with_a_french_message(algorithm):
     upload = SimpleUploadedFile("releve.pdf", hostile.encrypted_with_password(algorithm))
-    with pytest.raises(validators.ValidationError) as error:
-        validators.validate_upload(upload)
+    with pytest.raises(uploads.ValidationError) as error:
+        uploads.validate_upload(upload)
     assert error.value.messages == [
         "Le PDF est protégé par un mot de passe : déposez une version non protégée."
     ]
@@ -357,21 +357,21 @@ def _truncated_object_stream():
     ids=["garbled-object-stream", "deep-nesting", "truncated", "header-only"],
 )
 def test_pdf_the_parser_cannot_read_is_refused_as_not_a_valid_pdf(content):
-    with pytest.raises(validators.ValidationError) as error:
-        validators.validate_upload(SimpleUploadedFile("facture.pdf", content))
+    with pytest.raises(uploads.ValidationError) as error:
+        uploads.validate_upload(SimpleUploadedFile("facture.pdf", content))
     assert error.value.messages == ["Le fichier n’est pas un PDF valide."]
 
 
 def test_pdf_with_more_objects_than_can_be_checked_is_refused(monkeypatch):
-    monkeypatch.setattr(validators, "MAX_PDF_OBJECTS", 10)
+    monkeypatch.setattr(uploads, "MAX_PDF_OBJECTS", 10)
     objects = {4 + n: b"<< /Index %d >>" % n for n in range(10)}
     content = hostile.pdf_with(objects, page_extra=b"")
-    with pytest.raises(validators.ValidationError) as error:
-        validators.validate_upload(SimpleUploadedFile("facture.pdf", content))
+    with pytest.raises(uploads.ValidationError) as error:
+        uploads.validate_upload(SimpleUploadedFile("facture.pdf", content))
     assert error.value.code == "pdf_too_complex"
     assert "Le PDF contient trop d’objets pour être vérifié" in error.value.messages[0]
-    monkeypatch.setattr(validators, "MAX_PDF_OBJECTS", 20)
-    assert validators.validate_upload(SimpleUploadedFile("facture.pdf", content)).extension == "pdf"
+    monkeypatch.setattr(uploads, "MAX_PDF_OBJECTS", 20)
+    assert uploads.validate_upload(SimpleUploadedFile("facture.pdf", content)).extension == "pdf"
 
 
 # Downloads: only to authorized users, as attachments, never sniffed.

@@ -16,9 +16,9 @@ from openpyxl import Workbook
 from pypdf import PdfWriter
 
 from chorus.models import AuditEvent
-from structures import validators
+from core import uploads
+from core.uploads import clean_file_name, validate_upload
 from structures.models import Attachment, Structure
-from structures.validators import clean_file_name, validate_upload
 from tests import factories
 from tests.security import fuzz_uploads as hostile
 
@@ -582,7 +582,7 @@ def _office_parts(*parts):
 
 
 def test_office_file_with_one_part_inflating_past_the_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(validators, "MAX_UNZIPPED_SIZE", 64 * 1024)
+    monkeypatch.setattr(uploads, "MAX_UNZIPPED_SIZE", 64 * 1024)
     bomb = hostile.zip_with_lying_sizes(
         _office_parts(), inflated_member="word/media/image1.bmp", inflated_size=64 * 1024 + 1
     )
@@ -592,7 +592,7 @@ def test_office_file_with_one_part_inflating_past_the_limit_is_refused(monkeypat
 
 
 def test_office_file_whose_parts_together_inflate_past_the_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(validators, "MAX_UNZIPPED_SIZE", 64 * 1024)
+    monkeypatch.setattr(uploads, "MAX_UNZIPPED_SIZE", 64 * 1024)
     # Each part is under the limit, and each declares its true size.
     parts = [(f"word/media/image{n}.bmp", b"\0" * 20 * 1024) for n in range(4)]
     with pytest.raises(ValidationError) as error:
@@ -601,7 +601,7 @@ def test_office_file_whose_parts_together_inflate_past_the_limit_is_refused(monk
 
 
 def test_office_file_at_the_limit_is_accepted(monkeypatch):
-    monkeypatch.setattr(validators, "MAX_UNZIPPED_SIZE", 64 * 1024)
+    monkeypatch.setattr(uploads, "MAX_UNZIPPED_SIZE", 64 * 1024)
     parts = _office_parts()
     filler = 64 * 1024 - sum(len(content) for _name, content in parts)
     archive = _zip([*parts, ("word/media/image1.bmp", b"\0" * filler)], "courrier.docx").read()
@@ -621,7 +621,7 @@ def test_office_file_claiming_more_than_it_holds_is_refused():
 
 
 def test_office_file_with_as_many_parts_as_allowed_is_accepted_one_more_is_refused():
-    extra = validators.MAX_ZIP_MEMBERS - len(hostile.DOCX_PARTS)
+    extra = uploads.MAX_ZIP_MEMBERS - len(hostile.DOCX_PARTS)
     assert _validate("rapport.docx", hostile.docx_with_many_members(extra)).extension == "docx"
     with pytest.raises(ValidationError) as error:
         _validate("rapport.docx", hostile.docx_with_many_members(extra + 1))

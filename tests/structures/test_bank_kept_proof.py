@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chorus.models import AuditEvent
-from structures import kept_uploads
+from core import kept_uploads
+from core.tasks import kept_uploads_purge
 from structures.models import BankAccount
-from structures.tasks import kept_uploads_purge
 from tests.structures.test_bank import CREATE_URL, _errors, _iban_data, _pdf
 
 WRONG_KEY_IBAN = "FR76 3000 6000 0112 3456 7890 188"

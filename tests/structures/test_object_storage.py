@@ -38,7 +38,7 @@ def _free_port():
 
 
 def _s3_options(endpoint, bucket):
-    """The storage options chorus/settings.py builds from the S3_* variables."""
+    """The storage options config/settings.py builds from the S3_* variables."""
     from botocore.config import Config
 
     return {
@@ -332,7 +332,7 @@ def _default_storage_in_settings(**env):
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "chorus.settings", "DEBUG": "true", **env},
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true", **env},
         capture_output=True,
         text=True,
         timeout=60,

@@ -345,9 +345,9 @@ def test_disguised_attachment_is_refused_and_nothing_is_created(
 
 
 def test_oversized_attachment_is_refused(client, requester, structure, monkeypatch):
-    from structures import validators
+    from core import uploads
 
-    monkeypatch.setattr(validators, "MAX_UPLOAD_SIZE", 100)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_SIZE", 100)
     client.force_login(requester)
     response = client.post(CREATE_URL, {**submit_data(structure=structure.pk), "files": [pdf("gros.pdf")]})
     assert response.context["form"].errors["files"] == ["« gros.pdf » : Le fichier dépasse 10 Mo."]

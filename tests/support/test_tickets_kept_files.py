@@ -10,7 +10,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from chorus.models import AuditEvent
-from structures import kept_uploads
+from core import kept_uploads
 from support.models import Ticket, TicketAttachment
 from tests import factories
 from tests.support.test_tickets import CREATE_URL, make_ticket, pdf, submit_data

@@ -73,7 +73,7 @@ def mailbox(mailoutbox, monkeypatch):
     """Emails leave when the transaction commits; each test here runs inside one, so
     they are sent at once."""
     now = SimpleNamespace(on_commit=lambda func, **kwargs: func())
-    monkeypatch.setattr("chorus.mail.transaction", now)
+    monkeypatch.setattr("core.mail.transaction", now)
     monkeypatch.setattr("users.tasks.transaction", now)
     return mailoutbox
 

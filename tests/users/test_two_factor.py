@@ -57,7 +57,7 @@ def is_verified(client):
 def mailbox(mailoutbox, monkeypatch):
     """Emails leave when the transaction commits; each test here runs inside one, so
     they are sent at once."""
-    monkeypatch.setattr("chorus.mail.transaction", SimpleNamespace(on_commit=lambda func, **kwargs: func()))
+    monkeypatch.setattr("core.mail.transaction", SimpleNamespace(on_commit=lambda func, **kwargs: func()))
     return mailoutbox
 
 

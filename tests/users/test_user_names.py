@@ -6,8 +6,8 @@ import html
 import pytest
 from django.urls import reverse
 
-from chorus.mail import render_plain
 from chorus.models import Level
+from core.mail import render_plain
 from tests import factories
 from tests.approvals.helpers import pending_attachment
 from users.models import User
