@@ -3,7 +3,7 @@ solution, transfer it to another queue, write an internal note.
 
 Each action is a keyword-only function that locks the ticket, checks that the agent
 holds it and that its status allows the action, changes status only through the
-status machine (support.workflow), writes the Activité entries and, except for
+status machine (support.services.workflow), writes the Activité entries and, except for
 internal notes, the audit row and an email to the requester once the transaction
 commits. A refused action
 raises ActionRefused (a TransitionRefused, with a French `.message`) and changes nothing.
@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit, mail
-from support import workflow
 from support.models import Queue, Ticket, TicketEvent
+from support.selectors import agents as agent_selectors
+from support.services import workflow
 
 S = Ticket.Status
 
@@ -43,11 +44,6 @@ MAX_MESSAGE_LENGTH = 5000
 
 class ActionRefused(workflow.TransitionRefused):
     """An agent action refused before anything changed."""
-
-
-def agent_tickets():
-    """Every ticket agents may see: drafts belong to their author alone."""
-    return Ticket.objects.exclude(status=S.BROUILLON)
 
 
 def _status_refusal(ticket):
@@ -85,7 +81,7 @@ def assign_refusal(ticket, agent) -> str:
 
 
 def _lock(ticket_id) -> Ticket:
-    return agent_tickets().select_for_update().get(pk=ticket_id)
+    return agent_selectors.agent_tickets().select_for_update().get(pk=ticket_id)
 
 
 def _check(ticket, agent, action):
