@@ -153,7 +153,7 @@ def ticket_assign(*, ticket_id: int, agent, replacing_id: int | None = None) -> 
     else:
         _touch(ticket)
     _audit(agent, ticket, "ticket_assign", before)
-    _notify_requester(ticket, "agent_assign")
+    _notify_requester(ticket, "support/email/agent_assign")
     return ticket
 
 
@@ -166,7 +166,7 @@ def ticket_reply(*, ticket_id: int, agent, message: str) -> Ticket:
     TicketEvent.objects.create(ticket=ticket, author=agent, kind=TicketEvent.Kind.MESSAGE, body=message)
     _touch(ticket)
     audit.record(actor=agent, obj=ticket, action="ticket_reply")
-    _notify_requester(ticket, "agent_reply", message=message)
+    _notify_requester(ticket, "support/email/agent_reply", message=message)
     return ticket
 
 
@@ -190,14 +190,14 @@ def _move(ticket_id, agent, action, message, template) -> Ticket:
 @transaction.atomic
 def ticket_request_information(*, ticket_id: int, agent, message: str) -> Ticket:
     """Demander un complément: the ticket waits for the requester's information."""
-    return _move(ticket_id, agent, REQUEST_INFORMATION, message, "agent_information")
+    return _move(ticket_id, agent, REQUEST_INFORMATION, message, "support/email/agent_information")
 
 
 @transaction.atomic
 def ticket_propose_solution(*, ticket_id: int, agent, message: str) -> Ticket:
     """Proposer une solution: the ticket is resolved until the requester accepts or
     refuses it."""
-    return _move(ticket_id, agent, PROPOSE_SOLUTION, message, "agent_solution")
+    return _move(ticket_id, agent, PROPOSE_SOLUTION, message, "support/email/agent_solution")
 
 
 @transaction.atomic
@@ -222,7 +222,7 @@ def ticket_transfer(*, ticket_id: int, agent, queue: Queue, reason: str) -> Tick
         % {"from": previous, "to": queue, "reason": reason},
     )
     _audit(agent, ticket, "ticket_transfer", before)
-    _notify_requester(ticket, "agent_transfer", queue=queue, reason=reason)
+    _notify_requester(ticket, "support/email/agent_transfer", queue=queue, reason=reason)
     return ticket
 
 

@@ -150,7 +150,7 @@ def _submit(ticket, actor, *, changes=None, acknowledgement_url="") -> Ticket:
         actor=actor, obj=ticket, action="ticket_submit", changes={**(changes or {}), "number": ticket.number}
     )
     mail.send_templated(
-        template="ticket_submitted",
+        template="support/email/ticket_submitted",
         to=[ticket.contact_email],
         context={
             "ticket": ticket,
@@ -189,7 +189,7 @@ def _notify_agent(ticket, *, what, message=""):
     if agent is None or not agent.is_active:
         return
     mail.send_templated(
-        template="ticket_requester_answer",
+        template="support/email/ticket_requester_answer",
         to=[agent.notification_email],
         context={"ticket": ticket, "agent": agent, "what": what, "message": message},
     )
@@ -330,7 +330,7 @@ def tickets_autoclose(*, days: int = AUTOCLOSE_DAYS, now=None) -> list[str]:
             )
             audit.record(actor=None, obj=ticket, action="ticket_autoclose", changes={"days": days})
             mail.send_templated(
-                template="ticket_autoclosed",
+                template="support/email/ticket_autoclosed",
                 to=[ticket.contact_email],
                 context={"ticket": ticket, "days": days, "has_account": ticket.requester_id is not None},
             )

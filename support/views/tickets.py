@@ -87,7 +87,7 @@ def _ticket_title(ticket):
 def contact(request):
     return render(
         request,
-        "support/contact.html",
+        "support/tickets/contact.html",
         page_context(
             _("Nous contacter"),
             links=_support_links(),
