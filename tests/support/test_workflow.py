@@ -109,6 +109,21 @@ def test_allowed_targets(status, role, targets):
     assert sorted(workflow.allowed_targets(status, role)) == sorted(targets)
 
 
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        (S.BROUILLON, []),
+        (S.SOUMIS, ["close"]),
+        (S.EN_COURS, ["close"]),
+        (S.EN_ATTENTE_INFORMATION, ["answer", "close"]),
+        (S.RESOLU, ["accept", "refuse"]),
+        (S.CLOTURE, ["rate"]),
+    ],
+)
+def test_the_requester_actions_are_read_from_the_transitions(status, actions):
+    assert workflow.requester_actions(status) == actions
+
+
 def test_submissions_are_numbered_in_sequence_per_year(db):
     requester = factories.UserFactory()
     first = make_ticket(requester, S.BROUILLON)
