@@ -177,7 +177,10 @@ def _access_rows(user):
 
 
 def get_access(request_or_user) -> AccessContext:
-    """The access context of a request (loaded once), or a fresh one for a user."""
+    """The access context of a request (loaded once), or a fresh one for a user; an
+    access context already loaded (what selectors are given) is itself."""
+    if isinstance(request_or_user, AccessContext):
+        return request_or_user
     access = getattr(request_or_user, "access", None)
     if access is not None:
         return access

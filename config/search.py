@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from support.assistant import stem
+from support.selectors.assistant import stem
 
 # Each group: words and expressions that mean the same thing to someone looking for an
 # application. Written folded (lower case, no accents); a word may sit in several groups.

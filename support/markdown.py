@@ -49,42 +49,47 @@ def parse(text: str) -> list[Block]:
                 in_code, current = False, None
             else:
                 current.lines.append(raw)
-            continue
-        if FENCE_RE.match(raw):
+        elif FENCE_RE.match(raw):
             current = Block("code")
             blocks.append(current)
             in_code = True
-            continue
-        line = raw.rstrip()
-        if not line.strip():
+        elif not raw.strip():
             current = None
-            continue
-        if match := HEADING_RE.match(line):
-            blocks.append(Block("heading", level=max(2, min(len(match.group(1)), 4)), lines=[match.group(2)]))
-            current = None
-        elif match := BULLET_RE.match(line):
-            current = _list_block(blocks, current, "ul")
-            current.lines.append(match.group(1))
-        elif match := NUMBERED_RE.match(line):
-            current = _list_block(blocks, current, "ol")
-            current.lines.append(match.group(1))
-        elif match := QUOTE_RE.match(line):
-            if current is None or current.kind != "quote":
-                current = Block("quote")
-                blocks.append(current)
-            current.lines.append(match.group(1))
-        elif current is not None and current.kind in ("ul", "ol") and raw[:1].isspace():
-            # An indented line continues the list item above it.
-            current.lines[-1] += " " + line.strip()
-        elif current is not None and current.kind in ("paragraph", "quote"):
-            current.lines.append(line.strip())
         else:
-            current = Block("paragraph", lines=[line.strip()])
-            blocks.append(current)
+            current = _add_line(blocks, current, raw)
     return blocks
 
 
-def _list_block(blocks, current, kind):
+# Lines that open (or continue) a block of their own kind.
+MARKED_LINES = ((BULLET_RE, "ul"), (NUMBERED_RE, "ol"), (QUOTE_RE, "quote"))
+
+
+def _add_line(blocks, current, raw) -> Block | None:
+    """Put one line of text in the block it continues or opens; return the block the
+    next line may continue (none after a heading)."""
+    line = raw.rstrip()
+    if match := HEADING_RE.match(line):
+        blocks.append(Block("heading", level=max(2, min(len(match.group(1)), 4)), lines=[match.group(2)]))
+        return None
+    for pattern, kind in MARKED_LINES:
+        if match := pattern.match(line):
+            current = _open_block(blocks, current, kind)
+            current.lines.append(match.group(1))
+            return current
+    if current is not None and current.kind in ("ul", "ol") and raw[:1].isspace():
+        # An indented line continues the list item above it.
+        current.lines[-1] += " " + line.strip()
+        return current
+    if current is not None and current.kind in ("paragraph", "quote"):
+        current.lines.append(line.strip())
+        return current
+    current = Block("paragraph", lines=[line.strip()])
+    blocks.append(current)
+    return current
+
+
+def _open_block(blocks, current, kind):
+    """The current block if it is of this kind, else a new one."""
     if current is not None and current.kind == kind:
         return current
     block = Block(kind)

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from support.services import AUTOCLOSE_DAYS, tickets_autoclose
+from support.services.tickets import AUTOCLOSE_DAYS, tickets_autoclose
 
 
 @shared_task(

@@ -1,13 +1,12 @@
 """Tickets reçus: the support agents' back-office (staff only). Queues with their counts,
-the ticket page with everything agents need, the actions on a ticket (support/backoffice.py)
+the ticket page with everything agents need, the actions on a ticket (support/services/agents.py)
 and the satisfaction ratings per queue and per agent. Drafts never show here: they are
 a 404, as if they did not exist."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,8 +16,7 @@ from chorus import access
 from chorus.models import Level
 from core.pages import page_context
 from core.storage import download_response
-from support import backoffice
-from support.forms_agents import (
+from support.forms.agents import (
     ALL_STATUSES,
     AssignForm,
     InformationRequestForm,
@@ -28,18 +26,16 @@ from support.forms_agents import (
     SolutionForm,
     TransferForm,
 )
-from support.models import Queue, Rating, Ticket, TicketAttachment
+from support.models import Queue, Ticket, TicketAttachment
+from support.selectors import agents as agent_selectors
+from support.services import agents as agent_services
 
 TICKETS_RECUS = "TICKETS_RECUS"
 PAGE_SIZE = 25
 LATEST_COMMENTS = 20
 
 S = Ticket.Status
-# Statuses agents count and filter by (drafts are the requester's own).
-COUNTED_STATUSES = [status for status in S if status != S.BROUILLON]
-# The summary table shows the work to do; closed tickets, most of the history, are
-# reached through the status filter. Same list as the partial index ticket_open_queue_status.
-OPEN_STATUSES = [status for status in COUNTED_STATUSES if status != S.CLOTURE]
+OPEN_STATUSES = agent_selectors.OPEN_STATUSES
 
 
 def _links(*, with_queues=True):
@@ -50,7 +46,7 @@ def _links(*, with_queues=True):
 
 
 def _ticket_or_404(pk, *, detail=False):
-    tickets = backoffice.agent_tickets().select_related("queue", "assigned_to")
+    tickets = agent_selectors.agent_tickets().select_related("queue", "assigned_to")
     if detail:
         tickets = tickets.select_related("category", "subcategory", "requester", "structure", "rating")
     return get_object_or_404(tickets, pk=pk)
@@ -58,15 +54,7 @@ def _ticket_or_404(pk, *, detail=False):
 
 def _queue_counts():
     """Open tickets per queue and status, in one query, as rows for the summary table."""
-    counts = {
-        (row["queue_id"], row["status"]): row["n"]
-        for row in backoffice.agent_tickets()
-        .filter(status__in=OPEN_STATUSES)
-        .values("queue_id", "status")
-        # COUNT(*), not COUNT(id): the partial index alone answers (index-only scan).
-        .annotate(n=Count("*"))
-        .order_by("queue_id", "status")
-    }
+    counts = agent_selectors.open_counts()
     rows = []
     for queue in Queue.objects.all():
         cells = [
@@ -87,7 +75,7 @@ def _queue_counts():
 @require_GET
 def agent_queues(request):
     form = QueueFilterForm(request.GET)
-    tickets = backoffice.agent_tickets().select_related(
+    tickets = agent_selectors.agent_tickets().select_related(
         "queue", "category", "subcategory", "assigned_to", "requester", "structure"
     )
     if form.is_valid():
@@ -139,8 +127,8 @@ def agent_ticket(request, pk):
             events=events,
             attachments=list(ticket.attachments.select_related("uploaded_by")),
             rating=getattr(ticket, "rating", None),
-            actions=backoffice.available_actions(ticket, request.user),
-            assign_refusal=backoffice.assign_refusal(ticket, request.user),
+            actions=agent_services.available_actions(ticket, request.user),
+            assign_refusal=agent_services.assign_refusal(ticket, request.user),
         ),
     )
 
@@ -149,7 +137,9 @@ def agent_ticket(request, pk):
 @require_GET
 def agent_attachment(request, pk, attachment_pk):
     attachment = get_object_or_404(
-        TicketAttachment.objects.filter(ticket__in=backoffice.agent_tickets()), ticket_id=pk, pk=attachment_pk
+        TicketAttachment.objects.filter(ticket__in=agent_selectors.agent_tickets()),
+        ticket_id=pk,
+        pk=attachment_pk,
     )
     return download_response(
         attachment.file, filename=attachment.original_name, content_type=attachment.content_type
@@ -163,8 +153,8 @@ def agent_assign(request, pk):
     form = AssignForm(request.POST)
     replacing = form.cleaned_data["replacing"] if form.is_valid() else None
     try:
-        ticket = backoffice.ticket_assign(ticket_id=ticket.pk, agent=request.user, replacing_id=replacing)
-    except backoffice.ActionRefused as refused:
+        ticket = agent_services.ticket_assign(ticket_id=ticket.pk, agent=request.user, replacing_id=replacing)
+    except agent_services.ActionRefused as refused:
         messages.error(request, refused.message)
     else:
         messages.success(
@@ -176,27 +166,27 @@ def agent_assign(request, pk):
 
 # action -> (form, page title, confirmation). Lazy: translated per request.
 ACTIONS = {
-    backoffice.REPLY: (
+    agent_services.REPLY: (
         ReplyForm,
         gettext_lazy("Répondre"),
         gettext_lazy("Votre réponse a été envoyée au demandeur du ticket %(number)s."),
     ),
-    backoffice.REQUEST_INFORMATION: (
+    agent_services.REQUEST_INFORMATION: (
         InformationRequestForm,
         gettext_lazy("Demander un complément"),
         gettext_lazy("Le ticket %(number)s est en attente des informations demandées au demandeur."),
     ),
-    backoffice.PROPOSE_SOLUTION: (
+    agent_services.PROPOSE_SOLUTION: (
         SolutionForm,
         gettext_lazy("Proposer une solution"),
         gettext_lazy("La solution a été proposée : le ticket %(number)s est résolu."),
     ),
-    backoffice.NOTE: (
+    agent_services.NOTE: (
         NoteForm,
         gettext_lazy("Note interne"),
         gettext_lazy("La note interne a été ajoutée au ticket %(number)s."),
     ),
-    backoffice.TRANSFER: (
+    agent_services.TRANSFER: (
         TransferForm,
         gettext_lazy("Transférer"),
         gettext_lazy("Le ticket %(number)s a été transféré à la file « %(queue)s »."),
@@ -205,16 +195,16 @@ ACTIONS = {
 
 
 def _run(action, ticket, agent, data):
-    if action == backoffice.TRANSFER:
-        return backoffice.ticket_transfer(
+    if action == agent_services.TRANSFER:
+        return agent_services.ticket_transfer(
             ticket_id=ticket.pk, agent=agent, queue=data["queue"], reason=data["reason"]
         )
-    if action == backoffice.NOTE:
-        return backoffice.ticket_add_note(ticket_id=ticket.pk, agent=agent, body=data["message"])
+    if action == agent_services.NOTE:
+        return agent_services.ticket_add_note(ticket_id=ticket.pk, agent=agent, body=data["message"])
     service = {
-        backoffice.REPLY: backoffice.ticket_reply,
-        backoffice.REQUEST_INFORMATION: backoffice.ticket_request_information,
-        backoffice.PROPOSE_SOLUTION: backoffice.ticket_propose_solution,
+        agent_services.REPLY: agent_services.ticket_reply,
+        agent_services.REQUEST_INFORMATION: agent_services.ticket_request_information,
+        agent_services.PROPOSE_SOLUTION: agent_services.ticket_propose_solution,
     }[action]
     return service(ticket_id=ticket.pk, agent=agent, message=data["message"])
 
@@ -224,8 +214,8 @@ def _action(request, pk, action):
     the form when the action is not possible (not my ticket, wrong status)."""
     ticket = _ticket_or_404(pk)
     form_class, title, done = ACTIONS[action]
-    extra = {"ticket": ticket} if action == backoffice.TRANSFER else {}
-    refusal = backoffice.refusal(ticket, request.user, action)
+    extra = {"ticket": ticket} if action == agent_services.TRANSFER else {}
+    refusal = agent_services.refusal(ticket, request.user, action)
     form = None
     if not refusal:
         if request.method == "POST":
@@ -233,11 +223,11 @@ def _action(request, pk, action):
             if form.is_valid():
                 try:
                     _run(action, ticket, request.user, form.cleaned_data)
-                except backoffice.ActionRefused as refused:
+                except agent_services.ActionRefused as refused:
                     refusal = refused.message
                 else:
                     values = {"number": ticket.number}
-                    if action == backoffice.TRANSFER:
+                    if action == agent_services.TRANSFER:
                         values["queue"] = form.cleaned_data["queue"]
                     messages.success(request, done % values)
                     return redirect("support:agent_ticket", pk=ticket.pk)
@@ -256,7 +246,7 @@ def _action(request, pk, action):
             action=action,
             form=form,
             refusal=refusal,
-            can_assign=not backoffice.assign_refusal(ticket, request.user),
+            can_assign=not agent_services.assign_refusal(ticket, request.user),
             submit_url=request.path,
         ),
     )
@@ -265,31 +255,31 @@ def _action(request, pk, action):
 @access.access_required(TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_reply(request, pk):
-    return _action(request, pk, backoffice.REPLY)
+    return _action(request, pk, agent_services.REPLY)
 
 
 @access.access_required(TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_request_information(request, pk):
-    return _action(request, pk, backoffice.REQUEST_INFORMATION)
+    return _action(request, pk, agent_services.REQUEST_INFORMATION)
 
 
 @access.access_required(TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_propose_solution(request, pk):
-    return _action(request, pk, backoffice.PROPOSE_SOLUTION)
+    return _action(request, pk, agent_services.PROPOSE_SOLUTION)
 
 
 @access.access_required(TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_transfer(request, pk):
-    return _action(request, pk, backoffice.TRANSFER)
+    return _action(request, pk, agent_services.TRANSFER)
 
 
 @access.access_required(TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_note(request, pk):
-    return _action(request, pk, backoffice.NOTE)
+    return _action(request, pk, agent_services.NOTE)
 
 
 @access.access_required(TICKETS_RECUS)
@@ -297,21 +287,8 @@ def agent_note(request, pk):
 def agent_ratings(request):
     """Satisfaction per queue and per agent (the agent holding the ticket when it was
     rated), one aggregate query each, and the latest comments."""
-    by_queue = Queue.objects.annotate(
-        average=Avg("tickets__rating__score"), count=Count("tickets__rating")
-    ).order_by("order", "name")
-    by_agent = (
-        Rating.objects.values(
-            "ticket__assigned_to_id",
-            "ticket__assigned_to__first_name",
-            "ticket__assigned_to__last_name",
-            "ticket__assigned_to__email",
-        )
-        .annotate(average=Avg("score"), count=Count("id"))
-        .order_by(
-            "ticket__assigned_to__last_name", "ticket__assigned_to__first_name", "ticket__assigned_to_id"
-        )
-    )
+    by_queue = agent_selectors.ratings_by_queue()
+    by_agent = agent_selectors.ratings_by_agent()
     agents = [
         {
             "name": " ".join(
@@ -326,11 +303,7 @@ def agent_ratings(request):
         }
         for row in by_agent
     ]
-    comments = (
-        Rating.objects.exclude(comment="")
-        .select_related("ticket__queue", "ticket__assigned_to")
-        .order_by("-created_at", "-id")[:LATEST_COMMENTS]
-    )
+    comments = agent_selectors.latest_comments(limit=LATEST_COMMENTS)
     return render(
         request,
         "support/agents/ratings.html",
@@ -342,25 +315,3 @@ def agent_ratings(request):
             comments=list(comments),
         ),
     )
-
-
-urlpatterns = [
-    path("agents/", agent_queues, name="agent_queues"),
-    path("agents/evaluations/", agent_ratings, name="agent_ratings"),
-    path("agents/tickets/<int:pk>/", agent_ticket, name="agent_ticket"),
-    path("agents/tickets/<int:pk>/affecter/", agent_assign, name="agent_assign"),
-    path("agents/tickets/<int:pk>/repondre/", agent_reply, name="agent_reply"),
-    path(
-        "agents/tickets/<int:pk>/demander-complement/",
-        agent_request_information,
-        name="agent_request_information",
-    ),
-    path("agents/tickets/<int:pk>/proposer-solution/", agent_propose_solution, name="agent_propose_solution"),
-    path("agents/tickets/<int:pk>/transferer/", agent_transfer, name="agent_transfer"),
-    path("agents/tickets/<int:pk>/note-interne/", agent_note, name="agent_note"),
-    path(
-        "agents/tickets/<int:pk>/pieces-jointes/<int:attachment_pk>/",
-        agent_attachment,
-        name="agent_attachment",
-    ),
-]

@@ -2,32 +2,20 @@
 answer fragment; without JavaScript, the same address is a page of its own.
 
 Public (visitors who cannot log in need help most), CSRF-protected like every form.
-The answer quotes the documentation only (support.assistant); the question is shown
+The answer quotes the documentation only (support.selectors.assistant); the question is shown
 back as text, escaped like any user input."""
 
-from django import forms
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from chorus import access
 from core.pages import page_context
-from support import assistant
+from support.forms.assistant import QuestionForm
+from support.selectors import assistant
 
 FRAGMENT_HEADER = "X-Requested-With"
-
-
-class QuestionForm(forms.Form):
-    question = forms.CharField(
-        label=gettext_lazy("Votre question"),
-        max_length=assistant.MAX_QUESTION_LENGTH,
-        error_messages={
-            "required": gettext_lazy("Saisissez votre question."),
-            "max_length": gettext_lazy("Votre question dépasse 1 000 caractères : raccourcissez-la."),
-        },
-    )
 
 
 def _wants_fragment(request):
@@ -61,8 +49,3 @@ def assistant_ask(request):
     title = _("Assistant virtuel")
     links = [{"url": reverse("domain", args=["support"]), "title": _("Support")}]
     return render(request, "support/assistant/page.html", page_context(title, links=links, **context))
-
-
-urlpatterns = [
-    path("assistant/", assistant_ask, name="assistant_ask"),
-]

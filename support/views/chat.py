@@ -2,17 +2,16 @@
 agent takes it from the back-office, both write; new messages reach the other side by
 short polling (static/js/chat.js), and every page also works without JavaScript.
 
-A chat is fetched through `_sessions_for()`: its own user, or a support agent (staff,
+A chat is fetched through `chat_selectors.chat_sessions()`: its own user, or a support agent (staff,
 Tickets reçus). Anybody else gets a 404, which does not confirm that the chat exists."""
 
 import json
 
 from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -22,9 +21,10 @@ from chorus import access
 from chorus.catalogue import application_url
 from core import sessions
 from core.pages import page_context
-from support import chat
-from support.forms_chat import ChatMessageForm, ChatStartForm
+from support.forms.chat import ChatMessageForm, ChatStartForm
 from support.models import ChatSession
+from support.selectors import chat as chat_selectors
+from support.services import chat as chat_services
 
 USER_APPLICATION = "NOUS_CONTACTER"
 AGENT_APPLICATION = "TICKETS_RECUS"
@@ -32,7 +32,7 @@ POLL_INTERVAL_MS = 3000
 RECENT_CHATS = 10
 # At most this many messages per poll: a client far behind catches up over a few polls.
 POLL_BATCH = 200
-# What the page's <template> of a message is rendered with: chat.js fills it in.
+# What the page's <template> of a message is rendered with: chat_services.js fills it in.
 EMPTY_MESSAGE = {"id": "", "author": "", "is_agent": False, "body": "", "created_at": "", "time": ""}
 
 
@@ -65,16 +65,9 @@ def _is_agent(request):
     return access.can(request, AGENT_APPLICATION)
 
 
-def _sessions_for(request):
-    """The chats this user may open: their own, or every chat for a support agent."""
-    sessions = ChatSession.objects.select_related("user", "agent", "theme", "ticket")
-    if _is_agent(request):
-        return sessions
-    return sessions.filter(user=request.user)
-
-
 def _get_session(request, pk):
-    return get_object_or_404(_sessions_for(request), pk=pk)
+    sessions = chat_selectors.chat_sessions(user=request.user, is_agent=_is_agent(request))
+    return get_object_or_404(sessions, pk=pk)
 
 
 def _chat_url(session):
@@ -96,7 +89,7 @@ def _json(data, status=200):
 
 
 def _message_data(session, message):
-    data = chat.message_json(session, message)
+    data = chat_services.message_json(session, message)
     data["time"] = formats.date_format(timezone.localtime(message.created_at), "d/m/Y H:i")
     return data
 
@@ -107,15 +100,15 @@ def _message_data(session, message):
 @access.access_required(USER_APPLICATION)
 @require_http_methods(["GET", "POST"])
 def chat_start(request):
-    open_now = chat.is_open()
-    current = ChatSession.objects.filter(chat.OPEN, user=request.user).order_by("-created_at", "-id").first()
+    open_now = chat_services.is_open()
+    current = chat_selectors.current_chat(user=request.user)
     form = None
     if open_now and current is None:
         form = ChatStartForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                session = chat.chat_start(user=request.user, theme=form.cleaned_data["theme"])
-            except chat.ChatRefused as refused:
+                session = chat_services.chat_start(user=request.user, theme=form.cleaned_data["theme"])
+            except chat_services.ChatRefused as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(
@@ -136,9 +129,7 @@ def chat_start(request):
             else _("Vous avez déjà un échange en cours : terminez-le avant d’en ouvrir un autre."),
         )
         return redirect("support:chat_start")
-    recent = (
-        ChatSession.objects.filter(user=request.user).select_related("theme").order_by("-created_at", "-id")
-    )
+    recent = chat_selectors.recent_chats(user=request.user, limit=RECENT_CHATS)
     return render(
         request,
         "support/chat/start.html",
@@ -148,25 +139,29 @@ def chat_start(request):
             form=form,
             has_themes=form is not None and form.fields["theme"].queryset.exists(),
             is_open=open_now,
-            hours=chat.hours_label(),
+            hours=chat_services.hours_label(),
             current=current,
-            recent=[_row(session) for session in recent[:RECENT_CHATS]],
+            recent=[_row(session) for session in recent],
             ticket_url=reverse("support:ticket_create"),
         ),
     )
 
 
 def _row(session):
-    return {"session": session, "status_label": chat.status_label(session), "url": _chat_url(session)}
+    return {
+        "session": session,
+        "status_label": chat_services.status_label(session),
+        "url": _chat_url(session),
+    }
 
 
 def _render_chat(request, session, *, form=None, status=200):
     is_user = session.user_id == request.user.pk
-    ended = chat.is_ended(session)
+    ended = chat_services.is_ended(session)
     try:
-        chat.check_can_write(session, request.user)
+        chat_services.check_can_write(session, request.user)
         can_write = True
-    except chat.ChatRefused:
+    except chat_services.ChatRefused:
         can_write = False
     if can_write and form is None:
         form = ChatMessageForm()
@@ -184,8 +179,8 @@ def _render_chat(request, session, *, form=None, status=200):
             title,
             links=links,
             session=session,
-            status_code=chat.status_code(session),
-            status_label=chat.status_label(session),
+            status_code=chat_services.status_code(session),
+            status_label=chat_services.status_label(session),
             chat_messages=chat_messages,
             last_id=chat_messages[-1]["id"] if chat_messages else 0,
             form=form if can_write else None,
@@ -223,8 +218,8 @@ def chat_messages(request, pk):
     return _json(
         {
             "messages": [_message_data(session, message) for message in newer],
-            "status": chat.status_code(session),
-            "status_label": chat.status_label(session),
+            "status": chat_services.status_code(session),
+            "status_label": chat_services.status_label(session),
         }
     )
 
@@ -239,8 +234,10 @@ def chat_post(request, pk):
             return _json({"error": form.errors["body"][0]}, status=400)
         return _render_chat(request, session, form=form)
     try:
-        message = chat.chat_post(session_id=session.pk, author=request.user, body=form.cleaned_data["body"])
-    except chat.ChatRefused as refused:
+        message = chat_services.chat_post(
+            session_id=session.pk, author=request.user, body=form.cleaned_data["body"]
+        )
+    except chat_services.ChatRefused as refused:
         if _wants_json(request):
             return _json({"error": str(refused.message)}, status=409)
         messages.error(request, refused.message)
@@ -256,8 +253,8 @@ def chat_post(request, pk):
 def chat_end(request, pk):
     session = _get_session(request, pk)
     try:
-        chat.chat_end(session_id=session.pk, actor=request.user)
-    except chat.ChatRefused as refused:
+        chat_services.chat_end(session_id=session.pk, actor=request.user)
+    except chat_services.ChatRefused as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, _("L’échange est terminé."))
@@ -268,10 +265,10 @@ def chat_end(request, pk):
 @require_POST
 def chat_to_ticket(request, pk):
     # Only the chat's own user turns it into a ticket in their name: an agent gets a 404.
-    session = get_object_or_404(ChatSession.objects.filter(user=request.user), pk=pk)
+    session = get_object_or_404(chat_selectors.own_chats(user=request.user), pk=pk)
     try:
-        ticket = chat.chat_to_ticket(session_id=session.pk, user=request.user)
-    except chat.ChatRefused as refused:
+        ticket = chat_services.chat_to_ticket(session_id=session.pk, user=request.user)
+    except chat_services.ChatRefused as refused:
         messages.error(request, refused.message)
     else:
         messages.success(
@@ -289,7 +286,7 @@ def chat_to_ticket(request, pk):
 @require_GET
 def chat_transcript(request, pk):
     session = _get_session(request, pk)
-    response = HttpResponse(chat.transcript(session), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(chat_services.transcript(session), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="echange-{session.pk}.txt"'
     return response
 
@@ -300,25 +297,16 @@ def chat_transcript(request, pk):
 @access.access_required(AGENT_APPLICATION)
 @require_GET
 def agent_chats(request):
-    waiting = (
-        ChatSession.objects.filter(chat.WAITING)
-        .select_related("user", "theme")
-        .annotate(message_count=Count("messages"))
-        .order_by("theme__order", "theme__name", "created_at", "id")
-    )
-    mine = (
-        ChatSession.objects.filter(chat.OPEN, agent=request.user, status=ChatSession.Status.EN_COURS)
-        .select_related("user", "theme")
-        .order_by("taken_at", "id")
-    )
+    waiting = chat_selectors.waiting_chats()
+    mine = chat_selectors.agent_open_chats(agent=request.user)
     return render(
         request,
         "support/chat/agent_list.html",
         page_context(
             _("Échanges avec les utilisateurs"),
             links=_agent_links(request),
-            waiting=list(waiting),
-            mine=list(mine),
+            waiting=waiting,
+            mine=mine,
         ),
     )
 
@@ -328,22 +316,9 @@ def agent_chats(request):
 def agent_chat_take(request, pk):
     session = get_object_or_404(ChatSession, pk=pk)
     try:
-        session = chat.chat_take(session_id=session.pk, agent=request.user)
-    except chat.ChatRefused as refused:
+        session = chat_services.chat_take(session_id=session.pk, agent=request.user)
+    except chat_services.ChatRefused as refused:
         messages.error(request, refused.message)
         return redirect("support:agent_chats")
     messages.success(request, _("Vous avez pris en charge l’échange avec %(user)s.") % {"user": session.user})
     return redirect(_chat_url(session))
-
-
-urlpatterns = [
-    path("echange/", chat_start, name="chat_start"),
-    path("echange/<int:pk>/", chat_detail, name="chat"),
-    path("echange/<int:pk>/messages/", chat_messages, name="chat_messages"),
-    path("echange/<int:pk>/envoyer/", chat_post, name="chat_post"),
-    path("echange/<int:pk>/terminer/", chat_end, name="chat_end"),
-    path("echange/<int:pk>/ticket/", chat_to_ticket, name="chat_to_ticket"),
-    path("echange/<int:pk>/transcription/", chat_transcript, name="chat_transcript"),
-    path("agents/echanges/", agent_chats, name="agent_chats"),
-    path("agents/echanges/<int:pk>/prendre/", agent_chat_take, name="agent_chat_take"),
-]

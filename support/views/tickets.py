@@ -1,16 +1,15 @@
 """Support › Nous contacter, Créer un ticket, Tickets émis and the ticket page, for the
 requester; and the form for people who cannot log in.
 
-A ticket is fetched through `services.visible_tickets()` (mine, or read-only a
+A ticket is fetched through `ticket_selectors.visible_tickets()` (mine, or read-only a
 submitted ticket of a structure I administer) and acted on only through the
 requester's own tickets: anybody else's is a 404, which does not confirm it exists."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,8 +20,8 @@ from core import db, ratelimit
 from core.pages import page_context
 from core.storage import download_response
 from structures.forms.bank import ConfirmForm
-from support import exports, services, workflow
-from support.forms_tickets import (
+from support import exports
+from support.forms.tickets import (
     DRAFT,
     SUBMIT,
     CommentForm,
@@ -34,6 +33,10 @@ from support.forms_tickets import (
     TicketForm,
 )
 from support.models import Ticket, TicketEvent
+from support.selectors import tickets as ticket_selectors
+from support.services import tickets as ticket_services
+from support.services import workflow
+from support.services.workflow import ACCEPT, ANSWER, CLOSE, RATE, REFUSE
 
 NOUS_CONTACTER = "NOUS_CONTACTER"
 TICKETS_EMIS = "TICKETS_EMIS"
@@ -85,7 +88,7 @@ def _ticket_title(ticket):
 def contact(request):
     return render(
         request,
-        "support/contact.html",
+        "support/tickets/contact.html",
         page_context(
             _("Nous contacter"),
             links=_support_links(),
@@ -103,7 +106,7 @@ def _initial(request, ticket):
     the two-step GET (category chosen, without JavaScript) carries."""
     user = request.user
     if ticket is not None:
-        initial = {name: getattr(ticket, name) for name in services.FIELDS}
+        initial = {name: getattr(ticket, name) for name in ticket_services.FIELDS}
         initial["structure"] = ticket.structure_id
         initial["category"] = ticket.category_id
         initial["subcategory"] = ticket.subcategory_id
@@ -113,7 +116,7 @@ def _initial(request, ticket):
         if len(attached) == 1:
             initial["structure"] = next(iter(attached))
     if "category" in request.GET:
-        for name in services.FIELDS:
+        for name in ticket_services.FIELDS:
             if name in request.GET:
                 initial[name] = request.GET[name]
     return initial
@@ -125,14 +128,14 @@ def _ticket_form(request, ticket=None):
         form = TicketForm(request.POST, request.FILES, request=request, action=action)
         if form.is_valid():
             try:
-                saved = services.ticket_save(
+                saved = ticket_services.ticket_save(
                     requester=request.user,
                     data=form.ticket_data(),
                     files=form.checked_files,
                     ticket_id=ticket.pk if ticket else None,
                     submit=action == SUBMIT,
                 )
-            except (services.TicketError, workflow.TransitionRefused) as error:
+            except (ticket_services.TicketError, workflow.TransitionRefused) as error:
                 form.add_error(None, error.message)
                 form.keep_files()
             else:
@@ -181,7 +184,7 @@ def ticket_create(request):
 
 
 def _own_ticket(request, pk):
-    tickets = Ticket.objects.filter(requester=request.user).select_related(
+    tickets = ticket_selectors.own_tickets(user=request.user).select_related(
         "category", "subcategory", "queue", "structure"
     )
     return get_object_or_404(tickets, pk=pk)
@@ -213,8 +216,8 @@ def ticket_delete(request, pk):
             messages.info(request, _("Le brouillon n’a pas été supprimé."))
             return redirect("support:ticket_detail", pk=ticket.pk)
         try:
-            services.ticket_delete_draft(ticket_id=ticket.pk, requester=request.user)
-        except services.TicketError as error:
+            ticket_services.ticket_delete_draft(ticket_id=ticket.pk, requester=request.user)
+        except ticket_services.TicketError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Le brouillon a été supprimé."))
@@ -236,14 +239,14 @@ def ticket_delete(request, pk):
 
 def _tab(request, counts):
     code = request.GET.get("tab", "")
-    tab = services.TABS_BY_CODE.get(code)
+    tab = ticket_selectors.TABS_BY_CODE.get(code)
     if tab is None or (tab.structures and "structures" not in counts):
-        return services.TABS[0]
+        return ticket_selectors.TABS[0]
     return tab
 
 
 def _list_state(request):
-    counts = services.tab_counts(request)
+    counts = ticket_selectors.tab_counts(access=access.get_access(request))
     tab = _tab(request, counts)
     form = TicketFilterForm(
         request.GET if any(k in request.GET for k in ("q", "category", "order")) else None
@@ -261,7 +264,7 @@ def _query(request, **changes) -> str:
 @require_GET
 def ticket_list(request):
     counts, tab, form = _list_state(request)
-    tickets = services.tab_tickets(request, tab, **form.filters())
+    tickets = ticket_selectors.tab_tickets(access=access.get_access(request), tab=tab, **form.filters())
     paginator = Paginator(tickets, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
@@ -273,7 +276,7 @@ def ticket_list(request):
             "url": f"{reverse('support:tickets')}?{_query(request, tab=candidate.code)}",
             "current": candidate == tab,
         }
-        for candidate in services.TABS
+        for candidate in ticket_selectors.TABS
         if candidate.code in counts
     ]
     export_url = reverse("support:tickets_export")
@@ -306,27 +309,13 @@ def ticket_export(request):
     if respond is None:
         raise Http404
     _counts, tab, form = _list_state(request)
-    tickets = db.reporting(services.tab_tickets(request, tab, **form.filters()))
+    tickets = db.reporting(
+        ticket_selectors.tab_tickets(access=access.get_access(request), tab=tab, **form.filters())
+    )
     return respond([exports.row_for(ticket) for ticket in tickets])
 
 
 # The ticket page
-
-
-def _visible_events(ticket):
-    # Internal notes are for agents: never shown to the requester, whatever their kind.
-    return (
-        ticket.events.filter(is_internal=False)
-        .exclude(kind=TicketEvent.Kind.NOTE)
-        .select_related("author")
-        .order_by("-created_at", "-id")
-    )
-
-
-def _visible_attachments(ticket):
-    return ticket.attachments.filter(Q(event__isnull=True) | Q(event__is_internal=False)).order_by(
-        "created_at", "id"
-    )
 
 
 def _event_view(event, ticket, user):
@@ -355,55 +344,29 @@ def _event_view(event, ticket, user):
     return {"event": event, "who": who, "what": what, "body": body, "attachments": []}
 
 
-# Requester actions: (label, url name, button style) by status.
-ACTION_LINKS = {
-    S.BROUILLON: [
-        (gettext_lazy("Modifier et soumettre"), "support:ticket_edit", ""),
-        (gettext_lazy("Supprimer le brouillon"), "support:ticket_delete", "fr-btn--secondary"),
-    ],
-    S.SOUMIS: [(gettext_lazy("Clôturer"), "support:ticket_close", "fr-btn--secondary")],
-    S.EN_COURS: [(gettext_lazy("Clôturer"), "support:ticket_close", "fr-btn--secondary")],
-    S.EN_ATTENTE_INFORMATION: [
-        (gettext_lazy("Apporter un complément d’information"), "support:ticket_answer", ""),
-        (gettext_lazy("Clôturer"), "support:ticket_close", "fr-btn--secondary"),
-    ],
-    S.RESOLU: [
-        (gettext_lazy("Accepter la solution"), "support:ticket_accept", ""),
-        (gettext_lazy("Refuser la solution"), "support:ticket_refuse", "fr-btn--secondary"),
-    ],
-    S.CLOTURE: [],
-}
+# The draft's own links: a draft is edited, submitted or deleted, not moved.
+DRAFT_LINKS = [
+    (gettext_lazy("Modifier et soumettre"), "support:ticket_edit", ""),
+    (gettext_lazy("Supprimer le brouillon"), "support:ticket_delete", "fr-btn--secondary"),
+]
 
 
 @access.access_required(TICKETS_EMIS)
 @require_GET
 def ticket_detail(request, pk):
-    tickets = services.visible_tickets(request).select_related(
+    tickets = ticket_selectors.visible_tickets(access=access.get_access(request)).select_related(
         "category", "subcategory", "queue", "structure", "requester", "rating"
     )
     ticket = get_object_or_404(tickets, pk=pk)
     is_requester = ticket.requester_id == request.user.pk
-    events = [_event_view(event, ticket, request.user) for event in _visible_events(ticket)]
-    attachments = list(_visible_attachments(ticket))
+    events = [_event_view(event, ticket, request.user) for event in ticket_selectors.requester_events(ticket)]
+    attachments = list(ticket_selectors.requester_attachments(ticket))
     by_event = {entry["event"].pk: entry for entry in events}
     for attachment in attachments:
         if attachment.event_id in by_event:
             by_event[attachment.event_id]["attachments"].append(attachment)
     rating = getattr(ticket, "rating", None)
-    actions = []
-    if is_requester:
-        actions = [
-            {"label": label, "url": reverse(name, args=[ticket.pk]), "style": style}
-            for label, name, style in ACTION_LINKS[ticket.status]
-        ]
-        if ticket.status == S.CLOTURE and rating is None:
-            actions.append(
-                {
-                    "label": _("Évaluer la réponse du support"),
-                    "url": reverse("support:ticket_rate", args=[ticket.pk]),
-                    "style": "",
-                }
-            )
+    actions = _requester_links(ticket, rated=rating is not None) if is_requester else []
     return render(
         request,
         "support/tickets/detail.html",
@@ -423,22 +386,22 @@ def ticket_detail(request, pk):
 @access.access_required(TICKETS_EMIS)
 @require_GET
 def ticket_attachment(request, pk, attachment_pk):
-    ticket = get_object_or_404(services.visible_tickets(request), pk=pk)
-    attachment = get_object_or_404(_visible_attachments(ticket), pk=attachment_pk)
+    ticket = get_object_or_404(ticket_selectors.visible_tickets(access=access.get_access(request)), pk=pk)
+    attachment = get_object_or_404(ticket_selectors.requester_attachments(ticket), pk=attachment_pk)
     return download_response(
         attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
 
 
-# The requester's actions: one page each, the form or why it is not possible now.
-
-ANSWER, ACCEPT, REFUSE, CLOSE, RATE = "answer", "accept", "refuse", "close", "rate"
+# The requester's actions: one page each, the form or why it is not possible now. Which
+# action a status allows is the status machine's to say (workflow.requester_actions).
 
 ACTIONS = {
     ANSWER: {
-        "statuses": {S.EN_ATTENTE_INFORMATION},
         "form": MessageForm,
         "title": gettext_lazy("Apporter un complément d’information"),
+        "link": gettext_lazy("Apporter un complément d’information"),
+        "style": "",
         "intro": gettext_lazy(
             "Le support attend des informations de votre part. Votre réponse lui est transmise et le "
             "ticket repasse « En cours »."
@@ -446,9 +409,10 @@ ACTIONS = {
         "done": gettext_lazy("Votre complément d’information a été transmis au support (ticket %(number)s)."),
     },
     ACCEPT: {
-        "statuses": {S.RESOLU},
         "form": CommentForm,
         "title": gettext_lazy("Accepter la solution"),
+        "link": gettext_lazy("Accepter la solution"),
+        "style": "",
         "intro": gettext_lazy("En acceptant la solution proposée, vous clôturez le ticket."),
         "done": gettext_lazy(
             "Vous avez accepté la solution : le ticket %(number)s est clôturé. Vous pouvez maintenant "
@@ -456,9 +420,10 @@ ACTIONS = {
         ),
     },
     REFUSE: {
-        "statuses": {S.RESOLU},
         "form": RefuseForm,
         "title": gettext_lazy("Refuser la solution"),
+        "link": gettext_lazy("Refuser la solution"),
+        "style": "fr-btn--secondary",
         "intro": gettext_lazy(
             "Le ticket retourne au support avec votre commentaire : dites ce qui ne convient pas."
         ),
@@ -467,9 +432,10 @@ ACTIONS = {
         ),
     },
     CLOSE: {
-        "statuses": {S.SOUMIS, S.EN_COURS, S.EN_ATTENTE_INFORMATION},
         "form": CommentForm,
         "title": gettext_lazy("Clôturer le ticket"),
+        "link": gettext_lazy("Clôturer"),
+        "style": "fr-btn--secondary",
         "intro": gettext_lazy(
             "Vous n’avez plus besoin de l’aide du support : le ticket sera clôturé et ne pourra plus "
             "être rouvert."
@@ -477,9 +443,10 @@ ACTIONS = {
         "done": gettext_lazy("Le ticket %(number)s est clôturé."),
     },
     RATE: {
-        "statuses": {S.CLOTURE},
         "form": RatingForm,
         "title": gettext_lazy("Évaluer la réponse du support"),
+        "link": gettext_lazy("Évaluer la réponse du support"),
+        "style": "",
         "intro": gettext_lazy(
             "Votre avis aide le support à s’améliorer. Vous ne pouvez évaluer un ticket qu’une fois."
         ),
@@ -488,10 +455,27 @@ ACTIONS = {
 }
 
 
+def _requester_links(ticket, *, rated):
+    """The ticket page's buttons: what the status machine lets the requester do now (a
+    ticket is rated once), or the draft's own links."""
+    if ticket.status == S.BROUILLON:
+        links = DRAFT_LINKS
+    else:
+        links = [
+            (ACTIONS[action]["link"], f"support:ticket_{action}", ACTIONS[action]["style"])
+            for action in workflow.requester_actions(ticket.status)
+            if not (action == RATE and rated)
+        ]
+    return [
+        {"label": label, "url": reverse(name, args=[ticket.pk]), "style": style}
+        for label, name, style in links
+    ]
+
+
 def _refusal(ticket, action) -> str:
     if action == RATE and hasattr(ticket, "rating"):
         return _("Vous avez déjà évalué ce ticket : une évaluation ne peut être donnée qu’une fois.")
-    if ticket.status not in ACTIONS[action]["statuses"]:
+    if action not in workflow.requester_actions(ticket.status):
         return _("Action impossible : le ticket est « %(status)s ».") % {
             "status": ticket.get_status_display()
         }
@@ -501,24 +485,24 @@ def _refusal(ticket, action) -> str:
 def _run(action, ticket, user, form):
     data = form.cleaned_data
     if action == ANSWER:
-        services.ticket_answer(
+        ticket_services.ticket_answer(
             ticket_id=ticket.pk, requester=user, message=data["message"], files=form.checked_files
         )
     elif action == ACCEPT:
-        services.ticket_accept(ticket_id=ticket.pk, requester=user, message=data["message"])
+        ticket_services.ticket_accept(ticket_id=ticket.pk, requester=user, message=data["message"])
     elif action == REFUSE:
-        services.ticket_refuse(ticket_id=ticket.pk, requester=user, message=data["message"])
+        ticket_services.ticket_refuse(ticket_id=ticket.pk, requester=user, message=data["message"])
     elif action == CLOSE:
-        services.ticket_close(ticket_id=ticket.pk, requester=user, message=data["message"])
+        ticket_services.ticket_close(ticket_id=ticket.pk, requester=user, message=data["message"])
     else:
-        services.ticket_rate(
+        ticket_services.ticket_rate(
             ticket_id=ticket.pk, requester=user, score=data["score"], comment=data["comment"]
         )
 
 
 def _action(request, pk, action):
     ticket = get_object_or_404(
-        Ticket.objects.filter(requester=request.user).select_related(
+        ticket_selectors.own_tickets(user=request.user).select_related(
             "category", "subcategory", "queue", "rating"
         ),
         pk=pk,
@@ -535,7 +519,7 @@ def _action(request, pk, action):
             if form.is_valid():
                 try:
                     _run(action, ticket, request.user, form)
-                except (services.TicketError, workflow.TransitionRefused) as error:
+                except (ticket_services.TicketError, workflow.TransitionRefused) as error:
                     form.add_error(None, error.message)
                     if action == ANSWER:
                         form.keep_files()
@@ -640,13 +624,13 @@ def _public_ticket_submit(request, form):
         )
         return None
     try:
-        return services.ticket_save(
+        return ticket_services.ticket_save(
             requester=None,
             data=form.ticket_data(),
             submit=True,
             acknowledgement_url=request.build_absolute_uri(reverse("support:public_ticket")),
         )
-    except (services.TicketError, workflow.TransitionRefused) as error:
+    except (ticket_services.TicketError, workflow.TransitionRefused) as error:
         form.add_error(None, error.message)
         return None
 
@@ -666,26 +650,3 @@ def public_ticket_done(request):
             number=number,
         ),
     )
-
-
-urlpatterns = [
-    path("", contact, name="contact"),
-    path("tickets/", ticket_list, name="tickets"),
-    path("tickets/export/", ticket_export, name="tickets_export"),
-    path("tickets/nouveau/", ticket_create, name="ticket_create"),
-    path("tickets/<int:pk>/", ticket_detail, name="ticket_detail"),
-    path("tickets/<int:pk>/modifier/", ticket_edit, name="ticket_edit"),
-    path("tickets/<int:pk>/supprimer/", ticket_delete, name="ticket_delete"),
-    path("tickets/<int:pk>/complement/", ticket_answer, name="ticket_answer"),
-    path("tickets/<int:pk>/accepter/", ticket_accept, name="ticket_accept"),
-    path("tickets/<int:pk>/refuser/", ticket_refuse, name="ticket_refuse"),
-    path("tickets/<int:pk>/cloturer/", ticket_close, name="ticket_close"),
-    path("tickets/<int:pk>/evaluer/", ticket_rate, name="ticket_rate"),
-    path(
-        "tickets/<int:pk>/pieces-jointes/<int:attachment_pk>/",
-        ticket_attachment,
-        name="ticket_attachment",
-    ),
-    path("contact/", public_ticket, name="public_ticket"),
-    path("contact/confirmation/", public_ticket_done, name="public_ticket_done"),
-]

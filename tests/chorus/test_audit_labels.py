@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 from chorus.audit_labels import ACTION_LABELS, action_label
-from support import backoffice
+from support.services import agents as agent_services
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED = {"tests", "migrations", ".venv", ".tools", "node_modules", "static", "locale"}
@@ -78,7 +78,7 @@ def test_every_action_recorded_in_the_code_base_has_a_french_label():
     for path in _source_files():
         actions |= _recorded_actions(ast.parse(path.read_text(encoding="utf-8")))
     # Built from a constant of the back office: f"ticket_{action}".
-    actions |= {f"ticket_{backoffice.REQUEST_INFORMATION}", f"ticket_{backoffice.PROPOSE_SOLUTION}"}
+    actions |= {f"ticket_{agent_services.REQUEST_INFORMATION}", f"ticket_{agent_services.PROPOSE_SOLUTION}"}
     missing = sorted(actions - set(ACTION_LABELS))
     assert missing == []
 

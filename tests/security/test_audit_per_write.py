@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from chorus import access
 from chorus.models import AuditEvent, Level, Profile
 from structures.models import Structure
-from support.forms_tickets import challenge_token
+from support.forms.tickets import challenge_token
 from support.models import ChatMessage, ChatSession, Queue, SubCategory, Ticket
 from tests import factories
 from tests.security.page_forms import form_data

@@ -30,7 +30,7 @@ from django.urls import reverse
 from approvals.models import ApprovalRequest
 from chorus import audit
 from chorus.models import AuditEvent, Habilitation, Level, Profile
-from support import forms_tickets
+from support.forms import tickets as ticket_forms
 from support.models import ChatMessage, ChatSession, SubCategory, Ticket, TicketEvent
 from tests import factories
 from tests.approvals.helpers import pending_attachment
@@ -340,7 +340,7 @@ def test_twenty_visitors_sending_the_logged_out_form_at_once_are_all_recorded(ca
         for index in range(ATTEMPTS)
     ]
     # People take a few seconds to fill the form in; faster is refused as a robot.
-    time.sleep(forms_tickets.MIN_FILL_SECONDS + 1)
+    time.sleep(ticket_forms.MIN_FILL_SECONDS + 1)
 
     results = race(attempts)
 

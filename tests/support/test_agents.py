@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chorus.models import AuditEvent
-from support import backoffice
 from support.models import Category, Queue, Rating, SubCategory, Ticket, TicketAttachment, TicketEvent
+from support.services import agents as agent_services
 from tests import factories
 
 S = Ticket.Status
@@ -453,11 +453,11 @@ def test_ticket_page_shows_everything_agents_need(client, agent, colleague, my_t
     # Requester's text is escaped, never interpreted.
     assert "Voici le motif &lt;b&gt;exact&lt;/b&gt;." in content
     assert response.context["actions"] == [
-        backoffice.REPLY,
-        backoffice.REQUEST_INFORMATION,
-        backoffice.PROPOSE_SOLUTION,
-        backoffice.TRANSFER,
-        backoffice.NOTE,
+        agent_services.REPLY,
+        agent_services.REQUEST_INFORMATION,
+        agent_services.PROPOSE_SOLUTION,
+        agent_services.TRANSFER,
+        agent_services.NOTE,
     ]
 
 
@@ -490,7 +490,7 @@ def test_ticket_page_of_a_closed_ticket_offers_only_a_note(client, agent, portai
     Rating.objects.create(ticket=ticket, score=4, comment="Rapide et clair.")
     client.force_login(agent)
     response = client.get(_url("agent_ticket", ticket))
-    assert response.context["actions"] == [backoffice.NOTE]
+    assert response.context["actions"] == [agent_services.NOTE]
     assert "M’affecter" not in response.content.decode()
     assert "Rapide et clair." in response.content.decode()
 
@@ -615,9 +615,9 @@ def test_two_agents_taking_a_ticket_at_once_only_one_gets_it(catalogue, portail,
     def take(agent):
         try:
             barrier.wait(timeout=10)
-            backoffice.ticket_assign(ticket_id=ticket.pk, agent=agent, replacing_id=None)
+            agent_services.ticket_assign(ticket_id=ticket.pk, agent=agent, replacing_id=None)
             outcomes.append("taken")
-        except backoffice.ActionRefused:
+        except agent_services.ActionRefused:
             outcomes.append("refused")
         except Exception as exc:  # reported below, a thread cannot fail the test itself
             errors.append(exc)
@@ -666,8 +666,8 @@ def test_refusal_page_offers_to_assign_the_ticket(client, agent, ticket):
 
 
 def test_service_refuses_an_unassigned_agent_under_the_lock(agent, ticket):
-    with pytest.raises(backoffice.ActionRefused) as refused:
-        backoffice.ticket_reply(ticket_id=ticket.pk, agent=agent, message="Bonjour")
+    with pytest.raises(agent_services.ActionRefused) as refused:
+        agent_services.ticket_reply(ticket_id=ticket.pk, agent=agent, message="Bonjour")
     assert str(refused.value.message) == NOT_ASSIGNED
     assert not ticket.events.exists()
 
@@ -879,8 +879,8 @@ def test_proposing_a_solution_needs_a_message(client, agent, my_ticket):
 
 
 def test_service_refuses_an_empty_solution(agent, my_ticket):
-    with pytest.raises(backoffice.ActionRefused) as refused:
-        backoffice.ticket_propose_solution(ticket_id=my_ticket.pk, agent=agent, message="  ")
+    with pytest.raises(agent_services.ActionRefused) as refused:
+        agent_services.ticket_propose_solution(ticket_id=my_ticket.pk, agent=agent, message="  ")
     assert str(refused.value.message) == "Le message est obligatoire."
     my_ticket.refresh_from_db()
     assert my_ticket.status == S.EN_COURS
@@ -950,8 +950,8 @@ def test_transfer_to_the_same_queue_or_without_reason_is_refused(
 
 
 def test_service_refuses_a_transfer_to_the_same_queue(agent, my_ticket, portail):
-    with pytest.raises(backoffice.ActionRefused):
-        backoffice.ticket_transfer(ticket_id=my_ticket.pk, agent=agent, queue=portail, reason="Erreur")
+    with pytest.raises(agent_services.ActionRefused):
+        agent_services.ticket_transfer(ticket_id=my_ticket.pk, agent=agent, queue=portail, reason="Erreur")
     my_ticket.refresh_from_db()
     assert my_ticket.assigned_to == agent
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from chorus import access
 from chorus.catalogue import application_url
 from chorus.models import Application
-from support import assistant
 from support.models import DocPage
+from support.selectors import assistant
 
 ASK = reverse("support:assistant_ask")
 FRAGMENT = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from chorus.models import AuditEvent
-from support import chat
 from support.models import Category, ChatMessage, ChatSession, Queue, SubCategory, Ticket, TicketEvent
+from support.services import chat as chat_services
 from tests import factories
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -83,7 +83,7 @@ def waiting(user, theme):
 
 @pytest.fixture
 def ongoing(waiting, agent):
-    chat.chat_take(session_id=waiting.pk, agent=agent)
+    chat_services.chat_take(session_id=waiting.pk, agent=agent)
     waiting.refresh_from_db()
     return waiting
 
@@ -102,13 +102,13 @@ def test_chat_is_open_on_working_days_from_8_30_to_18_30_paris_time(settings):
         settings.SUPPORT_CHAT_CLOSED_ON_PUBLIC_HOLIDAYS,
     )
     wednesday = (2025, 3, 12)
-    assert not chat.is_open(paris(*wednesday, 8, 29))
-    assert chat.is_open(paris(*wednesday, 8, 30))
-    assert chat.is_open(paris(*wednesday, 12, 0))
-    assert chat.is_open(paris(*wednesday, 18, 30, 59))
-    assert not chat.is_open(paris(*wednesday, 18, 31))
-    assert not chat.is_open(paris(2025, 3, 15, 10, 0))  # Saturday
-    assert not chat.is_open(paris(2025, 3, 16, 10, 0))  # Sunday
+    assert not chat_services.is_open(paris(*wednesday, 8, 29))
+    assert chat_services.is_open(paris(*wednesday, 8, 30))
+    assert chat_services.is_open(paris(*wednesday, 12, 0))
+    assert chat_services.is_open(paris(*wednesday, 18, 30, 59))
+    assert not chat_services.is_open(paris(*wednesday, 18, 31))
+    assert not chat_services.is_open(paris(2025, 3, 15, 10, 0))  # Saturday
+    assert not chat_services.is_open(paris(2025, 3, 16, 10, 0))  # Sunday
 
 
 def test_opening_hours_are_read_in_paris_time_whatever_the_clocks_zone(settings):
@@ -117,10 +117,10 @@ def test_opening_hours_are_read_in_paris_time_whatever_the_clocks_zone(settings)
         settings.SUPPORT_CHAT_DAYS,
         settings.SUPPORT_CHAT_CLOSED_ON_PUBLIC_HOLIDAYS,
     )
-    assert chat.is_open(datetime(2025, 3, 12, 7, 45, tzinfo=UTC))  # 8 h 45 in winter
-    assert not chat.is_open(datetime(2025, 7, 2, 6, 15, tzinfo=UTC))  # 8 h 15 in summer
-    assert chat.is_open(datetime(2025, 7, 2, 6, 45, tzinfo=UTC))  # 8 h 45 in summer
-    assert not chat.is_open(datetime(2025, 7, 2, 16, 45, tzinfo=UTC))  # 18 h 45 in summer
+    assert chat_services.is_open(datetime(2025, 3, 12, 7, 45, tzinfo=UTC))  # 8 h 45 in winter
+    assert not chat_services.is_open(datetime(2025, 7, 2, 6, 15, tzinfo=UTC))  # 8 h 15 in summer
+    assert chat_services.is_open(datetime(2025, 7, 2, 6, 45, tzinfo=UTC))  # 8 h 45 in summer
+    assert not chat_services.is_open(datetime(2025, 7, 2, 16, 45, tzinfo=UTC))  # 18 h 45 in summer
 
 
 def test_chat_is_closed_on_french_public_holidays_unless_configured_otherwise(settings):
@@ -129,29 +129,29 @@ def test_chat_is_closed_on_french_public_holidays_unless_configured_otherwise(se
         settings.SUPPORT_CHAT_DAYS,
         settings.SUPPORT_CHAT_CLOSED_ON_PUBLIC_HOLIDAYS,
     )
-    assert not chat.is_open(paris(2025, 7, 14, 10, 0))  # Fête nationale, a Monday
-    assert not chat.is_open(paris(2025, 4, 21, 10, 0))  # Lundi de Pâques
-    assert not chat.is_open(paris(2025, 5, 29, 10, 0))  # Ascension
-    assert not chat.is_open(paris(2025, 6, 9, 10, 0))  # Lundi de Pentecôte
-    assert chat.is_open(paris(2025, 4, 22, 10, 0))
+    assert not chat_services.is_open(paris(2025, 7, 14, 10, 0))  # Fête nationale, a Monday
+    assert not chat_services.is_open(paris(2025, 4, 21, 10, 0))  # Lundi de Pâques
+    assert not chat_services.is_open(paris(2025, 5, 29, 10, 0))  # Ascension
+    assert not chat_services.is_open(paris(2025, 6, 9, 10, 0))  # Lundi de Pentecôte
+    assert chat_services.is_open(paris(2025, 4, 22, 10, 0))
     settings.SUPPORT_CHAT_CLOSED_ON_PUBLIC_HOLIDAYS = False
-    assert chat.is_open(paris(2025, 7, 14, 10, 0))
+    assert chat_services.is_open(paris(2025, 7, 14, 10, 0))
 
 
 def test_public_holidays_follow_easter():
     assert {paris(2024, 4, 1).date(), paris(2024, 5, 9).date(), paris(2024, 5, 20).date()} <= (
-        chat.french_public_holidays(2024)
+        chat_services.french_public_holidays(2024)
     )
-    assert len(chat.french_public_holidays(2026)) == 11
+    assert len(chat_services.french_public_holidays(2026)) == 11
 
 
 def test_opening_hours_and_days_come_from_settings(settings):
     settings.SUPPORT_CHAT_HOURS = ("10:00", "12:00")
     settings.SUPPORT_CHAT_DAYS = (5,)
-    assert chat.is_open(paris(2025, 3, 15, 11, 0))  # Saturday
-    assert not chat.is_open(paris(2025, 3, 15, 12, 1))
-    assert not chat.is_open(paris(2025, 3, 12, 11, 0))  # Wednesday
-    assert chat.hours_label() == "le samedi, de 10 h à 12 h (heure de Paris)"
+    assert chat_services.is_open(paris(2025, 3, 15, 11, 0))  # Saturday
+    assert not chat_services.is_open(paris(2025, 3, 15, 12, 1))
+    assert not chat_services.is_open(paris(2025, 3, 12, 11, 0))  # Wednesday
+    assert chat_services.hours_label() == "le samedi, de 10 h à 12 h (heure de Paris)"
 
 
 def test_default_hours_in_words(settings):
@@ -160,18 +160,18 @@ def test_default_hours_in_words(settings):
         settings.SUPPORT_CHAT_DAYS,
         settings.SUPPORT_CHAT_CLOSED_ON_PUBLIC_HOLIDAYS,
     )
-    assert chat.hours_label() == (
+    assert chat_services.hours_label() == (
         "du lundi au vendredi, de 8 h 30 à 18 h 30 (heure de Paris), hors jours fériés"
     )
 
 
 def test_starting_a_chat_outside_opening_hours_is_refused(settings, user, theme):
     del settings.SUPPORT_CHAT_HOURS, settings.SUPPORT_CHAT_DAYS
-    with pytest.raises(chat.ChatRefused) as refused:
-        chat.chat_start(user=user, theme=theme, now=paris(2025, 3, 15, 10, 0))
+    with pytest.raises(chat_services.ChatRefused) as refused:
+        chat_services.chat_start(user=user, theme=theme, now=paris(2025, 3, 15, 10, 0))
     assert "Les agents ne sont pas disponibles en ce moment." in str(refused.value.message)
     assert not ChatSession.objects.exists()
-    session = chat.chat_start(user=user, theme=theme, now=paris(2025, 3, 12, 10, 0))
+    session = chat_services.chat_start(user=user, theme=theme, now=paris(2025, 3, 12, 10, 0))
     assert session.status == Status.EN_ATTENTE
 
 
@@ -312,8 +312,8 @@ def test_a_user_with_a_chat_going_on_is_sent_back_to_it_rather_than_opening_anot
     assert url("chat", waiting) in page.content.decode()
     client.post(START, {"theme": theme.pk})
     assert ChatSession.objects.count() == 1
-    with pytest.raises(chat.ChatRefused):
-        chat.chat_start(user=waiting.user, theme=theme)
+    with pytest.raises(chat_services.ChatRefused):
+        chat_services.chat_start(user=waiting.user, theme=theme)
 
 
 # Messages
@@ -387,7 +387,7 @@ def test_an_agent_answers_only_the_chats_they_took(client, waiting, agent, other
     client.force_login(agent)
     response = client.post(url("chat_post", waiting), {"body": "Bonjour"}, follow=True)
     assert "Prenez en charge cet échange avant d’y répondre." in messages_of(response)
-    chat.chat_take(session_id=waiting.pk, agent=agent)
+    chat_services.chat_take(session_id=waiting.pk, agent=agent)
     client.force_login(other_agent)
     response = client.post(url("chat_post", waiting), {"body": "Bonjour"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 409
@@ -398,7 +398,7 @@ def test_an_agent_answers_only_the_chats_they_took(client, waiting, agent, other
 
 
 def test_nobody_writes_in_an_ended_chat(client, ongoing, user):
-    chat.chat_end(session_id=ongoing.pk, actor=user)
+    chat_services.chat_end(session_id=ongoing.pk, actor=user)
     client.force_login(user)
     response = client.post(url("chat_post", ongoing), {"body": "Encore une question"}, follow=True)
     assert "Cet échange est terminé : vous ne pouvez plus y écrire." in messages_of(response)
@@ -434,7 +434,7 @@ def test_polling_with_a_malformed_after_returns_everything(client, ongoing, user
 
 
 def test_polling_says_when_the_chat_has_ended(client, ongoing, agent, user):
-    chat.chat_end(session_id=ongoing.pk, actor=agent)
+    chat_services.chat_end(session_id=ongoing.pk, actor=agent)
     client.force_login(user)
     data = json.loads(client.get(url("chat_messages", ongoing)).content)
     assert data["status"] == "TERMINE"
@@ -461,9 +461,9 @@ def test_agents_see_waiting_chats_by_theme_oldest_first(client, agent, theme, qu
     newer = ChatSession.objects.create(user=users[1], theme=theme)
     first = ChatSession.objects.create(user=users[2], theme=first_theme)
     taken = ChatSession.objects.create(user=factories.UserFactory(), theme=theme)
-    chat.chat_take(session_id=taken.pk, agent=agent)
+    chat_services.chat_take(session_id=taken.pk, agent=agent)
     withdrawn = ChatSession.objects.create(user=factories.UserFactory(), theme=theme)
-    chat.chat_end(session_id=withdrawn.pk, actor=withdrawn.user)
+    chat_services.chat_end(session_id=withdrawn.pk, actor=withdrawn.user)
     client.force_login(agent)
     response = client.get(AGENT_CHATS)
     assert response.status_code == 200
@@ -481,7 +481,7 @@ def test_agents_chat_list_costs_the_same_whatever_the_number_of_chats(
             session = ChatSession.objects.create(user=factories.UserFactory(), theme=theme)
             ChatMessage.objects.create(session=session, author=session.user, body="Bonjour")
             mine = ChatSession.objects.create(user=factories.UserFactory(), theme=theme)
-            chat.chat_take(session_id=mine.pk, agent=agent)
+            chat_services.chat_take(session_id=mine.pk, agent=agent)
 
     client.force_login(agent)
     add_chats(2)
@@ -513,9 +513,9 @@ def test_an_agent_takes_a_waiting_chat_and_a_second_agent_is_told_it_is_taken(
 
 
 def test_taking_a_chat_its_user_left_is_refused(waiting, user, agent):
-    chat.chat_end(session_id=waiting.pk, actor=user)
-    with pytest.raises(chat.ChatRefused) as refused:
-        chat.chat_take(session_id=waiting.pk, agent=agent)
+    chat_services.chat_end(session_id=waiting.pk, actor=user)
+    with pytest.raises(chat_services.ChatRefused) as refused:
+        chat_services.chat_take(session_id=waiting.pk, agent=agent)
     assert str(refused.value.message) == "Cet échange est terminé."
     waiting.refresh_from_db()
     assert waiting.agent is None
@@ -534,9 +534,9 @@ def test_two_agents_taking_the_same_chat_at_once_only_one_gets_it(catalogue):
 
         barrier.wait()
         try:
-            chat.chat_take(session_id=session.pk, agent=agent)
+            chat_services.chat_take(session_id=session.pk, agent=agent)
             results.append("taken")
-        except chat.ChatRefused:
+        except chat_services.ChatRefused:
             results.append("refused")
         finally:
             connections.close_all()
@@ -579,7 +579,7 @@ def test_a_user_leaves_a_chat_nobody_took_and_it_leaves_the_agents_list(client, 
     client.post(url("chat_end", waiting))
     waiting.refresh_from_db()
     assert waiting.ended_at is not None
-    assert chat.status_code(waiting) == "TERMINE"
+    assert chat_services.status_code(waiting) == "TERMINE"
     client.force_login(agent)
     assert client.get(AGENT_CHATS).context["waiting"] == []
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from chorus.models import Application
-from support import admin_docs, markdown  # noqa: F401 (admin_docs registers the admin)
+from support import markdown
 from support.models import DocPage
 from tests import factories
 
@@ -217,24 +217,28 @@ def test_search_ignores_unpublished_pages(client):
 
 
 def test_search_uses_postgresql_full_text_search_there_and_the_simple_match_on_sqlite(monkeypatch):
-    from support.views import docs as views
+    from support.selectors import docs as doc_selectors
 
     used = []
-    simple = views._search_simple
+    simple = doc_selectors._search_simple
     monkeypatch.setattr(
-        views, "_search_simple", lambda query, pages: used.append("simple") or simple(query, pages)
+        doc_selectors, "_search_simple", lambda query, pages: used.append("simple") or simple(query, pages)
     )
-    results = [page.slug for page in views.search_pages("approbations", views.published_pages())]
+    results = [
+        page.slug for page in doc_selectors.search_pages("approbations", doc_selectors.published_pages())
+    ]
     assert results[0] == "approbations"
     # PostgreSQL finds it with its French configuration; SQLite falls to the simple match.
     assert used == ([] if connection.vendor == "postgresql" else ["simple"])
 
 
 def test_postgresql_search_falls_back_to_the_accent_insensitive_match():
-    from support.views import docs as views
+    from support.selectors import docs as doc_selectors
 
     # "coordonnee" without its accent: the French configuration does not fold accents.
-    results = [page.slug for page in views.search_pages("coordonnee", views.published_pages())]
+    results = [
+        page.slug for page in doc_selectors.search_pages("coordonnee", doc_selectors.published_pages())
+    ]
     assert "creer-une-coordonnee-bancaire" in results
 
 

@@ -8,7 +8,7 @@ import time
 
 from django.test import Client
 
-from support import forms_tickets
+from support.forms import tickets as ticket_forms
 from support.models import Ticket
 from tests.support.test_tickets import PUBLIC_URL, _public_data
 
@@ -25,7 +25,7 @@ def _fresh_client(number):
 
 
 def _solved_challenge():
-    return forms_tickets.challenge_token(3, 4, issued_at=time.time() - 30)
+    return ticket_forms.challenge_token(3, 4, issued_at=time.time() - 30)
 
 
 def test_a_solved_challenge_replayed_from_fifteen_fresh_clients_files_one_ticket(
@@ -54,10 +54,10 @@ def test_the_new_question_shown_after_a_replay_can_be_answered(db, mailoutbox):
     visitor = _fresh_client(2)
     refused = visitor.post(PUBLIC_URL, _public_data(challenge=challenge, email="autre@exemple.fr"))
     form = refused.context["form"]
-    renewed = forms_tickets.read_challenge(form["challenge"].value())
+    renewed = ticket_forms.read_challenge(form["challenge"].value())
     assert renewed is not None
     # Answering after a person's filling time.
-    token = forms_tickets.challenge_token(renewed["a"], renewed["b"], issued_at=time.time() - 30)
+    token = ticket_forms.challenge_token(renewed["a"], renewed["b"], issued_at=time.time() - 30)
     answer = str(renewed["a"] + renewed["b"])
     response = visitor.post(
         PUBLIC_URL, _public_data(challenge=token, answer=answer, email="autre@exemple.fr")
@@ -139,13 +139,13 @@ def test_the_acknowledgement_carries_none_of_the_visitor_text(
 
 
 def test_fifteen_submissions_of_one_challenge_at_the_same_instant_use_it_once():
-    challenge = forms_tickets.read_challenge(_solved_challenge())
+    challenge = ticket_forms.read_challenge(_solved_challenge())
     barrier = threading.Barrier(15)
     results = []
 
     def submit():
         barrier.wait(timeout=30)
-        results.append(forms_tickets.consume_challenge(challenge))
+        results.append(ticket_forms.consume_challenge(challenge))
 
     threads = [threading.Thread(target=submit) for _index in range(15)]
     for thread in threads:

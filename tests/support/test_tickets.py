@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chorus.models import AuditEvent
-from support import forms_tickets
+from support.forms import tickets as ticket_forms
 from support.models import Category, Queue, Rating, SubCategory, Ticket, TicketAttachment, TicketEvent
 from tests import factories
 
@@ -356,7 +356,7 @@ def test_oversized_attachment_is_refused(client, requester, structure, monkeypat
 
 def test_too_many_attachments_are_refused(client, requester, structure):
     client.force_login(requester)
-    files = [pdf(f"f{n}.pdf") for n in range(forms_tickets.MAX_FILES + 1)]
+    files = [pdf(f"f{n}.pdf") for n in range(ticket_forms.MAX_FILES + 1)]
     response = client.post(CREATE_URL, {**submit_data(structure=structure.pk), "files": files})
     assert response.context["form"].errors["files"] == ["Joignez 10 fichiers au plus."]
     assert not Ticket.objects.exists()
@@ -777,12 +777,12 @@ def test_requester_rates_a_closed_ticket_once(client, requester, ticket):
 
 
 def test_second_rating_is_refused_by_the_service_too(requester):
-    from support import services
+    from support.services import tickets as ticket_services
 
     closed = make_ticket(requester, S.CLOTURE)
-    services.ticket_rate(ticket_id=closed.pk, requester=requester, score=5)
-    with pytest.raises(services.TicketError) as refused:
-        services.ticket_rate(ticket_id=closed.pk, requester=requester, score=1)
+    ticket_services.ticket_rate(ticket_id=closed.pk, requester=requester, score=5)
+    with pytest.raises(ticket_services.TicketError) as refused:
+        ticket_services.ticket_rate(ticket_id=closed.pk, requester=requester, score=1)
     assert "déjà évalué" in str(refused.value.message)
     assert Rating.objects.get().score == 5
 
@@ -799,7 +799,7 @@ def _public_data(**changes):
         "title": "Je ne peux plus me connecter",
         "description": "Mon compte est bloqué depuis hier.",
         "answer": "7",
-        "challenge": forms_tickets.challenge_token(3, 4, issued_at=time.time() - 30),
+        "challenge": ticket_forms.challenge_token(3, 4, issued_at=time.time() - 30),
         "website": "",
     }
     data.update(changes)
@@ -839,13 +839,13 @@ def test_anonymous_visitor_files_a_ticket_and_gets_its_number(
         ({"answer": ""}, "answer", "Répondez à la question de vérification."),
         ({"website": "http://spam.example"}, "__all__", "Votre demande n’a pas pu être envoyée."),
         (
-            lambda: {"challenge": forms_tickets.challenge_token(3, 4, issued_at=time.time())},
+            lambda: {"challenge": ticket_forms.challenge_token(3, 4, issued_at=time.time())},
             "__all__",
             "Le formulaire a été envoyé trop vite : vérifiez vos informations puis soumettez-le à nouveau.",
         ),
         ({"challenge": "falsifié"}, "answer", "La vérification a expiré : répondez à la nouvelle question."),
         (
-            lambda: {"challenge": forms_tickets.challenge_token(3, 4, issued_at=time.time() - 2 * 3600)},
+            lambda: {"challenge": ticket_forms.challenge_token(3, 4, issued_at=time.time() - 2 * 3600)},
             "answer",
             "La vérification a expiré : répondez à la nouvelle question.",
         ),

@@ -69,11 +69,11 @@ def test_days_must_be_positive(db):
 
 def test_ticket_answered_in_the_meantime_stays_open(db, monkeypatch):
     """The candidates are read first, then each is checked again under its lock."""
-    from support import services
+    from support.services import tickets as ticket_services
 
     requester = factories.UserFactory()
     ticket = _aged(make_ticket(requester, S.RESOLU), 20)
-    original = services.Ticket.objects.filter
+    original = ticket_services.Ticket.objects.filter
 
     def filter_then_answer(*args, **kwargs):
         queryset = original(*args, **kwargs)
@@ -84,7 +84,7 @@ def test_ticket_answered_in_the_meantime_stays_open(db, monkeypatch):
             return original(pk__in=ids).order_by("pk")
         return queryset
 
-    monkeypatch.setattr(services.Ticket.objects, "filter", filter_then_answer)
-    assert services.tickets_autoclose(days=10) == []
+    monkeypatch.setattr(ticket_services.Ticket.objects, "filter", filter_then_answer)
+    assert ticket_services.tickets_autoclose(days=10) == []
     monkeypatch.undo()
     assert Ticket.objects.get(pk=ticket.pk).status == S.RESOLU

@@ -288,16 +288,14 @@ def test_query_count_does_not_grow_with_tickets(client, principal_manager, struc
     assert small == large
 
 
-def test_tab_counts_take_one_query(rf, requester):
+def test_tab_counts_take_one_query(requester):
     from chorus import access
-    from support import services
+    from support.selectors import tickets as ticket_selectors
 
     one_of_each(requester)
-    request = rf.get(LIST_URL)
-    request.user = requester
-    request.access = access.load_access(requester)
+    loaded = access.load_access(requester)
     with CaptureQueriesContext(connection) as context:
-        counts = services.tab_counts(request)
+        counts = ticket_selectors.tab_counts(access=loaded)
     assert len(context.captured_queries) == 1
     assert counts == {"actions": 2, "en-cours": 2, "clotures": 1, "brouillons": 1}
 

@@ -1,4 +1,4 @@
-"""The ticket status machine (support/workflow.py), table-driven: every pair of statuses
+"""The ticket status machine (support/services/workflow.py), table-driven: every pair of statuses
 for every role is either allowed, and applied with its dates and Activité entries, or
 refused with a French message and nothing changed."""
 
@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from chorus import audit
-from support import services, workflow
 from support.models import Ticket, TicketCounter, TicketEvent
+from support.services import tickets as ticket_services
+from support.services import workflow
 from tests import factories
 from tests.support.test_tickets import make_ticket, subcategory
 
@@ -108,6 +109,21 @@ def test_allowed_targets(status, role, targets):
     assert sorted(workflow.allowed_targets(status, role)) == sorted(targets)
 
 
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        (S.BROUILLON, []),
+        (S.SOUMIS, ["close"]),
+        (S.EN_COURS, ["close"]),
+        (S.EN_ATTENTE_INFORMATION, ["answer", "close"]),
+        (S.RESOLU, ["accept", "refuse"]),
+        (S.CLOTURE, ["rate"]),
+    ],
+)
+def test_the_requester_actions_are_read_from_the_transitions(status, actions):
+    assert workflow.requester_actions(status) == actions
+
+
 def test_submissions_are_numbered_in_sequence_per_year(db):
     requester = factories.UserFactory()
     first = make_ticket(requester, S.BROUILLON)
@@ -135,7 +151,7 @@ def _ticket_data():
 
 def test_a_submission_that_fails_gives_its_number_back(db, monkeypatch):
     requester = factories.UserFactory()
-    first = services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
+    first = ticket_services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
     year = first.submitted_at.year
 
     def broken_audit(**kwargs):
@@ -145,10 +161,10 @@ def test_a_submission_that_fails_gives_its_number_back(db, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(audit, "record", broken_audit)
         with pytest.raises(RuntimeError):
-            services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
+            ticket_services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
     assert Ticket.objects.count() == 1
 
-    third = services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
+    third = ticket_services.ticket_save(requester=requester, data=_ticket_data(), submit=True)
     assert (first.number, third.number) == (f"T-{year}-000001", f"T-{year}-000002")
     assert TicketCounter.objects.get(year=year).last == 2
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from support.services import AUTOCLOSE_DAYS, tickets_autoclose
+from support.services.tickets import AUTOCLOSE_DAYS, tickets_autoclose
 
 
 class Command(BaseCommand):

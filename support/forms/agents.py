@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DsfrForm
-from support.backoffice import MAX_MESSAGE_LENGTH
 from support.models import Category, Queue, Ticket
+from support.services.agents import MAX_MESSAGE_LENGTH
 
 S = Ticket.Status
 

@@ -7,7 +7,6 @@ from django.contrib import admin
 from django.db.models import Avg, Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from support import admin_docs  # noqa: F401 (the documentation pages' admin, in its own module)
 from support.models import Category, Queue, Rating, SubCategory, Ticket, TicketEvent
 
 

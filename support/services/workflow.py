@@ -30,8 +30,28 @@ class TransitionRefused(Refused):
     """A move the machine does not allow; `message` is for the user, in French."""
 
 
+# What the requester does on their ticket, as the pages and the services name it.
+ANSWER, ACCEPT, REFUSE, CLOSE, RATE = "answer", "accept", "refuse", "close", "rate"
+
+
 def allowed_targets(status, role) -> list[str]:
     return [to for (frm, to), roles in TRANSITIONS.items() if frm == status and role in roles]
+
+
+def requester_actions(status) -> list[str]:
+    """The requester's actions on a ticket in this status, read from TRANSITIONS: from a
+    proposed solution, closing is accepting it and going back to the support is refusing
+    it; from any other status, going back to the support is bringing the information
+    asked for. A closed ticket can be rated (once: the service checks it)."""
+    actions = []
+    for target in allowed_targets(status, REQUESTER):
+        if target == S.CLOTURE:
+            actions.append(ACCEPT if status == S.RESOLU else CLOSE)
+        elif target == S.EN_COURS:
+            actions.append(REFUSE if status == S.RESOLU else ANSWER)
+    if status == S.CLOTURE:
+        actions.append(RATE)
+    return actions
 
 
 def next_number(now=None) -> str:

@@ -1,27 +1,24 @@
 """Support tickets, the requester's side: drafts, submission, complements, accepting or
 refusing the solution, closing, rating; the logged-out form; the automatic closing of
-resolved tickets left unanswered; and the lists of Tickets émis.
+resolved tickets left unanswered. What the requester reads is in support.selectors.tickets.
 
-Every status change goes through the status machine (support.workflow). Each function
+Every status change goes through the status machine (support.services.workflow). Each function
 here is keyword-only, locks the ticket it changes, refuses a wrong starting state by
 raising (nothing changed), writes the audit trail and sends its emails on commit.
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chorus import access, audit
-from chorus.models import Level
+from chorus import audit
 from core import mail
 from core.errors import Refused
-from support import workflow
-from support.models import Queue, Rating, Ticket, TicketAttachment, TicketEvent
+from support.models import Rating, Ticket, TicketAttachment, TicketEvent
+from support.selectors import tickets as ticket_selectors
+from support.services import workflow
 
 S = Ticket.Status
 
@@ -46,16 +43,6 @@ AUTOCLOSE_DAYS = 10
 
 class TicketError(Refused):
     """What a requester cannot do now; `message` is French, for the user."""
-
-
-# Routing
-
-
-def route(subcategory) -> Queue | None:
-    """The queue a sub-category sends tickets to ("M…" → business support)."""
-    if subcategory is None:
-        return None
-    return Queue.objects.filter(code=subcategory.queue_code).first()
 
 
 def missing_for_submission(ticket) -> list[str]:
@@ -133,7 +120,7 @@ def ticket_save(
     if ticket.subcategory is not None and ticket.subcategory.category_id != ticket.category_id:
         raise TicketError(_("Cette sous-catégorie n’appartient pas à la catégorie choisie."))
     ticket.object_type = ticket.subcategory.object_type if ticket.subcategory else ""
-    ticket.queue = route(ticket.subcategory)
+    ticket.queue = ticket_selectors.route(ticket.subcategory)
     ticket.last_activity_at = timezone.now()
     ticket.save()
     stored = _store_files(ticket, files, uploader=requester)
@@ -164,7 +151,7 @@ def _submit(ticket, actor, *, changes=None, acknowledgement_url="") -> Ticket:
         actor=actor, obj=ticket, action="ticket_submit", changes={**(changes or {}), "number": ticket.number}
     )
     mail.send_templated(
-        template="ticket_submitted",
+        template="support/email/ticket_submitted",
         to=[ticket.contact_email],
         context={
             "ticket": ticket,
@@ -203,15 +190,15 @@ def _notify_agent(ticket, *, what, message=""):
     if agent is None or not agent.is_active:
         return
     mail.send_templated(
-        template="ticket_requester_answer",
+        template="support/email/ticket_requester_answer",
         to=[agent.notification_email],
         context={"ticket": ticket, "agent": agent, "what": what, "message": message},
     )
 
 
-def _requester_move(ticket_id, requester, to_status, message, *, action, what, from_status=None) -> Ticket:
+def _requester_move(ticket_id, requester, verb, to_status, message, *, action, what) -> Ticket:
     locked = _lock_own(ticket_id, requester)
-    if from_status is not None and locked.status != from_status:
+    if verb not in workflow.requester_actions(locked.status):
         # Checked under the lock: the page was read before another tab moved the ticket
         # (accepting a solution just refused would close a ticket back with the support).
         raise TicketError(
@@ -235,9 +222,9 @@ def ticket_answer(*, ticket_id: int, requester, message: str, files=()) -> Ticke
     ticket = _requester_move(
         ticket_id,
         requester,
+        workflow.ANSWER,
         S.EN_COURS,
         message,
-        from_status=S.EN_ATTENTE_INFORMATION,
         action="ticket_answer",
         what=_("a apporté le complément d’information demandé"),
     )
@@ -253,9 +240,9 @@ def ticket_accept(*, ticket_id: int, requester, message: str = "") -> Ticket:
     return _requester_move(
         ticket_id,
         requester,
+        workflow.ACCEPT,
         S.CLOTURE,
         (message or "").strip(),
-        from_status=S.RESOLU,
         action="ticket_accept",
         what=_("a accepté la solution proposée : le ticket est clôturé"),
     )
@@ -270,9 +257,9 @@ def ticket_refuse(*, ticket_id: int, requester, message: str) -> Ticket:
     return _requester_move(
         ticket_id,
         requester,
+        workflow.REFUSE,
         S.EN_COURS,
         message,
-        from_status=S.RESOLU,
         action="ticket_refuse",
         what=_("a refusé la solution proposée"),
     )
@@ -281,13 +268,14 @@ def ticket_refuse(*, ticket_id: int, requester, message: str) -> Ticket:
 @transaction.atomic
 def ticket_close(*, ticket_id: int, requester, message: str = "") -> Ticket:
     """Clôturer: the requester no longer needs the support's help."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket_id, requester=requester)
+    ticket = _lock_own(ticket_id, requester)
     if ticket.status == S.RESOLU:
         # A proposed solution is accepted or refused, not merely closed.
         raise TicketError(_("Une solution vous a été proposée : acceptez-la ou refusez-la."))
     return _requester_move(
         ticket_id,
         requester,
+        workflow.CLOSE,
         S.CLOTURE,
         (message or "").strip(),
         action="ticket_close",
@@ -299,7 +287,7 @@ def ticket_close(*, ticket_id: int, requester, message: str = "") -> Ticket:
 def ticket_rate(*, ticket_id: int, requester, score: int, comment: str = "") -> Rating:
     """Satisfaction: once, on a closed ticket, from 1 to 5."""
     ticket = _lock_own(ticket_id, requester)
-    if ticket.status != S.CLOTURE:
+    if workflow.RATE not in workflow.requester_actions(ticket.status):
         raise TicketError(_("Vous pourrez évaluer la réponse du support une fois le ticket clôturé."))
     if Rating.objects.filter(ticket=ticket).exists():
         raise TicketError(
@@ -343,94 +331,9 @@ def tickets_autoclose(*, days: int = AUTOCLOSE_DAYS, now=None) -> list[str]:
             )
             audit.record(actor=None, obj=ticket, action="ticket_autoclose", changes={"days": days})
             mail.send_templated(
-                template="ticket_autoclosed",
+                template="support/email/ticket_autoclosed",
                 to=[ticket.contact_email],
                 context={"ticket": ticket, "days": days, "has_account": ticket.requester_id is not None},
             )
             closed.append(ticket.number)
     return closed
-
-
-# Tickets émis: tabs, search, filters (the page and its export read the same rows)
-
-
-@dataclass(frozen=True)
-class Tab:
-    code: str
-    label: str
-    statuses: tuple = ()
-    structures: bool = False  # the tickets of the structures I administer, read-only
-
-
-TABS = (
-    Tab("actions", _("Actions requises"), (S.EN_ATTENTE_INFORMATION, S.RESOLU)),
-    Tab("en-cours", _("En cours"), (S.SOUMIS, S.EN_COURS)),
-    Tab("clotures", _("Clôturés"), (S.CLOTURE,)),
-    Tab("brouillons", _("Brouillons"), (S.BROUILLON,)),
-    Tab("structures", _("Tickets de mes structures"), structures=True),
-)
-TABS_BY_CODE = {tab.code: tab for tab in TABS}
-ORDERS = {"desc": ("-opened_at", "-id"), "asc": ("opened_at", "id")}
-
-
-def managed_structure_ids(who) -> set:
-    """The structures whose tickets I may read: those I administer (principal manager
-    or Organisation – modification)."""
-    return access.structure_ids_for(who, access.ORGANISATION, Level.MODIFICATION)
-
-
-def _mine(user) -> Q:
-    return Q(requester=user)
-
-
-def _of_my_structures(structure_ids) -> Q:
-    # Drafts are their author's alone.
-    return Q(structure_id__in=structure_ids) & ~Q(status=S.BROUILLON)
-
-
-def visible_tickets(request):
-    """Every ticket the user may open: their own, and (read-only) the submitted tickets
-    of the structures they administer. Anything else is a 404."""
-    condition = _mine(request.user)
-    structure_ids = managed_structure_ids(request)
-    if structure_ids:
-        condition |= _of_my_structures(structure_ids)
-    return Ticket.objects.filter(condition)
-
-
-def tab_counts(request) -> dict:
-    """{tab code: count}, in one query (conditional aggregation)."""
-    mine = _mine(request.user)
-    aggregates = {
-        tab.code: Count("pk", filter=mine & Q(status__in=tab.statuses)) for tab in TABS if not tab.structures
-    }
-    structure_ids = managed_structure_ids(request)
-    condition = mine
-    if structure_ids:
-        theirs = _of_my_structures(structure_ids)
-        aggregates["structures"] = Count("pk", filter=theirs)
-        condition = mine | theirs
-    return Ticket.objects.filter(condition).aggregate(**aggregates)
-
-
-def tab_tickets(request, tab: Tab, *, q: str = "", category=None, order: str = "desc"):
-    """The rows of a tab, searched and filtered, in a stable order, with what each row
-    shows loaded in the same query."""
-    if tab.structures:
-        tickets = Ticket.objects.filter(_of_my_structures(managed_structure_ids(request)))
-    else:
-        tickets = Ticket.objects.filter(_mine(request.user), status__in=tab.statuses)
-    for word in q.split():
-        tickets = tickets.filter(
-            Q(number__icontains=word)
-            | Q(title__icontains=word)
-            | Q(summary__icontains=word)
-            | Q(description__icontains=word)
-        )
-    if category is not None:
-        tickets = tickets.filter(category=category)
-    return (
-        tickets.annotate(opened_at=Coalesce("submitted_at", "created_at"))
-        .select_related("category", "subcategory", "queue", "structure", "requester")
-        .order_by(*ORDERS.get(order, ORDERS["desc"]))
-    )

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DsfrForm
-from support import chat
 from support.models import Category
+from support.services import chat as chat_services
 
 
 class ChatStartForm(DsfrForm):
@@ -30,7 +30,7 @@ class ChatMessageForm(DsfrForm):
         label=_("Votre message"),
         help_text=_("4 000 caractères au maximum."),
         widget=forms.Textarea(attrs={"rows": 3}),
-        # Checked by chat.check_body (the same rule as the service), not by the browser:
+        # Checked by chat_services.check_body (the same rule as the service), not by the browser:
         # a too-long message gets the French error rather than being cut silently.
         required=False,
         strip=False,
@@ -38,6 +38,6 @@ class ChatMessageForm(DsfrForm):
 
     def clean_body(self):
         try:
-            return chat.check_body(self.cleaned_data.get("body"))
-        except chat.ChatRefused as refused:
+            return chat_services.check_body(self.cleaned_data.get("body"))
+        except chat_services.ChatRefused as refused:
             raise forms.ValidationError(refused.message) from None

@@ -3,7 +3,7 @@ solution, transfer it to another queue, write an internal note.
 
 Each action is a keyword-only function that locks the ticket, checks that the agent
 holds it and that its status allows the action, changes status only through the
-status machine (support.workflow), writes the Activité entries and, except for
+status machine (support.services.workflow), writes the Activité entries and, except for
 internal notes, the audit row and an email to the requester once the transaction
 commits. A refused action
 raises ActionRefused (a TransitionRefused, with a French `.message`) and changes nothing.
@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
 from core import mail
-from support import workflow
 from support.models import Queue, Ticket, TicketEvent
+from support.selectors import agents as agent_selectors
+from support.services import workflow
 
 S = Ticket.Status
 
@@ -44,11 +45,6 @@ MAX_MESSAGE_LENGTH = 5000
 
 class ActionRefused(workflow.TransitionRefused):
     """An agent action refused before anything changed."""
-
-
-def agent_tickets():
-    """Every ticket agents may see: drafts belong to their author alone."""
-    return Ticket.objects.exclude(status=S.BROUILLON)
 
 
 def _status_refusal(ticket):
@@ -86,7 +82,7 @@ def assign_refusal(ticket, agent) -> str:
 
 
 def _lock(ticket_id) -> Ticket:
-    return agent_tickets().select_for_update().get(pk=ticket_id)
+    return agent_selectors.agent_tickets().select_for_update().get(pk=ticket_id)
 
 
 def _check(ticket, agent, action):
@@ -158,7 +154,7 @@ def ticket_assign(*, ticket_id: int, agent, replacing_id: int | None = None) -> 
     else:
         _touch(ticket)
     _audit(agent, ticket, "ticket_assign", before)
-    _notify_requester(ticket, "agent_assign")
+    _notify_requester(ticket, "support/email/agent_assign")
     return ticket
 
 
@@ -171,7 +167,7 @@ def ticket_reply(*, ticket_id: int, agent, message: str) -> Ticket:
     TicketEvent.objects.create(ticket=ticket, author=agent, kind=TicketEvent.Kind.MESSAGE, body=message)
     _touch(ticket)
     audit.record(actor=agent, obj=ticket, action="ticket_reply")
-    _notify_requester(ticket, "agent_reply", message=message)
+    _notify_requester(ticket, "support/email/agent_reply", message=message)
     return ticket
 
 
@@ -195,14 +191,14 @@ def _move(ticket_id, agent, action, message, template) -> Ticket:
 @transaction.atomic
 def ticket_request_information(*, ticket_id: int, agent, message: str) -> Ticket:
     """Demander un complément: the ticket waits for the requester's information."""
-    return _move(ticket_id, agent, REQUEST_INFORMATION, message, "agent_information")
+    return _move(ticket_id, agent, REQUEST_INFORMATION, message, "support/email/agent_information")
 
 
 @transaction.atomic
 def ticket_propose_solution(*, ticket_id: int, agent, message: str) -> Ticket:
     """Proposer une solution: the ticket is resolved until the requester accepts or
     refuses it."""
-    return _move(ticket_id, agent, PROPOSE_SOLUTION, message, "agent_solution")
+    return _move(ticket_id, agent, PROPOSE_SOLUTION, message, "support/email/agent_solution")
 
 
 @transaction.atomic
@@ -227,7 +223,7 @@ def ticket_transfer(*, ticket_id: int, agent, queue: Queue, reason: str) -> Tick
         % {"from": previous, "to": queue, "reason": reason},
     )
     _audit(agent, ticket, "ticket_transfer", before)
-    _notify_requester(ticket, "agent_transfer", queue=queue, reason=reason)
+    _notify_requester(ticket, "support/email/agent_transfer", queue=queue, reason=reason)
     return ticket
 
 

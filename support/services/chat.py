@@ -10,15 +10,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus import audit
 from core.errors import Refused
-from support import workflow
 from support.models import ChatMessage, ChatSession, Queue, SubCategory, Ticket
+from support.selectors.chat import OPEN, WAITING
+from support.services import workflow
 
 Status = ChatSession.Status
 
@@ -26,10 +26,6 @@ MAX_MESSAGE_LENGTH = 4000
 DEFAULT_HOURS = ("08:30", "18:30")
 DEFAULT_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
 TIME_ZONE = "Europe/Paris"
-
-# Chats still going on, and those waiting for an agent.
-OPEN = ~Q(status=Status.TERMINE)
-WAITING = Q(status=Status.EN_ATTENTE)
 
 DAY_NAMES = [
     gettext_lazy("lundi"),
@@ -359,7 +355,7 @@ def chat_to_ticket(*, session_id: int, user) -> Ticket:
     session.ticket = ticket
     session.save(update_fields=["ticket"])
     # Recorded once the ticket has its number: the audit chain's lock comes after the
-    # ticket counter's, as in every other submission (see support.workflow.next_number).
+    # ticket counter's, as in every other submission (see support.services.workflow.next_number).
     if ending:
         audit.record(actor=user, obj=session, action="chat_end")
     audit.record(actor=user, obj=session, action="chat_to_ticket", changes={"ticket": ticket.number})
