@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from chorus import audit
 from chorus.errors import Refused
 from chorus.models import AuditEvent
-from users import services, two_factor
 from users.models import Invitation, Membership, User
+from users.services import accounts, members, two_factor
 
 DEACTIVATE_LABEL = _("Désactiver les comptes sélectionnés (leur historique est conservé)")
 
@@ -194,7 +194,7 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description=DEACTIVATE_LABEL, permissions=["change"])
     def deactivate(self, request, queryset):
         try:
-            users = services.users_deactivate(
+            users = accounts.users_deactivate(
                 user_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
             )
         except Refused as refused:
@@ -309,7 +309,7 @@ class MembershipAdmin(admin.ModelAdmin):
         if not change and obj.status == Membership.Status.VALIDEE:
             # Through the service, so that the first user attached becomes principal
             # manager and the attachment is audited, as in the portal.
-            membership = services.membership_attach(
+            membership = members.membership_attach(
                 user=obj.user,
                 structure=obj.structure,
                 service=obj.service,
