@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
-from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -14,6 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from chorus import mail
 from chorus.forms import DsfrForm
+from users.services import two_factor
 from users.validators import validate_login_email
 
 User = get_user_model()
@@ -192,15 +192,6 @@ class LoginForm(DsfrForm, auth_forms.AuthenticationForm):
 class PasswordResetForm(DsfrForm, auth_forms.PasswordResetForm):
     email = _email_field(help_text=_("L’adresse électronique qui vous sert à vous connecter."))
 
-    def save(self, *, request, use_https=False, **kwargs):
-        """Hand the address to the background job, known or not: looking the account
-        up here would make the answer faster for an unknown address."""
-        from users import tasks
-
-        tasks.password_reset_enqueue(
-            email=self.cleaned_data["email"], domain=get_current_site(request).domain, use_https=use_https
-        )
-
     def send_links(self, *, domain, use_https):
         """What Django's form does in the request, done by the job."""
         super().save(
@@ -261,8 +252,6 @@ class UnlockWithCodeForm(DsfrForm, forms.Form):
         """(user, device) when the password and the code are both right, else None.
         The code is checked (a recovery code spent) only after the right password; the
         answer is the same whichever is wrong."""
-        from users.services import two_factor
-
         user = User.objects.filter(email__iexact=self.cleaned_data["email"], is_active=True).first()
         if user is None:
             make_password(self.cleaned_data["password"])  # the time a password check takes

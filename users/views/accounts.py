@@ -7,7 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.hashers import make_password
+from django.contrib.sites.shortcuts import get_current_site
 from django.db import IntegrityError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_str
@@ -20,7 +22,7 @@ from django_otp import login as otp_login
 from chorus import access
 from chorus.pages import PageMixin, page_context
 from chorus.ratelimit import hit
-from users import tokens
+from users import tasks, tokens
 from users.forms.accounts import (
     AccountForm,
     ActivationResendForm,
@@ -430,7 +432,14 @@ class PasswordResetView(PageMixin, auth_views.PasswordResetView):
         ):
             form.add_error(None, too_many_message())
             return self.form_invalid(form)
-        return super().form_valid(form)
+        # The address goes to the background job, known or not: looking the account up
+        # here would make the answer faster for an unknown address.
+        tasks.password_reset_enqueue(
+            email=form.cleaned_data["email"],
+            domain=get_current_site(self.request).domain,
+            use_https=self.request.is_secure(),
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(PageMixin, auth_views.PasswordResetDoneView):

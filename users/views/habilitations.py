@@ -6,7 +6,7 @@ written before *Soumettre*, which applies them all at once through
 users.services.habilitations.habilitations_apply (or, for a simple user on their own profiles,
 becomes one approval request). Leaving the page drops them: nothing was stored."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core import signing
@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from approvals import services as approval_services
 from approvals.selectors import pending_requests_of
 from chorus import access
 from chorus.models import Habilitation, Level
@@ -242,8 +243,6 @@ class Outcome:
             except HabilitationError as error:
                 return error.message
             return ""
-        from approvals import services as approval_services
-
         try:
             approval_services.request_profiles(
                 requester=self.request.user,
@@ -258,58 +257,31 @@ class Outcome:
         return ""
 
 
+@dataclass
+class Step:
+    """What one request of the page works on: the staged changes, the open picker and
+    its form, the comment of a request to the managers, the refusals to show."""
+
+    staging: Staging
+    picker: str = ""
+    picker_form: ProfilePickerForm | None = None
+    comment_form: RequestCommentForm | None = None
+    errors: list = field(default_factory=list)
+
+
 def _handle(request, *, page, administrator, own, template_context, template):
     """The page of one user's profiles: GET shows what is stored; each POST is one step
     (open the picker, stage, unstage) or Soumettre."""
-    staging = Staging(page.key)
-    picker, picker_form = "", None
-    errors = []
-    comment_form = None if administrator else RequestCommentForm()
+    step = Step(Staging(page.key), comment_form=None if administrator else RequestCommentForm())
     if request.method == "POST":
-        try:
-            staging = page.clean(Staging.loads(request.POST.get("staged", ""), page.key))
-        except signing.SignatureExpired:
-            errors.append(
-                _("Cette page était ouverte depuis trop longtemps : recommencez vos modifications.")
-            )
-            staging = Staging(page.key)
-        except signing.BadSignature:
-            raise SuspiciousOperation("Forged staged changes.") from None
-        else:
-            action, pk = _parse_action(request.POST.get("action"))
-            if not administrator:
-                comment_form = RequestCommentForm(request.POST)
-            if action == "add":
-                picker, picker_form = "add", ProfilePickerForm()
-            elif action == "replace" and page.changeable(staging, pk):
-                picker = f"replace:{pk}"
-                picker_form = ProfilePickerForm(initial={"application": page.profiles[pk].application_id})
-            elif action == "remove":
-                page.stage_remove(staging, pk)
-            elif action == "restore" and pk in staging.remove:
-                staging.remove.remove(pk)
-            elif action in ("stage", "submit"):
-                picker = _picker_mode(request.POST.get("picker"), page, staging)
-                if picker:
-                    picker_form = ProfilePickerForm(request.POST)
-                    if action == "stage" or picker_form.is_filled():
-                        if picker_form.is_valid():
-                            error = _stage_pick(page, staging, picker, picker_form.profile)
-                            if error:
-                                picker_form.add_error(None, error)
-                            else:
-                                picker, picker_form = "", None
-                    else:
-                        picker, picker_form = "", None
-                if action == "submit" and picker_form is None:
-                    response = _submit(request, page, staging, administrator, comment_form, errors)
-                    if response is not None:
-                        return response
-    if picker_form is not None:
-        picker_form.fields["application"].widget.attrs["autofocus"] = True
+        response = _post(request, page, step, administrator)
+        if response is not None:
+            return response
+    if step.picker_form is not None:
+        step.picker_form.fields["application"].widget.attrs["autofocus"] = True
     replaced = None
-    if picker.startswith("replace:"):
-        replaced = profile_label(page.profiles[int(picker.partition(":")[2])])
+    if step.picker.startswith("replace:"):
+        replaced = profile_label(page.profiles[int(step.picker.partition(":")[2])])
     return render(
         request,
         template,
@@ -318,16 +290,72 @@ def _handle(request, *, page, administrator, own, template_context, template):
             "page": page,
             "own": own,
             "administrator": administrator,
-            "rows": page.rows(staging),
-            "staging": staging,
-            "staged_token": staging.dumps(),
-            "picker": picker,
-            "picker_form": picker_form,
+            "rows": page.rows(step.staging),
+            "staging": step.staging,
+            "staged_token": step.staging.dumps(),
+            "picker": step.picker,
+            "picker_form": step.picker_form,
             "replaced": replaced,
-            "comment_form": comment_form,
-            "errors": errors,
+            "comment_form": step.comment_form,
+            "errors": step.errors,
         },
     )
+
+
+def _post(request, page, step, administrator):
+    """One POST of the page: a response when Soumettre is done, None to show the page."""
+    try:
+        step.staging = page.clean(Staging.loads(request.POST.get("staged", ""), page.key))
+    except signing.SignatureExpired:
+        step.errors.append(
+            _("Cette page était ouverte depuis trop longtemps : recommencez vos modifications.")
+        )
+        return None
+    except signing.BadSignature:
+        raise SuspiciousOperation("Forged staged changes.") from None
+    name, pk = _parse_action(request.POST.get("action"))
+    if not administrator:
+        step.comment_form = RequestCommentForm(request.POST)
+    if name not in ("stage", "submit"):
+        _edit(page, step, name, pk)
+        return None
+    _stage_from_picker(request, page, step, name)
+    if name == "submit" and step.picker_form is None:
+        return _submit(request, page, step.staging, administrator, step.comment_form, step.errors)
+    return None
+
+
+def _edit(page, step, name, pk):
+    """Open the picker (to add, or to replace a profile), or stage a removal, or undo it."""
+    staging = step.staging
+    if name == "add":
+        step.picker, step.picker_form = "add", ProfilePickerForm()
+    elif name == "replace" and page.changeable(staging, pk):
+        step.picker = f"replace:{pk}"
+        step.picker_form = ProfilePickerForm(initial={"application": page.profiles[pk].application_id})
+    elif name == "remove":
+        page.stage_remove(staging, pk)
+    elif name == "restore" and pk in staging.remove:
+        staging.remove.remove(pk)
+
+
+def _stage_from_picker(request, page, step, name):
+    """Stage the profile chosen in the open picker. On Soumettre, an untouched picker is
+    closed; a refused choice keeps it open, with the refusal."""
+    step.picker = _picker_mode(request.POST.get("picker"), page, step.staging)
+    if not step.picker:
+        return
+    step.picker_form = ProfilePickerForm(request.POST)
+    if name != "stage" and not step.picker_form.is_filled():
+        step.picker, step.picker_form = "", None
+        return
+    if not step.picker_form.is_valid():
+        return
+    error = _stage_pick(page, step.staging, step.picker, step.picker_form.profile)
+    if error:
+        step.picker_form.add_error(None, error)
+    else:
+        step.picker, step.picker_form = "", None
 
 
 def _stage_pick(page, staging, picker, profile):
