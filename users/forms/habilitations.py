@@ -13,7 +13,8 @@ from chorus.forms import DsfrForm
 from chorus.models import Level, Profile
 from structures.fields import StructureChoiceField
 from structures.models import Service, Structure
-from users.models import Membership, User
+from users import selectors
+from users.models import User
 from users.services.habilitations import attached_users, grantable_applications, scope_refusal
 
 APPLICATION = "GERER_HABILITATIONS"
@@ -71,7 +72,7 @@ class HabilitationTargetForm(_StructureScopedForm):
 
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["structure"] = StructureChoiceField(
+        self.fields["structure"] = KnownStructureChoiceField(
             user_or_request=request, application_code=APPLICATION, level=Level.MODIFICATION
         )
         self.fields["service"] = _service_field()
@@ -96,26 +97,16 @@ class HabilitationTargetForm(_StructureScopedForm):
         return cleaned_data
 
 
-def my_structures(request):
-    """The structures I belong to (validated attachment) or manage."""
-    return Structure.objects.filter(pk__in=access.get_access(request).attached_structure_ids()).order_by(
-        "company_name", "identifier"
-    )
+class KnownStructureChoiceField(StructureChoiceField):
+    """A structure field given the structure its form looked up already (`known`): the
+    same value is not looked up again."""
 
+    known = None
 
-def my_services(user, structure):
-    """The services of a structure I may hold profiles on: all of them when I belong to
-    the whole structure, else those I am attached to."""
-    services = structure.services.order_by("code")
-    whole = (
-        structure.principal_manager_id == user.pk
-        or Membership.objects.filter(
-            user=user, structure=structure, service__isnull=True, status=Membership.Status.VALIDEE
-        ).exists()
-    )
-    if whole:
-        return services
-    return services.filter(memberships__user=user, memberships__status=Membership.Status.VALIDEE).distinct()
+    def to_python(self, value):
+        if self.known is not None and str(value) == str(self.known.pk):
+            return self.known
+        return super().to_python(value)
 
 
 class MyScopeForm(_StructureScopedForm):
@@ -127,27 +118,24 @@ class MyScopeForm(_StructureScopedForm):
         super().__init__(*args, **kwargs)
         self.user = request.user
         self.access = access.get_access(request)
-        self.fields["structure"] = StructureChoiceField(
+        self.fields["structure"] = KnownStructureChoiceField(
             user_or_request=request,
             application_code=MY_APPLICATION,
             level=Level.MODIFICATION,
             help_text=_("Une des structures auxquelles vous êtes rattaché."),
         )
-        self.fields["structure"].queryset = my_structures(request)
+        self.fields["structure"].queryset = selectors.my_structures(access=self.access)
         self.fields["service"] = _service_field()
         structure = self.selected_structure()
         if structure is not None:
             self.fields["service"].queryset = self._my_services(structure)
-            # The structure just looked up is the one the field would look up again.
-            field = self.fields["structure"]
-            to_python = field.to_python
-            field.to_python = lambda value: structure if str(value) == str(structure.pk) else to_python(value)
+            self.fields["structure"].known = structure
 
     def _whole(self, structure):
         return structure.pk in self.access.structure_ids or structure.pk in self.access.managed_structure_ids
 
     def _my_services(self, structure):
-        """What my_services() gives, from the access context."""
+        """What selectors.my_services() gives, from the access context."""
         services = structure.services.order_by("code")
         if self._whole(structure):
             return services
@@ -235,7 +223,7 @@ class CopyForm(_StructureScopedForm):
 
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["structure"] = StructureChoiceField(
+        self.fields["structure"] = KnownStructureChoiceField(
             user_or_request=request, application_code=APPLICATION, level=Level.MODIFICATION
         )
         self.fields["source"] = UserChoiceField(

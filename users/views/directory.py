@@ -4,7 +4,6 @@ Only the attachments to structures where the requesting user holds Organisation
 consultation are listed; a user with nothing on those structures is a 404."""
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,10 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from chorus import access, db
-from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Habilitation, Level
 from chorus.pages import page_context
-from users import exports
+from users import exports, selectors
 from users.forms.habilitations import APPLICATION as HABILITATIONS_APPLICATION
 from users.forms.members import (
     AFFICHER_UTILISATEUR,
@@ -36,66 +34,16 @@ def _links():
     return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
-def directory_memberships(request, filters: dict):
-    """The attachments the list shows for these filters, in a stable order, with what
-    each row needs loaded in a fixed number of queries."""
+def _memberships(request, form):
     structures = access.structures_for(request, CONSULTER_UTILISATEURS, Level.CONSULTATION)
-    memberships = Membership.objects.filter(structure__in=structures)
-    for word in filters.get("q", "").split():
-        memberships = memberships.filter(
-            Q(user__last_name__icontains=word)
-            | Q(user__first_name__icontains=word)
-            | Q(user__email__icontains=word)
-        )
-    if "structure" in filters:
-        memberships = memberships.filter(structure=filters["structure"])
-    if "service" in filters:
-        memberships = memberships.filter(service=filters["service"])
-    if "status" in filters:
-        memberships = memberships.filter(status=filters["status"])
-    if "profile" in filters:
-        memberships = memberships.filter(_holds_profile(filters["profile"]))
-    return (
-        memberships.select_related("user", "structure", "service")
-        .prefetch_related(
-            Prefetch(
-                "user__habilitations",
-                queryset=Habilitation.objects.filter(structure__in=structures).select_related(
-                    "profile__application"
-                ),
-                to_attr="visible_habilitations",
-            )
-        )
-        .order_by(
-            "user__last_name",
-            "user__first_name",
-            "user__email",
-            "structure__company_name",
-            "structure__identifier",
-            "service__code",
-            "pk",
-        )
-    )
-
-
-def _holds_profile(profile) -> Q:
-    """Rows whose user holds the profile at the row's level, as the Profils column shows."""
-    held = Habilitation.objects.filter(
-        user=OuterRef("user"), structure=OuterRef("structure"), profile=profile
-    )
-    condition = Q(Exists(held.filter(service__isnull=True)), service__isnull=True) | Q(
-        Exists(held.filter(service=OuterRef("service"))), service__isnull=False
-    )
-    if (profile.application.code, profile.level) == PRINCIPAL_MANAGER_PROFILE:
-        condition |= Q(service__isnull=True, user=F("structure__principal_manager"))
-    return condition
+    return selectors.directory_memberships(structures=structures, filters=form.filters())
 
 
 @access.access_required(CONSULTER_UTILISATEURS, Level.CONSULTATION)
 @require_GET
 def member_list(request):
     form = DirectoryFilterForm(request.GET or None, request=request)
-    paginator = Paginator(directory_memberships(request, form.filters()), PAGE_SIZE)
+    paginator = Paginator(_memberships(request, form), PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
     filters_query = request.GET.copy()
@@ -129,7 +77,7 @@ def member_export(request):
     if respond is None:
         raise Http404
     form = DirectoryFilterForm(request.GET, request=request)
-    memberships = db.reporting(directory_memberships(request, form.filters()))
+    memberships = db.reporting(_memberships(request, form))
     return respond([exports.row_for(membership) for membership in memberships])
 
 

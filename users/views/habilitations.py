@@ -24,6 +24,7 @@ from chorus import access
 from chorus.models import Habilitation, Level
 from chorus.pages import page_context
 from structures.models import Service
+from users import selectors
 from users.forms.habilitations import (
     APPLICATION,
     MY_APPLICATION,
@@ -32,8 +33,6 @@ from users.forms.habilitations import (
     MyScopeForm,
     ProfilePickerForm,
     RequestCommentForm,
-    my_services,
-    my_structures,
 )
 from users.services.habilitations import (
     ALREADY_HELD,
@@ -601,10 +600,11 @@ def _my_overview(request):
 def my_habilitations_manage(request, structure_pk, service_pk=None):
     """The former address of my profiles on one structure: the one page, with the same
     choice."""
-    structure = get_object_or_404(my_structures(request), pk=structure_pk)
-    service = (
-        None if service_pk is None else get_object_or_404(my_services(request.user, structure), pk=service_pk)
-    )
+    structure = get_object_or_404(selectors.my_structures(access=access.get_access(request)), pk=structure_pk)
+    service = None
+    if service_pk is not None:
+        services = selectors.my_services(user=request.user, structure=structure)
+        service = get_object_or_404(services, pk=service_pk)
     if scope_refusal(user=request.user, structure=structure, service=service):
         raise Http404
     return redirect(my_url(structure, service))
