@@ -200,6 +200,57 @@ def _labels(profiles):
     return sorted(str(profile) for profile in profiles)
 
 
+def _refuse_scope(*, user, structure, service):
+    if service is not None and service.structure_id != structure.pk:
+        raise HabilitationError(_("Ce service n’appartient pas à la structure."))
+    if not structure.is_active:
+        raise HabilitationError(
+            _(
+                "La structure est désactivée : réactivez-la d’abord "
+                "(Gérer une structure › Activer une structure)."
+            )
+        )
+    refusal = scope_refusal(user=user, structure=structure, service=service)
+    if refusal:
+        raise HabilitationError(refusal)
+
+
+def _removable_ids(remove, *, held, is_principal_manager) -> set:
+    """The ids of the profiles to remove, or HabilitationError for one that may not be."""
+    removed_ids = set()
+    for profile in remove:
+        if is_principal_manager and is_principal_manager_profile(profile):
+            raise HabilitationError(
+                _(
+                    "Le profil Organisation – modification du gestionnaire principal ne peut pas lui "
+                    "être retiré : transférez d’abord le rôle de gestionnaire principal."
+                )
+            )
+        if profile.pk not in held or profile.pk in removed_ids:
+            raise HabilitationError(
+                _("L’utilisateur ne possède pas le profil « %(profile)s ».")
+                % {"profile": profile_label(profile)}
+            )
+        removed_ids.add(profile.pk)
+    return removed_ids
+
+
+def _refuse_additions(add, *, held, is_principal_manager):
+    """HabilitationError for a profile that cannot be granted, or is held already."""
+    grantable = set(grantable_profiles().values_list("pk", flat=True))
+    added_ids = set()
+    for profile in add:
+        if profile.pk not in grantable:
+            raise HabilitationError(
+                _("Le profil « %(profile)s » ne peut pas être attribué.")
+                % {"profile": profile_label(profile)}
+            )
+        implicit = is_principal_manager and is_principal_manager_profile(profile)
+        if profile.pk in held or profile.pk in added_ids or implicit:
+            raise HabilitationError(_(ALREADY_HELD))
+        added_ids.add(profile.pk)
+
+
 @transaction.atomic
 def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=(), record=True) -> dict:
     """Remove then add profiles of `user` on the structure (or one service), all or
@@ -216,19 +267,7 @@ def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=
     # Locking the structure serialises this with a transfer of the principal manager
     # and with another change of the same user's profiles.
     structure = Structure.objects.select_for_update().get(pk=structure.pk)
-    if service is not None and service.structure_id != structure.pk:
-        raise HabilitationError(_("Ce service n’appartient pas à la structure."))
-    if not structure.is_active:
-        raise HabilitationError(
-            _(
-                "La structure est désactivée : réactivez-la d’abord "
-                "(Gérer une structure › Activer une structure)."
-            )
-        )
-    refusal = scope_refusal(user=user, structure=structure, service=service)
-    if refusal:
-        raise HabilitationError(refusal)
-
+    _refuse_scope(user=user, structure=structure, service=service)
     rows = {
         row.profile_id: row
         for row in Habilitation.objects.select_for_update(of=("self",))
@@ -236,36 +275,8 @@ def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=
         .select_related("profile__application")
     }
     is_principal_manager = structure.principal_manager_id == user.pk
-    grantable = set(grantable_profiles().values_list("pk", flat=True))
-
-    removed_ids = set()
-    for profile in remove:
-        if is_principal_manager and is_principal_manager_profile(profile):
-            raise HabilitationError(
-                _(
-                    "Le profil Organisation – modification du gestionnaire principal ne peut pas lui "
-                    "être retiré : transférez d’abord le rôle de gestionnaire principal."
-                )
-            )
-        if profile.pk not in rows or profile.pk in removed_ids:
-            raise HabilitationError(
-                _("L’utilisateur ne possède pas le profil « %(profile)s ».")
-                % {"profile": profile_label(profile)}
-            )
-        removed_ids.add(profile.pk)
-
-    held_after_removal = set(rows) - removed_ids
-    added_ids = set()
-    for profile in add:
-        if profile.pk not in grantable:
-            raise HabilitationError(
-                _("Le profil « %(profile)s » ne peut pas être attribué.")
-                % {"profile": profile_label(profile)}
-            )
-        implicit = is_principal_manager and is_principal_manager_profile(profile)
-        if profile.pk in held_after_removal or profile.pk in added_ids or implicit:
-            raise HabilitationError(_(ALREADY_HELD))
-        added_ids.add(profile.pk)
+    removed_ids = _removable_ids(remove, held=set(rows), is_principal_manager=is_principal_manager)
+    _refuse_additions(add, held=set(rows) - removed_ids, is_principal_manager=is_principal_manager)
 
     if not add and not remove:
         return {}

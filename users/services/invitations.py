@@ -55,6 +55,46 @@ def _count_invitation(actor, email):
         )
 
 
+def _profiles_by_structure(structures, profiles, profiles_by_structure) -> dict:
+    """{structure id: the profiles to grant there, in id order}."""
+    if profiles_by_structure is None:
+        profiles_by_structure = {structure.pk: profiles for structure in structures}
+    elif profiles:
+        raise ValueError("profiles and profiles_by_structure are exclusive")
+    return {
+        structure.pk: sorted(profiles_by_structure.get(structure.pk, ()), key=lambda profile: profile.pk)
+        for structure in structures
+    }
+
+
+def _refuse_offer(actor, structures, services, profiles_by_structure):
+    """MembershipError for services of another structure, or profiles the inviter may
+    not grant there."""
+    if services and (len(structures) != 1 or any(s.structure_id != structures[0].pk for s in services)):
+        raise MembershipError(_("Un des services choisis n’appartient pas à la structure."))
+    for structure in structures:
+        refusal = habilitations.offer_refusal(
+            actor=actor, structure=structure, profiles=profiles_by_structure[structure.pk]
+        )
+        if refusal:
+            raise MembershipError(refusal)
+
+
+def _refuse_invited_already(email, user, structures, services):
+    """MembershipError when the address is a member already, or has an invitation
+    waiting, on one of the structures (named when there are several)."""
+    for structure in structures:
+        try:
+            if user is not None:
+                # A member is listed to the manager already: saying so tells nothing new.
+                refuse_live_membership(user, structure, services)
+            _refuse_pending_invitation(email, user, structure)
+        except MembershipError as error:
+            if len(structures) == 1:
+                raise
+            raise MembershipError(f"{structure.display_name} : {error.message}") from error
+
+
 @transaction.atomic
 def invitation_send(
     *, actor, email, structures, services=(), profiles=(), profiles_by_structure=None, signup_url, answer_url
@@ -71,22 +111,8 @@ def invitation_send(
     (Rattacher à plusieurs structures: each receives only the applications it offers)."""
     structures = sorted(structures, key=lambda structure: structure.pk)
     services = list(services)
-    if profiles_by_structure is None:
-        profiles_by_structure = {structure.pk: profiles for structure in structures}
-    elif profiles:
-        raise ValueError("profiles and profiles_by_structure are exclusive")
-    profiles_by_structure = {
-        structure.pk: sorted(profiles_by_structure.get(structure.pk, ()), key=lambda profile: profile.pk)
-        for structure in structures
-    }
-    if services and (len(structures) != 1 or any(s.structure_id != structures[0].pk for s in services)):
-        raise MembershipError(_("Un des services choisis n’appartient pas à la structure."))
-    for structure in structures:
-        refusal = habilitations.offer_refusal(
-            actor=actor, structure=structure, profiles=profiles_by_structure[structure.pk]
-        )
-        if refusal:
-            raise MembershipError(refusal)
+    profiles_by_structure = _profiles_by_structure(structures, profiles, profiles_by_structure)
+    _refuse_offer(actor, structures, services, profiles_by_structure)
     user = User.objects.filter(email__iexact=email).first()
     # Locked in id order before the first audit record (chorus.audit): a second manager
     # inviting the same address at the same moment waits, then sees this invitation.
@@ -96,16 +122,7 @@ def invitation_send(
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for structure in structures:
-        try:
-            if user is not None:
-                # A member is listed to the manager already: saying so tells nothing new.
-                refuse_live_membership(user, structure, services)
-            _refuse_pending_invitation(email, user, structure)
-        except MembershipError as error:
-            if len(structures) == 1:
-                raise
-            raise MembershipError(f"{structure.display_name} : {error.message}") from error
+    _refuse_invited_already(email, user, structures, services)
     _count_invitation(actor, email)
     invitations = []
     for structure in structures:
