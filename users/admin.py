@@ -10,11 +10,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from chorus import audit
 from chorus.errors import Refused
 from chorus.models import AuditEvent
 from users.models import Invitation, Membership, User
@@ -320,19 +318,7 @@ class MembershipAdmin(admin.ModelAdmin):
                 setattr(obj, field.attname, getattr(membership, field.attname))
             obj._state.adding = False
             return
-        before = (
-            Membership.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
-        )
-        if obj.status not in Membership.LIVE_STATUSES and obj.ended_at is None:
-            obj.ended_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        if before != obj.status:
-            audit.record(
-                actor=request.user,
-                obj=obj,
-                action="membership_status",
-                changes={"before": before, "after": obj.status},
-            )
+        members.membership_save(actor=request.user, membership=obj)
 
 
 @admin.register(Invitation)

@@ -272,3 +272,24 @@ def _administrators_emails(structure, *, exclude) -> list[str]:
         )
     )
     return sorted({user.notification_email for user in users.exclude(pk=exclude.pk).distinct()})
+
+
+@transaction.atomic
+def membership_save(*, actor, membership) -> None:
+    """An operator's edit of an attachment in the back-office: one that ends gets its
+    end date, and a change of status is recorded."""
+    before = (
+        Membership.objects.filter(pk=membership.pk).values_list("status", flat=True).first()
+        if membership.pk
+        else None
+    )
+    if membership.status not in Membership.LIVE_STATUSES and membership.ended_at is None:
+        membership.ended_at = timezone.now()
+    membership.save()
+    if before != membership.status:
+        audit.record(
+            actor=actor,
+            obj=membership,
+            action="membership_status",
+            changes={"before": before, "after": membership.status},
+        )
