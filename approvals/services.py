@@ -20,9 +20,10 @@ from chorus.models import Habilitation, Level
 from core import mail
 from core.errors import Refused
 from structures.models import Structure
-from users import habilitations
-from users import services as user_services
 from users.models import Membership
+from users.services import habilitations
+from users.services import members as user_services
+from users.services.habilitations import profile_label
 
 Kind = ApprovalRequest.Kind
 Status = ApprovalRequest.Status
@@ -127,10 +128,6 @@ def _inactive_structure_error(structure):
         )
         % {"name": structure.display_name}
     )
-
-
-def profile_label(profile):
-    return f"{profile.application.label} – {profile.get_level_display()}"
 
 
 def _lock_structure(structure):

@@ -30,7 +30,7 @@ from chorus import access
 from chorus.models import Profile
 from core.pages import page_context
 from structures.services import claims
-from users.forms_members import ApprovalProfilesForm
+from users.forms.members import ApprovalProfilesForm
 
 PAGE_SIZE = 25
 

@@ -11,7 +11,7 @@ from chorus.models import Audience
 USER_MENU = [
     (_("Mon compte"), "users:account"),
     (_("Mes rattachements"), "users:my_memberships"),
-    (_("Mes habilitations"), "members:my_habilitations"),
+    (_("Mes habilitations"), "users:my_habilitations"),
     (_("Historique de mes demandes"), "approvals:my_requests"),
     (_("Changer mon adresse de connexion"), "users:change_email"),
     (_("Sécurité du compte"), "users:security"),

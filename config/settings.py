@@ -77,7 +77,7 @@ MIDDLEWARE = [
     # request.user.is_verified(): the second factor was given in this session.
     "django_otp.middleware.OTPMiddleware",
     # A user who owes a second factor (a code, or an enrolment) reaches nothing else.
-    "users.two_factor.TwoFactorMiddleware",
+    "users.middleware.TwoFactorMiddleware",
     # Every page requires a login unless its view is marked public.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -172,11 +172,11 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "users.views.lockout"
-AXES_USERNAME_CALLABLE = "users.views.lockout_username"
+AXES_LOCKOUT_CALLABLE = "users.views.accounts.lockout"
+AXES_USERNAME_CALLABLE = "users.views.accounts.lockout_username"
 # The browser that followed the account's emailed unlock link is let through for a
 # while, so a stranger's continued failures cannot keep the owner out.
-AXES_WHITELIST_CALLABLE = "users.account_security.unlocked_here"
+AXES_WHITELIST_CALLABLE = "users.services.accounts.unlocked_here"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "fr"

@@ -138,7 +138,7 @@ class Structure(PostalAddress):
             ),
             # At most one principal manager is the single column; at least one for an
             # active structure is this check. A structure nobody is attached to waits in
-            # "activation en cours" until its first user takes the role (users.services).
+            # "activation en cours" until its first user takes the role (users.services.members).
             models.CheckConstraint(
                 condition=~Q(status="ACTIVE") | Q(principal_manager__isnull=False),
                 name="structure_active_has_principal_manager",

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from chorus.models import Application, Habilitation, Level, Profile
 from structures.identifiers import luhn_complete
 from structures.models import Attachment, BankAccount, Service, Structure
-from users import services as user_services
 from users.models import Membership
+from users.services import members as user_services
 
 PASSWORD = "Demo-Portail-2026"
 

@@ -79,13 +79,13 @@ def test_pages_listing_my_pending_requests_cost_the_same_queries_at_two_sizes(cl
     member, newcomer = factories.UserFactory(), factories.UserFactory()
     factories.attach(member, structure)
     pages = {
-        "mes_habilitations": (member, reverse("members:my_habilitations")),
+        "mes_habilitations": (member, reverse("users:my_habilitations")),
         "mes_habilitations_structure": (
             member,
-            f"{reverse('members:my_habilitations')}?structure={structure.pk}&service=",
+            f"{reverse('users:my_habilitations')}?structure={structure.pk}&service=",
         ),
         "accueil_sans_rattachement": (newcomer, "/"),
-        "mes_habilitations_sans_rattachement": (newcomer, reverse("members:my_habilitations")),
+        "mes_habilitations_sans_rattachement": (newcomer, reverse("users:my_habilitations")),
     }
     counts = []
     for count in (1, 12):

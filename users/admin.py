@@ -10,15 +10,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from chorus import audit
 from chorus.models import AuditEvent
 from core.errors import Refused
-from users import services, two_factor
 from users.models import Invitation, Membership, User
+from users.services import accounts, members, two_factor
 
 DEACTIVATE_LABEL = _("Désactiver les comptes sélectionnés (leur historique est conservé)")
 
@@ -194,7 +192,7 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description=DEACTIVATE_LABEL, permissions=["change"])
     def deactivate(self, request, queryset):
         try:
-            users = services.users_deactivate(
+            users = accounts.users_deactivate(
                 user_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
             )
         except Refused as refused:
@@ -309,7 +307,7 @@ class MembershipAdmin(admin.ModelAdmin):
         if not change and obj.status == Membership.Status.VALIDEE:
             # Through the service, so that the first user attached becomes principal
             # manager and the attachment is audited, as in the portal.
-            membership = services.membership_attach(
+            membership = members.membership_attach(
                 user=obj.user,
                 structure=obj.structure,
                 service=obj.service,
@@ -320,19 +318,7 @@ class MembershipAdmin(admin.ModelAdmin):
                 setattr(obj, field.attname, getattr(membership, field.attname))
             obj._state.adding = False
             return
-        before = (
-            Membership.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
-        )
-        if obj.status not in Membership.LIVE_STATUSES and obj.ended_at is None:
-            obj.ended_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        if before != obj.status:
-            audit.record(
-                actor=request.user,
-                obj=obj,
-                action="membership_status",
-                changes={"before": before, "after": obj.status},
-            )
+        members.membership_save(actor=request.user, membership=obj)
 
 
 @admin.register(Invitation)

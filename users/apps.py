@@ -8,4 +8,4 @@ class UsersConfig(AppConfig):
 
     def ready(self):
         # Connects the login signal that decides whether a second factor is owed.
-        from users import two_factor  # noqa: F401
+        from users.services import two_factor  # noqa: F401

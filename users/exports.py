@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from chorus.access import PRINCIPAL_MANAGER_PROFILE
 from chorus.models import Level
 from core import spreadsheets
-from users.forms_members import profile_label
+from users.services.habilitations import profile_label
 
 
 def columns() -> list[str]:

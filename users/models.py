@@ -57,7 +57,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(_("date d’inscription"), default=timezone.now)
     activated_at = models.DateTimeField(_("date d’activation"), null=True, blank=True)
-    # Kept in step with the user's confirmed authenticator (users.two_factor): read on
+    # Kept in step with the user's confirmed authenticator (users.services.two_factor): read on
     # every request without a query to the devices.
     two_factor_enabled = models.BooleanField(_("double authentification activée"), default=False)
 
@@ -224,7 +224,7 @@ class Invitation(models.Model):
         verbose_name=_("invité par"),
     )
     # Granted with the attachment, so that the new member does not find every
-    # application closed (users.services.invitation_accept).
+    # application closed (users.services.members.invitation_accept).
     profiles = models.ManyToManyField(
         "chorus.Profile",
         blank=True,

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import translation
 
+from users.forms.accounts import PasswordResetForm
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,8 +16,6 @@ def password_reset_send(*, email: str, domain: str, use_https: bool, language: s
     """Email a reset link to the active accounts at this address; nothing when there
     is none. The request hands every address to this job, known or not, so that it
     does the same work either way and its answer time tells nothing."""
-    from users.forms import PasswordResetForm
-
     with translation.override(language):
         form = PasswordResetForm({"email": email})
         if form.is_valid():

@@ -1,11 +1,18 @@
-"""Account activation links: signed, valid ACCOUNT_ACTIVATION_TIMEOUT seconds, usable once."""
+"""The account's emailed links. Activation links: Django's reset tokens, valid
+ACCOUNT_ACTIVATION_TIMEOUT seconds, usable once. Signed links (confirm a new login
+address, reactivate, unlock): each carries a fingerprint of the account (its login,
+password hash and active state): once used, the account changed and the link no longer
+matches, so each link works once."""
 
 import enum
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.utils.crypto import constant_time_compare
+from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import base36_to_int
+
+from users.models import User
 
 
 class TokenStatus(enum.Enum):
@@ -51,3 +58,36 @@ class ActivationTokenGenerator(PasswordResetTokenGenerator):
 
 
 activation_token = ActivationTokenGenerator()
+
+
+def fingerprint(user, salt):
+    return salted_hmac(salt, f"{user.pk}|{user.email}|{user.password}|{user.is_active}").hexdigest()[:32]
+
+
+def make_token(user, salt, **extra):
+    return signing.dumps({"u": user.pk, "f": fingerprint(user, salt), **extra}, salt=salt)
+
+
+def read_token(token, salt, max_age):
+    """(payload, expired) of a genuine link, (None, False) for a forged one."""
+    try:
+        return signing.loads(token, salt=salt, max_age=max_age), False
+    except signing.SignatureExpired:
+        return signing.loads(token, salt=salt), True
+    except signing.BadSignature:
+        return None, False
+
+
+def matches(user, payload, salt) -> bool:
+    return constant_time_compare(str(payload.get("f", "")), fingerprint(user, salt))
+
+
+def token_user(payload, salt, *, lock=False):
+    """The account a genuine payload designates, if the link still matches it."""
+    if not isinstance(payload, dict):
+        return None
+    users = User.objects.select_for_update() if lock else User.objects
+    user = users.filter(pk=payload.get("u")).first()
+    if user is None or not matches(user, payload, salt):
+        return None
+    return user

@@ -9,7 +9,7 @@ from chorus.models import Level
 from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.models import Structure
-from users.forms import normalize_phone
+from users.forms.accounts import normalize_phone
 
 APPLICATION = "GERER_STRUCTURE"
 

@@ -21,7 +21,7 @@ from structures.models import Service, Structure
 from structures.services.manage import structure_deactivate
 from structures.sirene import INSEE_FIELDS, Establishment
 from users.models import Membership
-from users.services import attach_unrecorded
+from users.services.members import attach_unrecorded
 
 
 class StructureExists(Exception):

@@ -41,7 +41,7 @@ def service_has_history(service) -> bool:
 
 def _lock(service):
     """Lock the structure, then the service. Attaching a user locks the structure too
-    (users.services.membership_attach), so nobody joins a service while we delete it."""
+    (users.services.members.membership_attach), so nobody joins a service while we delete it."""
     structure = Structure.objects.select_for_update().get(pk=service.structure_id)
     locked = Service.objects.select_for_update().get(pk=service.pk)
     locked.structure = structure

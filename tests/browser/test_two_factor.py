@@ -74,7 +74,7 @@ def _enrolled(email):
     """A user whose authenticator is confirmed, and the code function of their app."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from users import two_factor
+    from users.services import two_factor
 
     user = factories.UserFactory(email=email, first_name="Paul", last_name="Prudent")
     device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)

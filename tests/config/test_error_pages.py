@@ -43,7 +43,7 @@ def test_member_without_profile_is_told_which_profile_is_missing_and_whom_to_ask
     assert "gestionnaire principal" in main
     assert "Claire Martin" in main
     assert structure.company_name in main
-    assert f'href="{reverse("members:my_habilitations")}"' in main
+    assert f'href="{reverse("users:my_habilitations")}"' in main
     assert f'href="{reverse("home")}"' in main
     assert "Forbidden" not in response.content.decode()
     # The portal's layout: its header and footer.
@@ -77,7 +77,7 @@ def test_former_principal_manager_reopening_transfer_gets_a_french_explanation(
     main = _main(response)
     assert "Vous n’avez pas le profil « Organisation – modification » sur vos structures" in main
     assert "« Transférer le gestionnaire principal »" in main
-    assert f'href="{reverse("members:my_habilitations")}"' in main
+    assert f'href="{reverse("users:my_habilitations")}"' in main
 
 
 def test_user_attached_nowhere_is_sent_to_ask_for_an_attachment(client, db):
@@ -94,7 +94,7 @@ def test_user_attached_nowhere_is_sent_to_ask_for_an_attachment(client, db):
 def test_operator_opening_my_habilitations_is_told_the_page_is_for_portal_users(client, operator):
     client.force_login(operator)
 
-    response = client.get(reverse("members:my_habilitations"))
+    response = client.get(reverse("users:my_habilitations"))
 
     assert response.status_code == 403
     main = _main(response)

@@ -11,7 +11,7 @@ from core.mail import send_templated
 from structures.services.transfer import structure_transfer_principal_manager
 from tests import factories
 from tests.approvals.helpers import pending_attachment
-from users import services as users
+from users.services import invitations
 
 NAME = "Cabinet d'architecture & fils <Lemoine>"
 
@@ -55,7 +55,7 @@ def test_principal_manager_transfer_email_shows_the_name_as_typed_in_subject_and
 def test_invitation_email_shows_the_structure_name_as_typed(lemoine, django_capture_on_commit_callbacks):
     structure, manager = lemoine
     with django_capture_on_commit_callbacks(execute=True):
-        users.invitation_send(
+        invitations.invitation_send(
             actor=manager, email="invite@exemple.fr", structures=[structure], signup_url="", answer_url=""
         )
     message = _only_email()

@@ -24,9 +24,9 @@ client = Client()
 client.force_login(User.objects.get(email="gestionnaire@exemple.fr"))
 result = {}
 for name, url in [
-    ("members", reverse("members:export") + "?format=csv"),
+    ("members", reverse("users:member_export") + "?format=csv"),
     ("tickets", reverse("support:tickets_export") + "?format=csv"),
-    ("list", reverse("members:list")),
+    ("list", reverse("users:member_list")),
 ]:
     with CaptureQueriesContext(connections["default"]) as primary, \\
             CaptureQueriesContext(connections["replica"]) as replica:

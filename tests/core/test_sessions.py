@@ -261,7 +261,7 @@ def test_authenticated_pages_are_not_stored_by_any_cache(logged_in):
 
 def test_exports_are_not_stored_by_any_cache(logged_in):
     for export_format in ("csv", "xlsx"):
-        response = logged_in.get(reverse("members:export"), {"format": export_format})
+        response = logged_in.get(reverse("users:member_export"), {"format": export_format})
         assert response.status_code == 200
         assert _no_store(response)
 

@@ -183,7 +183,7 @@ WRITES = {
         lambda w: {"type": "unitaire", f"structure_{w.structure_a.pk}": w.users["delegate"].pk},
     ),
     # Organisation › Utilisateurs
-    "members:attach": Write(
+    "users:attach": Write(
         "principal_manager",
         lambda w: {
             "structure": w.structure_a.pk,
@@ -191,11 +191,11 @@ WRITES = {
             "level": "structure",
         },
     ),
-    "members:attach_many": Write(
+    "users:attach_many": Write(
         "principal_manager",
         lambda w: {"email": w.users["no_structure"].email, "structures": [w.structure_a.pk]},
     ),
-    "members:detach": Write(
+    "users:detach": Write(
         "principal_manager",
         lambda w: {
             "structure": w.structure_a.pk,
@@ -204,12 +204,12 @@ WRITES = {
             "comment": "Départ de l'entreprise",
         },
     ),
-    "members:habilitations": Write(
+    "users:habilitations": Write(
         "principal_manager",
         lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)},
         query=lambda w: f"?structure={w.structure_a.pk}&service=&user={w.users['modification'].pk}",
     ),
-    "members:habilitations_copy": Write(
+    "users:habilitations_copy": Write(
         "principal_manager",
         lambda w: {
             "structure": w.structure_a.pk,
@@ -218,7 +218,7 @@ WRITES = {
             "valider": "1",
         },
     ),
-    "members:my_habilitations": Write(
+    "users:my_habilitations": Write(
         "principal_manager",
         lambda w: {"picker": "add", **_pick("FACTURE_RECUE", Level.CONSULTATION)},
         query=lambda w: f"?structure={w.structure_a.pk}&service=",

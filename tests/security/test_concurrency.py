@@ -200,7 +200,7 @@ def test_twenty_submits_of_the_same_habilitation_grant_it_once(catalogue):
     user = factories.UserFactory(email="simple@exemple.fr")
     factories.attach(user, structure)
     wanted = Profile.objects.get(application__code="FACTURE_RECUE", level=Level.MODIFICATION)
-    url = f"{reverse('members:habilitations')}?structure={structure.pk}&user={user.pk}"
+    url = f"{reverse('users:habilitations')}?structure={structure.pk}&user={user.pk}"
     pick = {"profil-application": str(wanted.application_id), "profil-level": str(int(wanted.level))}
     attempts = []
     for _index in range(ATTEMPTS):

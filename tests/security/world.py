@@ -175,7 +175,7 @@ def _ticket_of(world, name, own_ticket):
 # URL arguments that name one object, whose owner the view must check.
 OBJECT_KWARGS = {"pk", "structure_pk", "service_pk", "user_pk", "user_id", "attachment_pk"}
 # Query strings some views need to do their work.
-QUERY = {"members:export": "?format=csv", "support:tickets_export": "?format=csv"}
+QUERY = {"users:member_export": "?format=csv", "support:tickets_export": "?format=csv"}
 
 
 def portal_patterns(resolver=None, prefix="", namespace=""):

@@ -843,7 +843,7 @@ def _assert_no_internal_value(table):
 
 
 def test_history_shows_a_first_attachment_in_french_words(client, db):
-    from users.services import membership_attach
+    from users.services.members import membership_attach
 
     structure = factories.StructureFactory(
         status=Structure.Status.EN_COURS_ACTIVATION, principal_manager=None

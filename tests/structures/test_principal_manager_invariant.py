@@ -13,7 +13,7 @@ from structures.models import Structure
 from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
 from tests import factories
 from tests.sirene.standin import running_standin
-from users.services import membership_attach
+from users.services.members import membership_attach
 
 S = Structure.Status
 

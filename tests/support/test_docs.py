@@ -141,7 +141,7 @@ def test_account_help_pages_are_seeded(client, slug):
 def test_seeded_pages_quote_the_messages_the_portal_shows():
     from structures.forms.bank import IBAN_ERRORS
     from structures.services.bank import INACTIVE_STRUCTURE_MESSAGE
-    from users.forms import LoginForm, SignupForm
+    from users.forms.accounts import LoginForm, SignupForm
 
     bank = DocPage.objects.get(slug="creer-une-coordonnee-bancaire").body
     for error in ("InvalidChecksumDigits", "InvalidLength", "InvalidCountryCode"):

@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chorus.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
-from users import two_factor
+from users.services import two_factor
 
 User = get_user_model()
 

@@ -524,7 +524,7 @@ def test_password_reset_link_with_bad_token_is_refused(client):
 
 
 def test_every_account_view_declares_its_access_rule():
-    for pattern in users_urls.urlpatterns:
+    for pattern in users_urls.account_urlpatterns:
         assert getattr(pattern.callback, "access_rule", None) in ("public", "authenticated"), pattern.name
 
 

@@ -21,12 +21,13 @@ from tests.users.test_attach_profiles import (
     held,
     snapshot,
 )
-from users import services
 from users.models import Invitation, Membership
+from users.services import invitations as invitation_services
+from users.services import members
 
 pytestmark = pytest.mark.django_db
 
-ATTACH_MANY = "members:attach_many"
+ATTACH_MANY = "users:attach_many"
 INBOX = "approvals:inbox"
 # Catalogue order of the applications offered to a company or to a public body.
 UNION = [
@@ -188,8 +189,8 @@ def test_the_service_refuses_a_profile_a_structure_does_not_offer(structure, pub
     reception = Profile.objects.get(application__code="FACTURE_RECUE", level=Level.CONSULTATION)
     before = snapshot()
 
-    with pytest.raises(services.MembershipError) as refused:
-        services.invitation_send(
+    with pytest.raises(members.MembershipError) as refused:
+        invitation_services.invitation_send(
             actor=principal_manager,
             email="x@exemple.fr",
             structures=[structure, public],

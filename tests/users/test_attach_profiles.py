@@ -13,13 +13,13 @@ from chorus.models import Application, AuditEvent, Domain, Habilitation, Level, 
 from structures.models import Structure
 from tests import factories
 from tests.approvals.helpers import pending_attachment
-from users import services
-from users.habilitations import offered_profiles
 from users.models import Invitation, Membership
+from users.services import invitations, members
+from users.services.habilitations import offered_profiles
 
 pytestmark = pytest.mark.django_db
 
-ATTACH = "members:attach"
+ATTACH = "users:attach"
 ANSWER = "users:invitation_answer"
 # The applications opened by their own profile, for a company and for a public body.
 # Catalogue order: the Facturation domain comes before Organisation.
@@ -229,7 +229,7 @@ def test_a_new_account_gets_the_profiles_when_it_is_activated(
     attach(client, structure, "nouveau@exemple.fr", {field("FACTURE_EMISE"): "1", field("ORGANISATION"): "1"})
     user = factories.UserFactory(email="nouveau@exemple.fr")
 
-    services.invitations_accept(user=user)
+    invitations.invitations_accept(user=user)
 
     assert held(user, structure) == {
         ("FACTURE_EMISE", Level.CONSULTATION),
@@ -245,7 +245,7 @@ def test_profiles_already_held_are_not_granted_twice(structure, principal_manage
     factories.attach(user, structure, service=textile)
     factories.grant(user, structure, "FACTURE_EMISE", service=textile)
     profile = Profile.objects.get(application__code="FACTURE_EMISE", level=Level.CONSULTATION)
-    services.invitation_send(
+    invitations.invitation_send(
         actor=principal_manager,
         email=user.email,
         structures=[structure],
@@ -254,7 +254,7 @@ def test_profiles_already_held_are_not_granted_twice(structure, principal_manage
         answer_url="",
     )
 
-    services.invitation_accept(invitation_id=Invitation.objects.get().pk, user=user)
+    invitations.invitation_accept(invitation_id=Invitation.objects.get().pk, user=user)
 
     assert held(user, structure) == {("FACTURE_EMISE", Level.CONSULTATION)}
     assert Habilitation.objects.filter(user=user).count() == 2
@@ -273,7 +273,7 @@ def test_the_first_member_becomes_principal_manager_without_an_organisation_prof
     invitation.save()
     user = factories.UserFactory(email="premier@exemple.fr")
 
-    services.invitations_accept(user=user)
+    invitations.invitations_accept(user=user)
 
     structure.refresh_from_db()
     assert structure.principal_manager == user
@@ -333,8 +333,8 @@ def test_the_service_refuses_a_profile_not_offered_to_the_structure(structure, p
     reception = Profile.objects.get(application__code="FACTURE_RECUE", level=Level.CONSULTATION)
     before = snapshot()
 
-    with pytest.raises(services.MembershipError) as refused:
-        services.invitation_send(
+    with pytest.raises(members.MembershipError) as refused:
+        invitations.invitation_send(
             actor=principal_manager,
             email="x@exemple.fr",
             structures=[structure],
@@ -350,8 +350,8 @@ def test_the_service_refuses_a_profile_not_offered_to_the_structure(structure, p
 def test_the_service_refuses_profiles_from_someone_who_may_not_grant_them(structure, consultation_user):
     profile = Profile.objects.get(application__code="FACTURE_EMISE", level=Level.CONSULTATION)
 
-    with pytest.raises(services.MembershipError) as refused:
-        services.invitation_send(
+    with pytest.raises(members.MembershipError) as refused:
+        invitations.invitation_send(
             actor=consultation_user,
             email="x@exemple.fr",
             structures=[structure],

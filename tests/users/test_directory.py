@@ -11,13 +11,13 @@ from openpyxl import load_workbook
 
 from chorus.models import Level
 from tests import factories
-from users import services
 from users.models import Membership
+from users.services import members
 
 pytestmark = pytest.mark.django_db
 
-LIST = "members:list"
-EXPORT = "members:export"
+LIST = "users:member_list"
+EXPORT = "users:member_export"
 HEADER = ["Nom", "Prénom", "Adresse électronique", "Structure", "Maille / services", "Statut", "Profils"]
 
 
@@ -99,7 +99,7 @@ def team(structure, principal_manager):
     factories.grant(bruno, structure, "FACTURE_RECUE", Level.CONSULTATION, service=textile)
     chloe = factories.UserFactory(email="chloe.roux@exemple.fr", first_name="Chloé", last_name="Roux")
     factories.attach(chloe, structure)
-    services.members_detach(actor=principal_manager, user=chloe, structure=structure, comment="Départ")
+    members.members_detach(actor=principal_manager, user=chloe, structure=structure, comment="Départ")
     return {"alice": alice, "bruno": bruno, "chloe": chloe, "textile": textile}
 
 
@@ -114,7 +114,7 @@ def test_anonymous_visitor_is_sent_to_login(client, name):
 
 
 def test_anonymous_visitor_is_sent_to_login_from_a_user_page(client, principal_manager):
-    response = client.get(reverse("members:detail", args=[principal_manager.pk]))
+    response = client.get(reverse("users:member_detail", args=[principal_manager.pk]))
     assert response.status_code == 302
 
 
@@ -125,7 +125,7 @@ def test_simple_user_without_organisation_profile_cannot_list_users(client, stru
     client.force_login(user)
     assert client.get(reverse(LIST)).status_code == 403
     assert client.get(reverse(EXPORT), {"format": "csv"}).status_code == 403
-    assert client.get(reverse("members:detail", args=[principal_manager.pk])).status_code == 403
+    assert client.get(reverse("users:member_detail", args=[principal_manager.pk])).status_code == 403
 
 
 @pytest.mark.parametrize("persona", ["principal_manager", "delegate", "consultation_user"])
@@ -135,7 +135,7 @@ def test_managers_and_consultation_users_list_the_structures_users(client, reque
     assert response.status_code == 200
     assert "alice.durand@exemple.fr" in response.text
     assert client.get(reverse(EXPORT), {"format": "csv"}).status_code == 200
-    assert client.get(reverse("members:detail", args=[team["alice"].pk])).status_code == 200
+    assert client.get(reverse("users:member_detail", args=[team["alice"].pk])).status_code == 200
 
 
 def test_user_of_another_structure_sees_none_of_our_users(client, team, other_structure_user):
@@ -144,13 +144,13 @@ def test_user_of_another_structure_sees_none_of_our_users(client, team, other_st
     assert [row[2] for row in rows] == ["autre@exemple.fr"]
     export = csv_rows(client.get(reverse(EXPORT), {"format": "csv"}))
     assert [row[2] for row in export[1:]] == ["autre@exemple.fr"]
-    assert client.get(reverse("members:detail", args=[team["alice"].pk])).status_code == 404
+    assert client.get(reverse("users:member_detail", args=[team["alice"].pk])).status_code == 404
 
 
 def test_consultation_user_cannot_see_attach_button(client, team, consultation_user):
     client.force_login(consultation_user)
     main = client.get(reverse(LIST)).text.split("<main", 1)[1]
-    assert reverse("members:attach") not in main
+    assert reverse("users:attach") not in main
 
 
 # The list
@@ -281,7 +281,7 @@ def test_detail_query_count_does_not_grow_with_memberships(client, structure, pr
     user = factories.UserFactory()
     factories.attach(user, structure)
     client.force_login(principal_manager)
-    url = reverse("members:detail", args=[user.pk])
+    url = reverse("users:member_detail", args=[user.pk])
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     for _ in range(10):
@@ -366,7 +366,7 @@ def test_user_page_shows_memberships_and_profiles_on_my_structures_only(
     factories.grant(alice, elsewhere, "FACTURES_TRAVAUX", Level.MODIFICATION)
     client.force_login(principal_manager)
 
-    response = client.get(reverse("members:detail", args=[alice.pk]))
+    response = client.get(reverse("users:member_detail", args=[alice.pk]))
 
     assert response.status_code == 200
     assert "Alice Durand" in response.text
@@ -378,7 +378,7 @@ def test_user_page_shows_memberships_and_profiles_on_my_structures_only(
 
 def test_user_page_shows_ended_memberships_with_their_comment(client, principal_manager, team):
     client.force_login(principal_manager)
-    response = client.get(reverse("members:detail", args=[team["chloe"].pk]))
+    response = client.get(reverse("users:member_detail", args=[team["chloe"].pk]))
     assert response.status_code == 200
     assert "Désactivé" in response.text
     assert "Départ" in response.text
@@ -386,16 +386,16 @@ def test_user_page_shows_ended_memberships_with_their_comment(client, principal_
 
 def test_user_page_of_the_principal_manager_says_so(client, principal_manager, consultation_user):
     client.force_login(consultation_user)
-    response = client.get(reverse("members:detail", args=[principal_manager.pk]))
+    response = client.get(reverse("users:member_detail", args=[principal_manager.pk]))
     assert "Gestionnaire principal" in response.text
-    assert reverse("members:detach") not in response.text.split("<main", 1)[1], "consultation only"
+    assert reverse("users:detach") not in response.text.split("<main", 1)[1], "consultation only"
 
 
 @pytest.mark.parametrize("whose", ["other_structure_user", "unknown", "staff_user"])
 def test_user_page_of_someone_not_on_my_structures_is_404(client, request, principal_manager, whose):
     user_id = 999_999 if whose == "unknown" else request.getfixturevalue(whose).pk
     client.force_login(principal_manager)
-    assert client.get(reverse("members:detail", args=[user_id])).status_code == 404
+    assert client.get(reverse("users:member_detail", args=[user_id])).status_code == 404
 
 
 def test_user_page_links_to_their_profiles_on_the_habilitations_page(
@@ -403,11 +403,11 @@ def test_user_page_links_to_their_profiles_on_the_habilitations_page(
 ):
     alice = team["alice"]
     client.force_login(principal_manager)
-    page = client.get(reverse("members:detail", args=[alice.pk])).text
-    url = f"{reverse('members:habilitations')}?structure={structure.pk}&amp;service=&amp;user={alice.pk}"
+    page = client.get(reverse("users:member_detail", args=[alice.pk])).text
+    url = f"{reverse('users:habilitations')}?structure={structure.pk}&amp;service=&amp;user={alice.pk}"
     assert url in page
     assert "Gérer ses habilitations sur cette structure" in page
     # Consultation only: no link to a page they cannot use.
     client.force_login(consultation_user)
-    page = client.get(reverse("members:detail", args=[alice.pk])).text
-    assert reverse("members:habilitations") not in page.split("<main", 1)[1]
+    page = client.get(reverse("users:member_detail", args=[alice.pk])).text
+    assert reverse("users:habilitations") not in page.split("<main", 1)[1]

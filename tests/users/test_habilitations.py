@@ -1,5 +1,5 @@
 """Gérer les habilitations des utilisateurs, Gérer mes habilitations, Copier les habilitations,
-and the service that applies staged changes (users.habilitations.habilitations_apply)."""
+and the service that applies staged changes (users.services.habilitations.habilitations_apply)."""
 
 import html
 import re
@@ -13,8 +13,8 @@ from django.urls import reverse
 from chorus.models import AuditEvent, Habilitation, Level, Profile
 from structures.models import Structure
 from tests import factories
-from users import habilitations
-from users.habilitations import HabilitationError, habilitations_apply
+from users.services import habilitations
+from users.services.habilitations import HabilitationError, habilitations_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +43,13 @@ def staged_token(response):
 def user_url(structure, user, service=None):
     """The one page, opened on this user's profiles."""
     service_pk = service.pk if service else ""
-    return f"{reverse('members:habilitations')}?structure={structure.pk}&service={service_pk}&user={user.pk}"
+    return f"{reverse('users:habilitations')}?structure={structure.pk}&service={service_pk}&user={user.pk}"
 
 
 def old_user_url(structure, user, service=None):
     if service is None:
-        return reverse("members:habilitations_user", args=[structure.pk, user.pk])
-    return reverse("members:habilitations_service_user", args=[structure.pk, service.pk, user.pk])
+        return reverse("users:habilitations_user", args=[structure.pk, user.pk])
+    return reverse("users:habilitations_service_user", args=[structure.pk, service.pk, user.pk])
 
 
 def step(client, url, token="", **data):
@@ -75,7 +75,7 @@ def simple_user(structure, principal_manager):
 # Permission matrix
 
 
-@pytest.mark.parametrize("name", ["members:habilitations", "members:habilitations_copy"])
+@pytest.mark.parametrize("name", ["users:habilitations", "users:habilitations_copy"])
 def test_anonymous_is_sent_to_login(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302
@@ -89,7 +89,7 @@ def test_anonymous_is_sent_to_login_from_a_user_page(client, structure, simple_u
         assert response.url.startswith(reverse("users:login"))
 
 
-@pytest.mark.parametrize("name", ["members:habilitations", "members:habilitations_copy"])
+@pytest.mark.parametrize("name", ["users:habilitations", "users:habilitations_copy"])
 @pytest.mark.parametrize("persona", ["consultation_user", "simple_user", "staff_user"])
 def test_users_without_organisation_modification_are_refused(client, request, name, persona):
     client.force_login(request.getfixturevalue(persona))
@@ -104,7 +104,7 @@ def test_consultation_user_cannot_open_a_user_page(client, structure, consultati
 
 
 @pytest.mark.parametrize("persona", ["principal_manager", "delegate"])
-@pytest.mark.parametrize("name", ["members:habilitations", "members:habilitations_copy"])
+@pytest.mark.parametrize("name", ["users:habilitations", "users:habilitations_copy"])
 def test_administrators_open_the_pages(client, request, persona, name):
     client.force_login(request.getfixturevalue(persona))
     assert client.get(reverse(name)).status_code == 200
@@ -175,7 +175,7 @@ def test_user_choice_lists_only_the_structures_users(
     client, structure, principal_manager, simple_user, other_structure_user
 ):
     client.force_login(principal_manager)
-    response = client.get(reverse("members:habilitations"), {"structure": structure.pk})
+    response = client.get(reverse("users:habilitations"), {"structure": structure.pk})
     assert simple_user.email in text(response)
     assert other_structure_user.email not in text(response)
 
@@ -185,7 +185,7 @@ def test_another_structures_user_posted_in_the_choice_is_an_invalid_choice(
 ):
     client.force_login(principal_manager)
     response = client.get(
-        reverse("members:habilitations"),
+        reverse("users:habilitations"),
         {"structure": structure.pk, "service": "", "user": other_structure_user.pk, "valider": "1"},
     )
     assert response.status_code == 200
@@ -198,7 +198,7 @@ def test_another_structure_posted_in_the_choice_is_an_invalid_choice(
     client.force_login(principal_manager)
     other = other_structure_user.memberships.get().structure
     response = client.get(
-        reverse("members:habilitations"),
+        reverse("users:habilitations"),
         {"structure": other.pk, "service": "", "user": other_structure_user.pk, "valider": "1"},
     )
     assert response.status_code == 200
@@ -211,7 +211,7 @@ def test_choosing_the_user_shows_their_profiles_on_the_same_page(
 ):
     client.force_login(principal_manager)
     response = client.get(
-        reverse("members:habilitations"), {"structure": structure.pk, "service": "", "user": simple_user.pk}
+        reverse("users:habilitations"), {"structure": structure.pk, "service": "", "user": simple_user.pk}
     )
     assert response.status_code == 200
     page = text(response)
@@ -228,7 +228,7 @@ def test_choosing_another_structure_forgets_the_user_of_the_previous_one(
     factories.attach(principal_manager, other)
     client.force_login(principal_manager)
     response = client.get(
-        reverse("members:habilitations"),
+        reverse("users:habilitations"),
         {"structure": other.pk, "service": "", "user": simple_user.pk, "choisir": "structure"},
     )
     page = text(response)
@@ -239,7 +239,7 @@ def test_choosing_another_structure_forgets_the_user_of_the_previous_one(
 
 def test_the_breadcrumb_names_the_page_once(client, structure, principal_manager, simple_user):
     client.force_login(principal_manager)
-    for url in (reverse("members:habilitations"), user_url(structure, simple_user)):
+    for url in (reverse("users:habilitations"), user_url(structure, simple_user)):
         page = text(client.get(url))
         breadcrumb = re.search(r'<nav[^>]*class="fr-breadcrumb".*?</nav>', page, re.S).group(0)
         assert breadcrumb.count("Gérer les habilitations des utilisateurs") == 1
@@ -530,7 +530,7 @@ def test_a_token_staged_for_another_user_is_refused(
 
 
 def test_an_expired_staged_token_starts_again(client, structure, principal_manager, simple_user, monkeypatch):
-    from users import views_habilitations
+    from users.views import habilitations as views_habilitations
 
     client.force_login(principal_manager)
     url = user_url(structure, simple_user)
@@ -748,7 +748,7 @@ def test_copy_previews_then_adds_the_profiles_not_held(client, structure, princi
     client.force_login(principal_manager)
 
     preview = client.get(
-        reverse("members:habilitations_copy"), {**copy_choice(structure, simple_user, target), "valider": "1"}
+        reverse("users:habilitations_copy"), {**copy_choice(structure, simple_user, target), "valider": "1"}
     )
 
     assert "1 profil sera ajouté" in text(preview)
@@ -756,7 +756,7 @@ def test_copy_previews_then_adds_the_profiles_not_held(client, structure, princi
     assert held(target, structure) == {("FACTURE_EMISE", Level.CONSULTATION)}
 
     response = client.post(
-        reverse("members:habilitations_copy"), copy_choice(structure, simple_user, target), follow=True
+        reverse("users:habilitations_copy"), copy_choice(structure, simple_user, target), follow=True
     )
 
     assert "1 profil(s) copié(s)" in text(response)
@@ -770,12 +770,12 @@ def test_copy_previews_then_adds_the_profiles_not_held(client, structure, princi
 def test_copy_does_not_copy_the_principal_manager_role(client, structure, principal_manager, simple_user):
     client.force_login(principal_manager)
     preview = client.get(
-        reverse("members:habilitations_copy"),
+        reverse("users:habilitations_copy"),
         {**copy_choice(structure, principal_manager, simple_user), "valider": "1"},
     )
     assert "ne se copient pas" in text(preview)
     response = client.post(
-        reverse("members:habilitations_copy"), copy_choice(structure, principal_manager, simple_user)
+        reverse("users:habilitations_copy"), copy_choice(structure, principal_manager, simple_user)
     )
     assert "Aucun profil à copier" in text(response)
     assert ("ORGANISATION", Level.MODIFICATION) not in held(simple_user, structure)
@@ -784,7 +784,7 @@ def test_copy_does_not_copy_the_principal_manager_role(client, structure, princi
 def test_copy_to_the_same_user_is_refused(client, structure, principal_manager, simple_user):
     client.force_login(principal_manager)
     response = client.post(
-        reverse("members:habilitations_copy"), copy_choice(structure, simple_user, simple_user)
+        reverse("users:habilitations_copy"), copy_choice(structure, simple_user, simple_user)
     )
     assert "Choisissez deux utilisateurs différents." in text(response)
     assert AuditEvent.objects.filter(action="habilitations_change").count() == 0
@@ -795,7 +795,7 @@ def test_copy_to_another_structures_user_is_an_invalid_choice(
 ):
     client.force_login(principal_manager)
     response = client.post(
-        reverse("members:habilitations_copy"), copy_choice(structure, simple_user, other_structure_user)
+        reverse("users:habilitations_copy"), copy_choice(structure, simple_user, other_structure_user)
     )
     assert "Sélectionnez un choix valide" in text(response)
     assert not Habilitation.objects.filter(user=other_structure_user).exists()
@@ -808,7 +808,7 @@ def test_copy_on_another_structure_is_an_invalid_choice(client, principal_manage
     factories.grant(source, other, "FACTURE_EMISE")
     client.force_login(principal_manager)
     response = client.post(
-        reverse("members:habilitations_copy"), copy_choice(other, source, other_structure_user)
+        reverse("users:habilitations_copy"), copy_choice(other, source, other_structure_user)
     )
     assert "Sélectionnez un choix valide" in text(response)
     assert not Habilitation.objects.filter(user=other_structure_user).exists()
@@ -821,7 +821,7 @@ def test_copy_preview_query_count_does_not_grow_with_profiles(
     factories.attach(target, structure)
     client.force_login(principal_manager)
     params = {**copy_choice(structure, simple_user, target), "valider": "1"}
-    url = reverse("members:habilitations_copy")
+    url = reverse("users:habilitations_copy")
     client.get(url, params)
     with CaptureQueriesContext(connection) as few:
         client.get(url, params)
@@ -839,17 +839,17 @@ def test_copy_preview_query_count_does_not_grow_with_profiles(
 def my_url(structure, service=None):
     """The one page, opened on my profiles on this scope."""
     service_id = service.pk if service else ""
-    return f"{reverse('members:my_habilitations')}?structure={structure.pk}&service={service_id}"
+    return f"{reverse('users:my_habilitations')}?structure={structure.pk}&service={service_id}"
 
 
 def former_my_url(structure, service=None):
     if service is None:
-        return reverse("members:my_habilitations_structure", args=[structure.pk])
-    return reverse("members:my_habilitations_service", args=[structure.pk, service.pk])
+        return reverse("users:my_habilitations_structure", args=[structure.pk])
+    return reverse("users:my_habilitations_service", args=[structure.pk, service.pk])
 
 
 def test_anonymous_is_sent_to_login_from_my_habilitations(client, structure):
-    for url in [reverse("members:my_habilitations"), my_url(structure)]:
+    for url in [reverse("users:my_habilitations"), my_url(structure)]:
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("users:login"))
@@ -858,7 +858,7 @@ def test_anonymous_is_sent_to_login_from_my_habilitations(client, structure):
 @pytest.mark.parametrize("persona", ["principal_manager", "delegate", "consultation_user", "simple_user"])
 def test_every_attached_user_opens_my_habilitations(client, request, structure, persona):
     client.force_login(request.getfixturevalue(persona))
-    assert client.get(reverse("members:my_habilitations")).status_code == 200
+    assert client.get(reverse("users:my_habilitations")).status_code == 200
     assert client.get(my_url(structure)).status_code == 200
 
 
@@ -868,12 +868,12 @@ def test_another_structure_in_my_habilitations_is_refused_and_nothing_of_it_show
     client.force_login(other_structure_user)
     assert client.get(former_my_url(structure)).status_code == 404
     for query in ({"structure": structure.pk, "service": "", "valider": "1"}, {"structure": structure.pk}):
-        response = client.get(reverse("members:my_habilitations"), query)
+        response = client.get(reverse("users:my_habilitations"), query)
         assert "Sélectionnez un choix valide" in text(response)
         assert response.context["page"] is None
         assert structure.display_name not in text(response)
     from approvals.models import ApprovalRequest
-    from users.views_habilitations import Staging
+    from users.views.habilitations import Staging
 
     token = Staging([structure.pk, None, other_structure_user.pk], add=[profile("FACTURE_RECUE").pk]).dumps()
     response = client.post(my_url(structure), {"staged": token, "comment": ""})
@@ -886,7 +886,7 @@ def test_choosing_the_structure_shows_my_profiles_on_the_same_page(client, struc
     second = factories.StructureFactory(company_name="Deuxième structure", with_principal_manager=True)
     factories.attach(simple_user, second)
     client.force_login(simple_user)
-    url = reverse("members:my_habilitations")
+    url = reverse("users:my_habilitations")
     # Two structures: none chosen, the overview of all my profiles.
     response = client.get(url)
     assert response.context["page"] is None
@@ -906,7 +906,7 @@ def test_choosing_the_structure_shows_my_profiles_on_the_same_page(client, struc
 
 def test_with_one_structure_my_profiles_on_it_are_shown_at_once(client, structure, simple_user):
     client.force_login(simple_user)
-    response = client.get(reverse("members:my_habilitations"))
+    response = client.get(reverse("users:my_habilitations"))
     assert response.context["page"].structure == structure
     assert "Facture émise – consultation" in text(response)
 
@@ -925,9 +925,9 @@ def test_the_former_addresses_of_my_profiles_lead_to_the_one_page(client, struct
 
 def test_my_habilitations_lists_my_profiles(client, structure, principal_manager, simple_user):
     client.force_login(principal_manager)
-    assert GP_LINE in text(client.get(reverse("members:my_habilitations")))
+    assert GP_LINE in text(client.get(reverse("users:my_habilitations")))
     client.force_login(simple_user)
-    response = client.get(reverse("members:my_habilitations"))
+    response = client.get(reverse("users:my_habilitations"))
     assert "Facture émise – consultation" in text(response)
     assert GP_LINE not in text(response)
 
@@ -938,7 +938,7 @@ def test_my_habilitations_overview_query_count_does_not_grow(
     second = factories.StructureFactory(with_principal_manager=True)
     factories.attach(simple_user, second)
     client.force_login(simple_user)
-    url = reverse("members:my_habilitations")
+    url = reverse("users:my_habilitations")
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
@@ -1036,7 +1036,7 @@ def test_my_habilitations_lists_my_pending_requests_of_every_kind(client, struct
     )
     client.force_login(user)
 
-    page = text(client.get(reverse("members:my_habilitations")))
+    page = text(client.get(reverse("users:my_habilitations")))
 
     pending = page.split('id="demandes-en-attente"', 1)[1]
     assert "2 demandes en attente de décision" in pending
@@ -1077,7 +1077,7 @@ def test_administrators_page_about_another_user_has_no_pending_list(
 
 def test_my_habilitations_without_pending_request_says_so(client, structure, simple_user):
     client.force_login(simple_user)
-    page = text(client.get(reverse("members:my_habilitations")))
+    page = text(client.get(reverse("users:my_habilitations")))
     assert "Aucune demande en attente de décision." in page
 
 
@@ -1088,7 +1088,7 @@ def test_a_user_attached_to_nothing_sees_their_pending_attachment_on_my_habilita
 
     approval = pending_attachment(structure)
     client.force_login(approval.requester)
-    page = text(client.get(reverse("members:my_habilitations")))
+    page = text(client.get(reverse("users:my_habilitations")))
     assert "Vous n’êtes rattaché à aucune structure" in page
     assert approval.number in page.split('id="demandes-en-attente"', 1)[1]
 
@@ -1112,7 +1112,7 @@ def test_a_duplicate_request_shows_the_refusal_on_the_form(client, structure, pr
 
 def test_a_user_without_structure_is_told_to_ask_for_an_attachment(client, db):
     client.force_login(factories.UserFactory())
-    response = client.get(reverse("members:my_habilitations"))
+    response = client.get(reverse("users:my_habilitations"))
     assert "Vous n’êtes rattaché à aucune structure" in text(response)
 
 
@@ -1122,7 +1122,7 @@ def test_a_service_level_user_chooses_one_of_their_services(client, structure, p
     user = factories.UserFactory()
     factories.attach(user, structure, service=service)
     client.force_login(user)
-    url = reverse("members:my_habilitations")
+    url = reverse("users:my_habilitations")
 
     # The structure alone: the service is the next choice, without an error yet.
     response = client.get(url)

@@ -13,13 +13,13 @@ from django.utils import timezone
 from chorus.models import AuditEvent, Level
 from structures.models import Structure
 from tests import factories
-from users import two_factor
 from users.models import Invitation, Membership
+from users.services import two_factor
 
 pytestmark = pytest.mark.django_db
 
-ATTACH = "members:attach"
-ATTACH_MANY = "members:attach_many"
+ATTACH = "users:attach"
+ATTACH_MANY = "users:attach_many"
 ANSWER = "users:invitation_answer"
 LEAVE = "users:membership_leave"
 MINE = "users:my_memberships"
@@ -88,9 +88,9 @@ def test_an_invited_users_data_is_not_shown_to_the_inviter_before_they_accept(
 ):
     invite(client, principal_manager, structure, victim.email, django_capture_on_commit_callbacks)
 
-    listing = client.get(reverse("members:list"))
-    export = client.get(reverse("members:export"), {"format": "csv"})
-    detail = client.get(reverse("members:detail", args=[victim.pk]))
+    listing = client.get(reverse("users:member_list"))
+    export = client.get(reverse("users:member_export"), {"format": "csv"})
+    detail = client.get(reverse("users:member_detail", args=[victim.pk]))
     exported = b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
     for text in (listing.text, exported):
         assert "victime@exemple.fr" not in text
@@ -192,7 +192,7 @@ def test_accepting_attaches_as_the_inviter_chose_and_tells_them(
     assert any("Vous êtes maintenant rattaché" in text for text in success_message(client, response))
     # Now a member: listed for the manager.
     client.force_login(principal_manager)
-    assert "victime@exemple.fr" in client.get(reverse("members:list")).text
+    assert "victime@exemple.fr" in client.get(reverse("users:member_list")).text
 
 
 def test_declining_attaches_nothing_and_tells_the_inviter(
@@ -261,11 +261,11 @@ def test_accepting_an_invitation_to_a_structure_without_manager_takes_the_role(c
 
 
 def test_account_activation_does_not_accept_an_invitation_made_to_the_existing_account(victim, structure):
-    from users import services
+    from users.services import invitations
 
     Invitation.objects.create(email=victim.email, user=victim, structure=structure)
 
-    assert services.invitations_accept(user=victim) == []
+    assert invitations.invitations_accept(user=victim) == []
     assert not Membership.objects.filter(user=victim).exists()
 
 

@@ -397,13 +397,14 @@ def test_expired_reactivation_link_offers_a_new_one(
 
 
 def test_reactivation_link_does_not_activate_an_account_never_activated(client, db):
-    from users.views_me import REACTIVATE_SALT, _make_token
+    from users.services.me import REACTIVATE_SALT
+    from users.tokens import make_token
 
     user = factories.UserFactory(is_active=False, activated_at=None)
     event = AuditEvent.objects.create(
         action="user_deactivate", object_type="users.User", object_id=str(user.pk)
     )
-    response = client.get(reverse("users:reactivate", args=[_make_token(user, REACTIVATE_SALT, d=event.pk)]))
+    response = client.get(reverse("users:reactivate", args=[make_token(user, REACTIVATE_SALT, d=event.pk)]))
     assert response.status_code == 404
     user.refresh_from_db()
     assert not user.is_active

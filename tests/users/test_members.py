@@ -11,14 +11,15 @@ from django.utils import timezone
 from chorus.models import AuditEvent, Habilitation, Level
 from structures.models import Structure
 from tests import factories
-from users import services
+from users import selectors
 from users.models import Invitation, Membership, User
+from users.services import invitations, members
 
 pytestmark = pytest.mark.django_db
 
-ATTACH = "members:attach"
-ATTACH_MANY = "members:attach_many"
-DETACH = "members:detach"
+ATTACH = "users:attach"
+ATTACH_MANY = "users:attach_many"
+DETACH = "users:detach"
 GP_REFUSAL = "Le gestionnaire principal ne peut pas être détaché : transférez d’abord son rôle."
 
 
@@ -137,8 +138,8 @@ def test_forged_structure_in_the_first_step_shows_no_form(client, principal_mana
 
 def accept_invitations(user):
     """The invited user accepts what they were sent: only then are they attached."""
-    for invitation in services.invitations_pending_for(user=user):
-        services.invitation_accept(invitation_id=invitation.pk, user=user)
+    for invitation in selectors.invitations_pending_for(user=user):
+        invitations.invitation_accept(invitation_id=invitation.pk, user=user)
 
 
 def test_principal_manager_attaches_known_user_to_the_structure(client, structure, principal_manager):
@@ -365,7 +366,7 @@ def test_first_invited_user_of_a_structure_without_principal_manager_takes_the_r
     Invitation.objects.create(email="premier@exemple.fr", structure=structure)
     user = factories.UserFactory(email="premier@exemple.fr")
 
-    services.invitations_accept(user=user)
+    invitations.invitations_accept(user=user)
 
     structure.refresh_from_db()
     assert structure.principal_manager == user
@@ -380,7 +381,7 @@ def test_expired_or_accepted_invitations_attach_nothing(db):
     Invitation.objects.create(email="tard@exemple.fr", structure=structure, accepted_at=timezone.now())
     user = factories.UserFactory(email="tard@exemple.fr")
 
-    assert services.invitations_accept(user=user) == []
+    assert invitations.invitations_accept(user=user) == []
     assert not Membership.objects.filter(user=user).exists()
 
 
@@ -390,7 +391,7 @@ def test_invitation_skips_an_attachment_the_user_already_has(db):
     factories.attach(user, structure)
     Invitation.objects.create(email="DEJA@exemple.fr", structure=structure)
 
-    assert services.invitations_accept(user=user) == []
+    assert invitations.invitations_accept(user=user) == []
     assert Membership.objects.filter(user=user).count() == 1
     assert Invitation.objects.get().accepted_at is not None
 
@@ -504,7 +505,7 @@ def test_detach_page_lists_only_the_chosen_structures_users(
 
 
 def test_detach_page_does_not_list_users_already_detached(client, structure, principal_manager, member):
-    services.members_detach(actor=principal_manager, user=member, structure=structure, comment="Parti")
+    members.members_detach(actor=principal_manager, user=member, structure=structure, comment="Parti")
     response = log_in(client, principal_manager).get(reverse(DETACH), {"structure": structure.pk})
     assert list(response.context["form"].fields["user"].queryset) == [principal_manager]
 
@@ -536,7 +537,7 @@ def test_principal_manager_detaches_a_user_from_the_structure(
 
 
 def test_detached_user_loses_access_to_the_structure(client, structure, principal_manager, delegate):
-    services.members_detach(
+    members.members_detach(
         actor=principal_manager, user=delegate, structure=structure, comment="Fin de mission"
     )
     assert log_in(client, delegate).get(reverse(DETACH)).status_code == 403
@@ -592,8 +593,8 @@ def test_principal_manager_cannot_be_detached(client, structure, principal_manag
 def test_principal_manager_cannot_be_detached_from_a_service_either(structure, principal_manager):
     service = factories.ServiceFactory(structure=structure)
     membership = factories.attach(principal_manager, structure, service=service)
-    with pytest.raises(services.PrincipalManagerError):
-        services.membership_detach(membership=membership, actor=principal_manager, comment="Essai")
+    with pytest.raises(members.PrincipalManagerError):
+        members.membership_detach(membership=membership, actor=principal_manager, comment="Essai")
     membership.refresh_from_db()
     assert membership.status == Membership.Status.VALIDEE
 
@@ -631,15 +632,15 @@ def test_detach_refuses_a_service_of_another_structure(client, structure, princi
 
 def test_membership_detach_refuses_an_ended_membership(structure, principal_manager, member):
     membership = Membership.objects.get(user=member, service__isnull=True)
-    services.membership_detach(membership=membership, actor=principal_manager, comment="Une fois")
-    with pytest.raises(services.MembershipError, match="déjà terminé"):
-        services.membership_detach(membership=membership, actor=principal_manager, comment="Deux fois")
+    members.membership_detach(membership=membership, actor=principal_manager, comment="Une fois")
+    with pytest.raises(members.MembershipError, match="déjà terminé"):
+        members.membership_detach(membership=membership, actor=principal_manager, comment="Deux fois")
     assert Membership.objects.get(pk=membership.pk).comment == "Une fois"
 
 
 def test_user_page_offers_to_detach_with_the_user_chosen(client, structure, principal_manager, member):
     log_in(client, principal_manager)
-    detail = client.get(reverse("members:detail", args=[member.pk]))
+    detail = client.get(reverse("users:member_detail", args=[member.pk]))
     url = f"{reverse(DETACH)}?structure={structure.pk}&amp;user={member.pk}"
     assert url in detail.text
     form = client.get(reverse(DETACH), {"structure": structure.pk, "user": member.pk}).context["form"]
@@ -665,11 +666,11 @@ def test_two_managers_inviting_the_same_user_at_once_send_one_invitation(catalog
     def invite_user(actor):
         try:
             barrier.wait(timeout=10)
-            services.invitation_send(
+            invitations.invitation_send(
                 actor=actor, email=user.email, structures=[structure], signup_url="", answer_url=""
             )
             outcomes.append("invited")
-        except services.MembershipError as error:
+        except members.MembershipError as error:
             outcomes.append(error.message)
         except Exception as error:  # reported below, a thread cannot fail the test itself
             outcomes.append(repr(error))
@@ -713,9 +714,9 @@ def test_accepting_the_same_invitation_twice_at_once_attaches_once(catalogue):
     def accept():
         try:
             barrier.wait(timeout=10)
-            services.invitation_accept(invitation_id=invitation.pk, user=user)
+            invitations.invitation_accept(invitation_id=invitation.pk, user=user)
             outcomes.append("accepted")
-        except services.MembershipError as error:
+        except members.MembershipError as error:
             outcomes.append(error.message)
         except Exception as error:  # reported below, a thread cannot fail the test itself
             outcomes.append(repr(error))

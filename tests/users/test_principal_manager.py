@@ -9,7 +9,7 @@ from django.db import connection, connections
 from chorus.models import AuditEvent
 from tests import factories
 from users.models import Membership
-from users.services import membership_attach
+from users.services.members import membership_attach
 
 
 def test_first_user_attached_becomes_principal_manager(structure):

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chorus.models import AuditEvent, SecurityPolicy
 from tests.factories import PASSWORD, UserFactory
-from users import two_factor
+from users.services import two_factor
 
 LOCKOUT_MESSAGE = (
     "Votre compte est verrouillé pendant une heure après 5 tentatives de connexion infructueuses."

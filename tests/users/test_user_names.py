@@ -37,7 +37,7 @@ def test_name_and_email_shows_the_address_once_for_a_user_without_a_name():
 def test_habilitations_page_names_a_user_without_a_name_once(client, structure, principal_manager, nameless):
     client.force_login(principal_manager)
     response = client.get(
-        reverse("members:habilitations"), {"structure": structure.pk, "user": nameless.pk}
+        reverse("users:habilitations"), {"structure": structure.pk, "user": nameless.pk}
     )
 
     assert response.status_code == 200
@@ -48,7 +48,7 @@ def test_habilitations_page_names_a_user_without_a_name_once(client, structure, 
 
 def test_detach_choice_names_a_user_without_a_name_once(client, structure, principal_manager, nameless):
     client.force_login(principal_manager)
-    response = client.get(reverse("members:detach"), {"structure": structure.pk})
+    response = client.get(reverse("users:detach"), {"structure": structure.pk})
 
     labels = [label for _value, label in response.context["form"].fields["user"].choices]
     assert NAMELESS in labels

@@ -2,12 +2,12 @@
 
 from django import template
 
-from users.services import invitations_pending_for
+from users.selectors import invitations_pending_for
 
 register = template.Library()
 
 
-@register.inclusion_tag("users/_invitations_card.html", takes_context=True)
+@register.inclusion_tag("users/invitations/_card.html", takes_context=True)
 def pending_invitations_card(context):
     user = context["request"].user
     invitations = list(invitations_pending_for(user=user)) if user.is_authenticated else []

@@ -18,8 +18,8 @@ from django.utils import timezone
 from chorus.models import Habilitation, Level, Profile
 from structures.identifiers import luhn_complete, vat_number
 from structures.models import Service, Structure
-from users import services as user_services
 from users.models import Membership
+from users.services import members as user_services
 
 PASSWORD = "Demo-Portail-2026"
 
