@@ -79,9 +79,9 @@ def _help_url(request):
 def _approvals_waiting(request):
     # Given the request, not only its user: the count reuses the access context the
     # page already loaded, and costs one query.
-    from approvals.services import pending_count_for
+    from approvals.selectors import pending_count_for
 
-    return pending_count_for(request)
+    return pending_count_for(access=access.get_access(request))
 
 
 def _user_menu():

@@ -1,6 +1,6 @@
 """Services (sub-units) of a structure: the changes that need more than a form.
 
-Creating and modifying a service is plain CRUD (structures/forms/services.py); activating,
+Creating and modifying a service is plain CRUD (structures/forms/units.py); activating,
 deactivating and deleting check the structure and the service's history under a lock."""
 
 from django.db import transaction

@@ -5,7 +5,7 @@ structure's is a 404) and downloaded through a view, never from a public URL."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -148,11 +148,3 @@ def attachment_delete(request, pk):
             list_url=list_url(attachment.structure_id),
         ),
     )
-
-
-urlpatterns = [
-    path("pieces-jointes/", attachment_list, name="attachment_list"),
-    path("pieces-jointes/nouvelle/", attachment_create, name="attachment_create"),
-    path("pieces-jointes/<int:pk>/telecharger/", attachment_download, name="attachment_download"),
-    path("pieces-jointes/<int:pk>/supprimer/", attachment_delete, name="attachment_delete"),
-]

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -223,17 +223,3 @@ def bank_proof(request, pk):
     return download_response(
         bank_account.proof, filename=bank_account.proof_name, content_type="application/pdf"
     )
-
-
-urlpatterns = [
-    path("coordonnees-bancaires/", bank_list, name="bank_list"),
-    path("coordonnees-bancaires/nouvelle/", bank_create, name="bank_create"),
-    path(
-        "coordonnees-bancaires/nouvelle/justificatif-conserve/<str:token>/",
-        bank_kept_proof,
-        name="bank_kept_proof",
-    ),
-    path("coordonnees-bancaires/<int:pk>/", bank_detail, name="bank_detail"),
-    path("coordonnees-bancaires/<int:pk>/statut/", bank_change_status, name="bank_change_status"),
-    path("coordonnees-bancaires/<int:pk>/justificatif/", bank_proof, name="bank_proof"),
-]

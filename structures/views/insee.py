@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -419,10 +419,3 @@ def duplicate(request):
             summary=summary,
         ),
     )
-
-
-urlpatterns = [
-    path("nouvelle/", create, name="create"),
-    path("<int:pk>/mise-a-jour-insee/", insee_update, name="insee_update"),
-    path("dupliquer/", duplicate, name="duplicate"),
-]

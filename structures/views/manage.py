@@ -7,7 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -523,13 +523,3 @@ def history(request, pk):
             rows=rows,
         ),
     )
-
-
-urlpatterns = [
-    path("", manage, name="manage"),
-    path("<int:pk>/", detail, name="detail"),
-    path("<int:pk>/modifier/", update, name="update"),
-    path("<int:pk>/activer/", activate, name="activate"),
-    path("<int:pk>/desactiver/", deactivate, name="deactivate"),
-    path("<int:pk>/historique/", history, name="history"),
-]

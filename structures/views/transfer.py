@@ -7,7 +7,7 @@ GET form, so the page works without JavaScript."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -133,9 +133,3 @@ def transfer_done(request):
             can_transfer_more=access.can(request, TRANSFERER_GP, Level.MODIFICATION),
         ),
     )
-
-
-urlpatterns = [
-    path("transfert-gestionnaire-principal/", transfer, name="transfer"),
-    path("transfert-gestionnaire-principal/effectue/", transfer_done, name="transfer_done"),
-]

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access, audit
 from chorus.models import Level
 from chorus.pages import page_context
-from structures.forms.services import (
+from structures.forms.units import (
     CREER_SERVICE,
     GERER_SERVICE,
     ServiceCreateForm,
@@ -102,7 +102,7 @@ def service_create(request):
         form = ServiceCreateForm(request=request, initial=initial)
     return render(
         request,
-        "structures/services/create.html",
+        "structures/units/create.html",
         page_context(_("Créer un service"), links=_links(with_list=False), form=form),
     )
 
@@ -142,7 +142,7 @@ def service_list(request):
         )
     return render(
         request,
-        "structures/services/list.html",
+        "structures/units/list.html",
         page_context(_("Gérer un service"), links=_links(with_list=False), **context),
     )
 
@@ -181,7 +181,7 @@ def service_update(request, pk):
     title = _("Modifier le service %(code)s") % {"code": service.code}
     return render(
         request,
-        "structures/services/update.html",
+        "structures/units/update.html",
         page_context(
             title,
             links=_links(),
@@ -196,7 +196,7 @@ def service_update(request, pk):
 def _confirmation(request, service, *, title, question, submit_url, refusal, extra_action=None):
     return render(
         request,
-        "structures/services/confirm.html",
+        "structures/units/confirm.html",
         page_context(
             title,
             links=_links(),
@@ -295,13 +295,3 @@ def service_delete(request, pk):
         refusal=refusal,
         extra_action=extra_action,
     )
-
-
-urlpatterns = [
-    path("services/", service_list, name="service_list"),
-    path("services/nouveau/", service_create, name="service_create"),
-    path("services/<int:pk>/modifier/", service_update, name="service_update"),
-    path("services/<int:pk>/desactiver/", service_deactivate, name="service_deactivate"),
-    path("services/<int:pk>/activer/", service_activate, name="service_activate"),
-    path("services/<int:pk>/supprimer/", service_delete, name="service_delete"),
-]
