@@ -31,9 +31,7 @@ urlpatterns = [
     path("coordonnees-bancaires/<int:pk>/justificatif/", bank.bank_proof, name="bank_proof"),
     path("pieces-jointes/", attachments.attachment_list, name="attachment_list"),
     path("pieces-jointes/nouvelle/", attachments.attachment_create, name="attachment_create"),
-    path(
-        "pieces-jointes/<int:pk>/telecharger/", attachments.attachment_download, name="attachment_download"
-    ),
+    path("pieces-jointes/<int:pk>/telecharger/", attachments.attachment_download, name="attachment_download"),
     path("pieces-jointes/<int:pk>/supprimer/", attachments.attachment_delete, name="attachment_delete"),
     path("nouvelle/", insee.create, name="create"),
     path("<int:pk>/mise-a-jour-insee/", insee.insee_update, name="insee_update"),

@@ -19,7 +19,6 @@ from structures.forms.attachments import (
     INACTIVE_STRUCTURE_MESSAGE,
     MANAGE_APPLICATION,
     AttachmentForm,
-    remove_attachment,
 )
 from structures.forms.bank import (
     ConfirmForm,
@@ -28,6 +27,7 @@ from structures.forms.bank import (
     preselect_single_structure,
 )
 from structures.models import Attachment
+from structures.services import attachments as attachment_services
 from structures.storage import download_response
 
 PAGE_SIZE = 20
@@ -57,7 +57,9 @@ def attachment_create(request):
     if request.method == "POST":
         form = AttachmentForm(request.POST, request.FILES, user_or_request=request)
         if form.is_valid():
-            created = form.save()
+            created = attachment_services.attachment_create(
+                actor=request.user, structure=form.cleaned_data["structure"], files=form.checked_files
+            )
             names = ", ".join(f"« {attachment.original_name} »" for attachment in created)
             messages.success(
                 request,
@@ -132,7 +134,7 @@ def attachment_delete(request, pk):
             return redirect(list_url(attachment.structure_id))
         else:
             structure_id, name = attachment.structure_id, attachment.original_name
-            remove_attachment(attachment=attachment, actor=request.user)
+            attachment_services.attachment_delete(actor=request.user, attachment=attachment)
             messages.success(request, _("La pièce jointe « %(name)s » a été supprimée.") % {"name": name})
             return redirect(list_url(structure_id))
     return render(

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chorus import access, audit
+from chorus import access
 from chorus.models import Level
 from chorus.pages import page_context
 from structures.forms.bank import (
@@ -39,17 +39,6 @@ NOTICE = gettext_lazy(
     "Ces coordonnées bancaires sont informatives : le comptable public ne paie que sur les "
     "coordonnées bancaires déclarées dans le contrat ou le marché public."
 )
-# The bank data an audit row keeps: the IBAN masked, as everywhere else.
-AUDITED_FIELDS = [
-    "name",
-    "kind",
-    "country",
-    "bic",
-    "is_factor",
-    "factor_name",
-    "factor_identifier",
-    "proof_name",
-]
 
 
 def _links(*, with_list=False):
@@ -77,23 +66,15 @@ def bank_create(request):
         form = BankAccountForm(request.POST, request.FILES, user_or_request=request)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    bank_account = form.save()
-                    form.discard_kept()
-                    audit.record(
-                        actor=request.user,
-                        obj=bank_account,
-                        action="bank_account_create",
-                        changes={
-                            "iban": bank_account.masked_iban,
-                            **{name: getattr(bank_account, name) for name in AUDITED_FIELDS},
-                        },
-                    )
+                bank_account = bank_services.bank_account_create(
+                    actor=request.user, bank_account=form.save(commit=False)
+                )
             except IntegrityError:
                 # Two identical declarations at the same moment: the constraint keeps one.
                 form.add_error(None, _("Ce compte est déjà déclaré et actif pour cette structure."))
                 form.keep_proof()
             else:
+                form.discard_kept()
                 messages.success(
                     request,
                     _("La coordonnée bancaire « %(name)s » a été créée.") % {"name": bank_account.name},

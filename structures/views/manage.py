@@ -5,7 +5,6 @@ from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, audit
+from chorus import access
 from chorus.audit_labels import action_label
 from chorus.models import AuditEvent, Level
 from chorus.pages import page_context
@@ -25,7 +24,12 @@ from structures.forms.manage import (
     StructureUpdateForm,
 )
 from structures.models import Structure
-from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
+from structures.services.manage import (
+    StructureStateError,
+    structure_activate,
+    structure_deactivate,
+    structure_update,
+)
 from structures.views.insee import insee_update_panel
 
 STRUCTURES_PER_PAGE = 20
@@ -334,14 +338,10 @@ def update_panel(request, structure, *, form_url):
         before = {name: getattr(structure, name) for name in form.fields}
         if form.is_valid():
             after = {name: form.cleaned_data[name] for name in form.fields}
-            changes = audit.diff(before, after)
+            changes = structure_update(
+                actor=request.user, structure=form.save(commit=False), before=before, after=after
+            )
             if changes:
-                with transaction.atomic():
-                    # Only the fields changed here: an INSEE refresh at the same moment keeps its own.
-                    form.save(commit=False).save(update_fields=[*changes, "updated_at"])
-                    audit.record(
-                        actor=request.user, obj=structure, action="structure_update", changes=changes
-                    )
                 messages.success(
                     request,
                     _("Les modifications de la structure %(name)s ont été enregistrées.")

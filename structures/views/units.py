@@ -4,7 +4,7 @@ user may act on: another structure's service is a 404."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, audit
+from chorus import access
 from chorus.models import Level
 from chorus.pages import page_context
 from structures.forms.units import (
@@ -28,27 +28,6 @@ from structures.services import units
 from users.models import Membership
 
 PAGE_SIZE = 25
-
-# What the audit trail records of a service.
-AUDITED_FIELDS = [
-    "code",
-    "name",
-    "description",
-    "address",
-    "address_complement_1",
-    "address_complement_2",
-    "postcode",
-    "city",
-    "country",
-    "valid_from",
-    "valid_until",
-    "commitment_required",
-    "is_active",
-]
-
-
-def _snapshot(service) -> dict:
-    return {name: getattr(service, name) for name in AUDITED_FIELDS}
 
 
 def _links(*, with_list=True):
@@ -77,14 +56,7 @@ def service_create(request):
         form = ServiceCreateForm(request.POST, request=request)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    service = form.save()
-                    audit.record(
-                        actor=request.user,
-                        obj=service,
-                        action=units.CREATE_ACTION,
-                        changes=audit.diff({}, _snapshot(service)),
-                    )
+                service = units.service_create(actor=request.user, service=form.save(commit=False))
             except IntegrityError:
                 form.add_duplicate_code_error()
             else:
@@ -155,16 +127,11 @@ def service_update(request, pk):
     form = None
     if not refusal:
         if request.method == "POST":
-            before = _snapshot(service)
+            before = units.service_snapshot(service)
             form = ServiceUpdateForm(request.POST, instance=service)
             if form.is_valid():
-                with transaction.atomic():
-                    service = form.save()
-                    changes = audit.diff(before, _snapshot(service))
-                    if changes:
-                        audit.record(
-                            actor=request.user, obj=service, action="service_update", changes=changes
-                        )
+                service = form.save(commit=False)
+                changes = units.service_update(actor=request.user, service=service, before=before)
                 if changes:
                     messages.success(
                         request, _("Le service %(code)s a été modifié.") % {"code": service.code}
