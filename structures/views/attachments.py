@@ -26,7 +26,7 @@ from structures.forms.bank import (
     initial_structure,
     preselect_single_structure,
 )
-from structures.models import Attachment
+from structures.selectors import attachments as selectors
 from structures.services import attachments as attachment_services
 from structures.storage import download_response
 
@@ -45,9 +45,9 @@ def list_url(structure_id) -> str:
 
 
 def _get_attachment(request, pk, level=Level.CONSULTATION):
-    attachments = Attachment.objects.filter(
-        structure__in=access.structures_for(request, MANAGE_APPLICATION, level)
-    ).select_related("structure")
+    attachments = selectors.attachments_within(
+        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+    )
     return get_object_or_404(attachments, pk=pk)
 
 
@@ -89,10 +89,8 @@ def attachment_list(request):
     page_obj = None
     can_change = can_create = False
     if structure is not None:
-        attachments = Attachment.objects.filter(structure=structure).select_related("uploaded_by")
-        page_obj = Paginator(attachments.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        attachments = selectors.attachments_listed(structure=structure)
+        page_obj = Paginator(attachments, PAGE_SIZE).get_page(request.GET.get("page"))
         can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
         can_create = access.can(request, CREATE_APPLICATION, Level.MODIFICATION, structure=structure)
     return render(

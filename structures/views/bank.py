@@ -30,7 +30,7 @@ from structures.forms.bank import (
     preselect_single_structure,
 )
 from structures.kept_uploads import KeptUploads
-from structures.models import BankAccount
+from structures.selectors import bank as selectors
 from structures.services import bank as bank_services
 from structures.storage import download_response
 
@@ -53,9 +53,9 @@ def list_url(structure_id) -> str:
 
 
 def _get_bank_account(request, pk, level=Level.CONSULTATION):
-    bank_accounts = BankAccount.objects.filter(
-        structure__in=access.structures_for(request, MANAGE_APPLICATION, level)
-    ).select_related("structure", "created_by")
+    bank_accounts = selectors.bank_accounts_within(
+        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+    )
     return get_object_or_404(bank_accounts, pk=pk)
 
 
@@ -113,7 +113,7 @@ def bank_list(request):
     page_obj = None
     can_change = False
     if structure is not None:
-        bank_accounts = BankAccount.objects.filter(structure=structure).order_by("-is_active", "name", "id")
+        bank_accounts = selectors.bank_accounts_listed(structure=structure)
         page_obj = Paginator(bank_accounts, PAGE_SIZE).get_page(request.GET.get("page"))
         can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
     return render(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.audit_labels import action_label
-from chorus.models import AuditEvent, Level
+from chorus.models import Level
 from chorus.pages import page_context
 from structures.forms.manage import (
     APPLICATION,
@@ -24,6 +24,7 @@ from structures.forms.manage import (
     StructureUpdateForm,
 )
 from structures.models import Structure
+from structures.selectors import manage as selectors
 from structures.services.manage import (
     StructureStateError,
     structure_activate,
@@ -500,10 +501,7 @@ def history(request, pk):
     """Read-only: the audit trail of one structure, for those who administer it (the
     Organisation modification profile, which governs this application)."""
     structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
-    events = (
-        AuditEvent.objects.filter(structure=structure).select_related("actor").order_by("-created_at", "-id")
-    )
-    page_obj = _paginate(events, request, EVENTS_PER_PAGE)
+    page_obj = _paginate(selectors.structure_history(structure=structure), request, EVENTS_PER_PAGE)
     rows = [
         {
             "event": event,

@@ -5,7 +5,6 @@ user may act on: another structure's service is a 404."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,9 +22,8 @@ from structures.forms.units import (
     ServiceUpdateForm,
     structure_refusal,
 )
-from structures.models import Service
+from structures.selectors import units as selectors
 from structures.services import units
-from users.models import Membership
 
 PAGE_SIZE = 25
 
@@ -43,9 +41,7 @@ def list_url(structure) -> str:
 
 def _get_service(request, pk, level=Level.MODIFICATION):
     """One service, through the structures the user may manage services of."""
-    services = Service.objects.filter(
-        structure__in=access.structures_for(request, GERER_SERVICE, level)
-    ).select_related("structure")
+    services = selectors.services_within(structures=access.structures_for(request, GERER_SERVICE, level))
     return get_object_or_404(services, pk=pk)
 
 
@@ -98,13 +94,7 @@ def service_list(request):
     }
     if form.is_bound and form.is_valid():
         structure = form.cleaned_data["structure"]
-        services = (
-            form.filter(Service.objects.filter(structure=structure))
-            .annotate(
-                member_count=Count("memberships", filter=Q(memberships__status=Membership.Status.VALIDEE))
-            )
-            .order_by("code", "pk")
-        )
+        services = selectors.services_listed(services=form.filter(selectors.services_of(structure=structure)))
         context.update(
             structure=structure,
             page_obj=Paginator(services, PAGE_SIZE).get_page(request.GET.get("page")),
