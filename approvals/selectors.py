@@ -12,6 +12,7 @@ from approvals.models import NUMBER_PREFIX, ApprovalRequest
 from chorus import access as policy
 from chorus.models import Habilitation, Level
 from structures.models import Structure
+from users import habilitations
 from users.models import Membership
 
 # Shown in full on "Historique de mes demandes"; elsewhere the most recent ones.
@@ -200,3 +201,13 @@ def approvers_of(structure):
     """The approvers of one structure, by name."""
     ids = approver_ids_by_structure([structure.pk]).get(structure.pk, set())
     return get_user_model().objects.filter(pk__in=ids).order_by("last_name", "first_name", "email")
+
+
+def default_attachment_profiles(*, approval, may_grant: bool) -> list:
+    """What approving an attachment request without opening it grants (several requests
+    decided at once): consultation of every application offered to its structure, the
+    default of the request's own page; nothing when the approver may not grant profiles
+    there (`may_grant`, the policy's answer), or for another kind of request."""
+    if approval.kind != ApprovalRequest.Kind.RATTACHEMENT or not may_grant:
+        return []
+    return habilitations.default_profiles(approval.structure)

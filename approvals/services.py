@@ -16,7 +16,6 @@ from approvals import selectors
 from approvals.models import ApprovalRequest
 from chorus import access, audit, mail
 from chorus.errors import Refused
-from chorus.models import Level
 from structures.models import Structure
 from users import habilitations
 from users import services as user_services
@@ -312,18 +311,6 @@ def approval_decide(
         context={"approval": approval, "approved": approve, "service_names": _service_names(approval)},
     )
     return approval
-
-
-def default_attachment_profiles(approval, approver) -> list:
-    """What approving an attachment request without opening it grants (several requests
-    decided at once): consultation of every application offered to its structure, the
-    default of the request's own page; nothing when the approver may not grant profiles
-    there, or for another kind of request. `approver` is a request or a user."""
-    if approval.kind != Kind.RATTACHEMENT:
-        return []
-    if not access.can(approver, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, approval.structure):
-        return []
-    return habilitations.default_profiles(approval.structure)
 
 
 def _service_names(approval) -> str:

@@ -27,9 +27,10 @@ from approvals.forms import (
 )
 from approvals.models import ApprovalRequest
 from chorus import access
-from chorus.models import Profile
+from chorus.models import Level, Profile
 from chorus.pages import page_context
 from structures.services import claims
+from users import habilitations
 from users.forms_members import ApprovalProfilesForm
 
 PAGE_SIZE = 25
@@ -264,7 +265,12 @@ def _decide_several(request, form):
     approve, reason = form.approve, form.cleaned_data["reason"]
     decided, already, failed = [], [], []
     for approval in sorted(form.cleaned_data["requests"], key=lambda a: (a.created_at, a.pk)):
-        profiles = services.default_attachment_profiles(approval, request) if approve else []
+        profiles = []
+        if approve:
+            may_grant = access.can(
+                request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, approval.structure_id
+            )
+            profiles = selectors.default_attachment_profiles(approval=approval, may_grant=may_grant)
         try:
             services.approval_decide(
                 request_id=approval.pk,
