@@ -15,8 +15,8 @@ from pypdf import PdfWriter
 from schwifty import IBAN
 
 from chorus.models import AuditEvent, Level
-from structures.models import BankAccount, Structure
 from structures import urls as structures_urls
+from structures.models import BankAccount, Structure
 from tests import factories
 
 CREATE_URL = "/organisation/structure/coordonnees-bancaires/nouvelle/"
