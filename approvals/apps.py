@@ -9,7 +9,7 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Approbations")
 
     def ready(self):
-        # The services read the models: importable once the registry is ready, not before.
-        from approvals.services import pending_count_for
+        # The selectors read the models: importable once the registry is ready, not before.
+        from approvals.selectors import pending_count_for
 
         contributions.pending_approvals = pending_count_for

@@ -2,21 +2,19 @@
 
 The approvers of a structure are its principal manager and the users holding
 Organisation – modification on it (delegated administrators): the same rule as
-`chorus.access`, which every read goes through.
+`chorus.access`; approvals.selectors reads them.
 """
 
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from approvals import selectors
 from approvals.models import ApprovalRequest
 from chorus import access, audit
-from chorus.models import Habilitation, Level
 from core import mail
 from core.errors import Refused
 from structures.models import Structure
@@ -41,82 +39,6 @@ class AlreadyDecided(RequestError):
         self.approval = approval
 
 
-# Who decides
-
-
-def _user_of(who):
-    return who.user if isinstance(who, HttpRequest) else who
-
-
-def administered_structure_ids(who) -> set:
-    """The structures whose requests this user decides. `who` is a request (its access
-    context, loaded once, is reused) or a user."""
-    return access.structure_ids_for(who, access.ORGANISATION, Level.MODIFICATION)
-
-
-def requests_to_decide(who):
-    """Pending requests of the structures the user administers (not their own)."""
-    ids = administered_structure_ids(who)
-    return ApprovalRequest.objects.filter(status=Status.EN_ATTENTE, structure_id__in=ids).exclude(
-        requester=_user_of(who)
-    )
-
-
-def decidable(who):
-    """Every request, decided or not, of the structures the user administers: what an
-    approver may open. Anything else is a 404."""
-    ids = administered_structure_ids(who)
-    return ApprovalRequest.objects.filter(structure_id__in=ids).exclude(requester=_user_of(who))
-
-
-def pending_count_for(who) -> int:
-    """The number shown next to *Approbations* in the header: one COUNT query on top of
-    the request's access context (none when the user administers nothing)."""
-    if not _user_of(who).is_authenticated:
-        return 0
-    if not administered_structure_ids(who):
-        return 0
-    if not isinstance(who, HttpRequest):
-        return requests_to_decide(who).count()
-    # Once per request: the inbox's paginator reuses the header's count.
-    if not hasattr(who, "_pending_approvals_count"):
-        who._pending_approvals_count = requests_to_decide(who).count()
-    return who._pending_approvals_count
-
-
-def approver_ids_by_structure(structure_ids) -> dict[int, set[int]]:
-    """{structure id: ids of its active approvers}, in two queries: principal managers,
-    then the holders of Organisation – modification on the whole structure who are still
-    attached to it (a habilitation counts only while its holder is attached)."""
-    result = defaultdict(set)
-    for structure_id, manager_id in Structure.objects.filter(
-        pk__in=structure_ids, principal_manager__is_active=True
-    ).values_list("pk", "principal_manager_id"):
-        result[structure_id].add(manager_id)
-    attached = Membership.objects.filter(
-        user=OuterRef("user"),
-        structure=OuterRef("structure"),
-        service__isnull=True,
-        status=Membership.Status.VALIDEE,
-    )
-    delegates = Habilitation.objects.filter(
-        structure_id__in=structure_ids,
-        service__isnull=True,
-        profile__application__code=access.ORGANISATION,
-        profile__level=Level.MODIFICATION,
-        user__is_active=True,
-    ).filter(Exists(attached))
-    for structure_id, user_id in delegates.values_list("structure_id", "user_id"):
-        result[structure_id].add(user_id)
-    return result
-
-
-def approvers_of(structure):
-    """The approvers of one structure, by name."""
-    ids = approver_ids_by_structure([structure.pk]).get(structure.pk, set())
-    return get_user_model().objects.filter(pk__in=ids).order_by("last_name", "first_name", "email")
-
-
 # Raising a request
 
 
@@ -136,25 +58,15 @@ def _lock_structure(structure):
     return Structure.objects.select_for_update().get(pk=structure.pk)
 
 
-@transaction.atomic
-def request_attachment(*, requester, structure, services=(), comment="") -> ApprovalRequest:
-    """Ask to be attached to a structure (no services) or to some of its services.
-
-    A structure nobody is attached to has no approver: the attachment is granted at
-    once and the requester becomes its principal manager. Otherwise the request waits,
-    and the requester sees the attachments "en cours de validation"."""
-    structure = _lock_structure(structure)
-    services = sorted(set(services), key=lambda service: service.code)
-    comment = comment.strip()
-    if not structure.accepts_attachment_requests:
-        raise _inactive_structure_error(structure)
+def _refuse_foreign_or_inactive_services(structure, services) -> None:
     for service in services:
         if service.structure_id != structure.pk:
             raise RequestError(_("Le service choisi n’appartient pas à cette structure."))
         if not service.is_active:
             raise RequestError(_("Le service %(service)s est inactif.") % {"service": service.name})
 
-    wanted = {service.pk for service in services}
+
+def _refuse_identical_attachment_request(requester, structure, wanted) -> None:
     for pending in ApprovalRequest.objects.filter(
         requester=requester, kind=Kind.RATTACHEMENT, structure=structure, status=Status.EN_ATTENTE
     ).prefetch_related("services"):
@@ -164,11 +76,12 @@ def request_attachment(*, requester, structure, services=(), comment="") -> Appr
                 % {"number": pending.number}
             )
 
-    live = list(
-        Membership.objects.filter(
-            user=requester, structure=structure, status__in=Membership.LIVE_STATUSES
-        ).select_related("service")
-    )
+
+def _refuse_live_attachment(requester, structure, wanted) -> None:
+    """Refuse what the requester already has, or already waits for."""
+    live = Membership.objects.filter(
+        user=requester, structure=structure, status__in=Membership.LIVE_STATUSES
+    ).select_related("service")
     for membership in live:
         if membership.service_id is None:
             if membership.status == Membership.Status.VALIDEE:
@@ -183,6 +96,39 @@ def request_attachment(*, requester, structure, services=(), comment="") -> Appr
                 message = _("Une demande de rattachement au service %(service)s est déjà en attente.")
             raise RequestError(message % {"service": membership.service.name})
 
+
+def _grant_attachment_at_once(approval, *, targets, comment) -> ApprovalRequest:
+    requester, structure = approval.requester, approval.structure
+    approval.status = Status.APPROUVEE
+    approval.decided_by = requester
+    approval.decided_at = timezone.now()
+    approval.granted_at_once = True
+    approval.save(update_fields=["status", "decided_by", "decided_at", "granted_at_once"])
+    for service in targets:
+        user_services.membership_attach(
+            user=requester, structure=structure, service=service, actor=requester, comment=comment
+        )
+    audit.record(actor=requester, obj=approval, action="approval_granted_at_once", changes=_summary(approval))
+    return approval
+
+
+@transaction.atomic
+def request_attachment(*, requester, structure, services=(), comment="") -> ApprovalRequest:
+    """Ask to be attached to a structure (no services) or to some of its services.
+
+    A structure nobody is attached to has no approver: the attachment is granted at
+    once and the requester becomes its principal manager. Otherwise the request waits,
+    and the requester sees the attachments "en cours de validation"."""
+    structure = _lock_structure(structure)
+    services = sorted(set(services), key=lambda service: service.code)
+    comment = comment.strip()
+    if not structure.accepts_attachment_requests:
+        raise _inactive_structure_error(structure)
+    _refuse_foreign_or_inactive_services(structure, services)
+    wanted = {service.pk for service in services}
+    _refuse_identical_attachment_request(requester, structure, wanted)
+    _refuse_live_attachment(requester, structure, wanted)
+
     approval = ApprovalRequest.objects.create(
         kind=Kind.RATTACHEMENT, requester=requester, structure=structure, comment=comment
     )
@@ -193,19 +139,7 @@ def request_attachment(*, requester, structure, services=(), comment="") -> Appr
         and not Membership.objects.filter(structure=structure, status=Membership.Status.VALIDEE).exists()
     )
     if nobody_attached:
-        approval.status = Status.APPROUVEE
-        approval.decided_by = requester
-        approval.decided_at = timezone.now()
-        approval.granted_at_once = True
-        approval.save(update_fields=["status", "decided_by", "decided_at", "granted_at_once"])
-        for service in targets:
-            user_services.membership_attach(
-                user=requester, structure=structure, service=service, actor=requester, comment=comment
-            )
-        audit.record(
-            actor=requester, obj=approval, action="approval_granted_at_once", changes=_summary(approval)
-        )
-        return approval
+        return _grant_attachment_at_once(approval, targets=targets, comment=comment)
 
     for service in targets:
         Membership.objects.create(
@@ -217,6 +151,49 @@ def request_attachment(*, requester, structure, services=(), comment="") -> Appr
         )
     audit.record(actor=requester, obj=approval, action="approval_request", changes=_summary(approval))
     return approval
+
+
+def _refuse_ungrantable_or_unheld(requester, structure, service, *, add, remove) -> None:
+    grantable = set(habilitations.grantable_profiles().values_list("pk", flat=True))
+    held = habilitations.held_profile_ids(user=requester, structure=structure, service=service)
+    for profile in sorted(add, key=profile_label):
+        if profile.pk not in grantable:
+            raise RequestError(
+                _("Le profil %(profile)s ne peut pas être attribué.") % {"profile": profile_label(profile)}
+            )
+        if profile.pk in held:
+            raise RequestError(
+                _("Vous possédez déjà le profil sélectionné : %(profile)s.")
+                % {"profile": profile_label(profile)}
+            )
+    for profile in sorted(remove, key=profile_label):
+        if profile.pk not in held:
+            raise RequestError(
+                _("Vous ne possédez pas le profil %(profile)s.") % {"profile": profile_label(profile)}
+            )
+
+
+def _refuse_overlapping_profiles_request(requester, structure, service, *, add, remove) -> None:
+    wanted_add, wanted_remove = {p.pk for p in add}, {p.pk for p in remove}
+    for pending in ApprovalRequest.objects.filter(
+        requester=requester,
+        kind=Kind.HABILITATIONS,
+        structure=structure,
+        service=service,
+        status=Status.EN_ATTENTE,
+    ).prefetch_related("profiles_to_add", "profiles_to_remove"):
+        pending_add = {p.pk for p in pending.profiles_to_add.all()}
+        pending_remove = {p.pk for p in pending.profiles_to_remove.all()}
+        if (pending_add, pending_remove) == (wanted_add, wanted_remove):
+            raise RequestError(
+                _("Une demande identique est déjà en attente de validation (%(number)s).")
+                % {"number": pending.number}
+            )
+        if (pending_add | pending_remove) & (wanted_add | wanted_remove):
+            raise RequestError(
+                _("Un de ces profils fait déjà l’objet d’une demande en attente (%(number)s).")
+                % {"number": pending.number}
+            )
 
 
 @transaction.atomic
@@ -242,44 +219,8 @@ def request_profiles(*, requester, structure, service=None, add=(), remove=(), c
     ):
         raise RequestError(_("Vous n’êtes pas rattaché à cette structure (ou à ce service)."))
 
-    grantable = set(habilitations.grantable_profiles().values_list("pk", flat=True))
-    held = habilitations.held_profile_ids(user=requester, structure=structure, service=service)
-    for profile in sorted(add, key=profile_label):
-        if profile.pk not in grantable:
-            raise RequestError(
-                _("Le profil %(profile)s ne peut pas être attribué.") % {"profile": profile_label(profile)}
-            )
-        if profile.pk in held:
-            raise RequestError(
-                _("Vous possédez déjà le profil sélectionné : %(profile)s.")
-                % {"profile": profile_label(profile)}
-            )
-    for profile in sorted(remove, key=profile_label):
-        if profile.pk not in held:
-            raise RequestError(
-                _("Vous ne possédez pas le profil %(profile)s.") % {"profile": profile_label(profile)}
-            )
-
-    wanted_add, wanted_remove = {p.pk for p in add}, {p.pk for p in remove}
-    for pending in ApprovalRequest.objects.filter(
-        requester=requester,
-        kind=Kind.HABILITATIONS,
-        structure=structure,
-        service=service,
-        status=Status.EN_ATTENTE,
-    ).prefetch_related("profiles_to_add", "profiles_to_remove"):
-        pending_add = {p.pk for p in pending.profiles_to_add.all()}
-        pending_remove = {p.pk for p in pending.profiles_to_remove.all()}
-        if (pending_add, pending_remove) == (wanted_add, wanted_remove):
-            raise RequestError(
-                _("Une demande identique est déjà en attente de validation (%(number)s).")
-                % {"number": pending.number}
-            )
-        if (pending_add | pending_remove) & (wanted_add | wanted_remove):
-            raise RequestError(
-                _("Un de ces profils fait déjà l’objet d’une demande en attente (%(number)s).")
-                % {"number": pending.number}
-            )
+    _refuse_ungrantable_or_unheld(requester, structure, service, add=add, remove=remove)
+    _refuse_overlapping_profiles_request(requester, structure, service, add=add, remove=remove)
 
     approval = ApprovalRequest.objects.create(
         kind=Kind.HABILITATIONS, requester=requester, structure=structure, service=service, comment=comment
@@ -322,9 +263,8 @@ def approval_decide(
         .select_related("structure", "requester", "service")
         .get(pk=request_id)
     )
-    if approval.requester_id == approver.pk or approval.structure_id not in administered_structure_ids(
-        approver
-    ):
+    administered = selectors.administered_structure_ids(access=access.load_access(approver))
+    if approval.requester_id == approver.pk or approval.structure_id not in administered:
         raise ApprovalRequest.DoesNotExist
     if not approval.is_pending:
         raise AlreadyDecided(approval)
@@ -369,18 +309,6 @@ def approval_decide(
         context={"approval": approval, "approved": approve, "service_names": _service_names(approval)},
     )
     return approval
-
-
-def default_attachment_profiles(approval, approver) -> list:
-    """What approving an attachment request without opening it grants (several requests
-    decided at once): consultation of every application offered to its structure, the
-    default of the request's own page; nothing when the approver may not grant profiles
-    there, or for another kind of request. `approver` is a request or a user."""
-    if approval.kind != Kind.RATTACHEMENT:
-        return []
-    if not access.can(approver, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, approval.structure):
-        return []
-    return habilitations.default_profiles(approval.structure)
 
 
 def _service_names(approval) -> str:
@@ -514,7 +442,7 @@ def digest_send() -> tuple[int, int]:
     )
     if not pending:
         return 0, 0
-    approvers = approver_ids_by_structure({approval.structure_id for approval in pending})
+    approvers = selectors.approver_ids_by_structure({approval.structure_id for approval in pending})
     by_approver = defaultdict(list)
     notified = []
     for approval in pending:

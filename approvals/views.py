@@ -9,13 +9,13 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals import services
+from approvals import selectors, services
 from approvals.forms import (
     AttachmentRequestForm,
     BulkDecisionForm,
@@ -27,10 +27,11 @@ from approvals.forms import (
 )
 from approvals.models import ApprovalRequest
 from chorus import access
-from chorus.models import Profile
+from chorus.models import Level, Profile
 from core.pages import page_context
 from structures.services import claims
 from users.forms.members import ApprovalProfilesForm
+from users.services import habilitations
 
 PAGE_SIZE = 25
 
@@ -224,9 +225,9 @@ def claim_structure(request):
 def inbox(request):
     """Pending requests of my structures, oldest first; several decided at once."""
     filter_form = InboxFilterForm(request.GET or None, request=request)
-    pending = services.requests_to_decide(request)
+    pending = selectors.requests_to_decide(access=access.get_access(request))
     # Unfiltered, the list holds what the header's badge counts: one COUNT for both.
-    count = services.pending_count_for(request)
+    count = selectors.pending_count_for(access=access.get_access(request))
     if filter_form.is_valid():
         if filter_form.cleaned_data["kind"]:
             pending, count = pending.filter(kind=filter_form.cleaned_data["kind"]), None
@@ -235,7 +236,8 @@ def inbox(request):
     pending = _with_details(pending).order_by("created_at", "id")
 
     bulk_form = BulkDecisionForm(
-        request.POST if request.method == "POST" else None, decidable=services.decidable(request)
+        request.POST if request.method == "POST" else None,
+        decidable=selectors.decidable(access=access.get_access(request)),
     )
     if request.method == "POST" and bulk_form.is_valid():
         _decide_several(request, bulk_form)
@@ -263,7 +265,12 @@ def _decide_several(request, form):
     approve, reason = form.approve, form.cleaned_data["reason"]
     decided, already, failed = [], [], []
     for approval in sorted(form.cleaned_data["requests"], key=lambda a: (a.created_at, a.pk)):
-        profiles = services.default_attachment_profiles(approval, request) if approve else []
+        profiles = []
+        if approve:
+            may_grant = access.can(
+                request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, approval.structure_id
+            )
+            profiles = selectors.default_attachment_profiles(approval=approval, may_grant=may_grant)
         try:
             services.approval_decide(
                 request_id=approval.pk,
@@ -301,7 +308,7 @@ def _decide_several(request, form):
 
 
 def _get_decidable(request, pk):
-    return get_object_or_404(_with_details(services.decidable(request)), pk=pk)
+    return get_object_or_404(_with_details(selectors.decidable(access=access.get_access(request))), pk=pk)
 
 
 @access.access_required("APPROBATIONS")
@@ -328,7 +335,7 @@ def _render_detail(request, approval, refusal_form, *, status=200, profiles_form
             _("Demande %(number)s") % {"number": approval.number},
             links=_links(with_inbox=True),
             approval=approval,
-            approvers=services.approvers_of(approval.structure),
+            approvers=selectors.approvers_of(approval.structure),
             refusal_form=refusal_form,
             profiles_form=profiles_form or _profiles_form(request, approval),
             noscript_refusal_form=RefusalForm(auto_id="sans-js-%s"),
@@ -400,14 +407,3 @@ def my_requests(request):
             page_obj=_page(request, mine),
         ),
     )
-
-
-urlpatterns = [
-    path("", inbox, name="inbox"),
-    path("<int:pk>/", detail, name="detail"),
-    path("<int:pk>/approuver/", approve, name="approve"),
-    path("<int:pk>/refuser/", refuse, name="refuse"),
-    path("demander-un-rattachement/", request_attachment, name="request_attachment"),
-    path("demander-un-rattachement/revendiquer/", claim_structure, name="claim_structure"),
-    path("mes-demandes/", my_requests, name="my_requests"),
-]

@@ -72,7 +72,7 @@ def _help_url(request):
 def _approvals_waiting(request):
     # Given the request, not only its user: the count reuses the access context the
     # page already loaded, and costs one query.
-    return contributions.pending_approvals(request)
+    return contributions.pending_approvals(access=access.get_access(request))
 
 
 def _user_menu():

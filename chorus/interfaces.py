@@ -24,7 +24,7 @@ def membership_model():
     return apps.get_model(settings.ACCESS_MEMBERSHIP_MODEL)
 
 
-def _no_pending_approvals(request) -> int:
+def _no_pending_approvals(*, access) -> int:
     return 0
 
 

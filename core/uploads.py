@@ -388,7 +388,7 @@ def _pdf_objects_active(reader) -> bool:
     not, in an object stream or not (a viewer repairing a file may find any of them).
     pypdf reads object streams and decodes #xx escapes in names; the walk is iterative
     and bounded in objects, nodes and nesting."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
+    from pypdf.generic import IndirectObject
 
     pending = [reader.trailer]
     for generation, numbers in reader.xref.items():
@@ -405,31 +405,48 @@ def _pdf_objects_active(reader) -> bool:
             if objects > MAX_PDF_OBJECTS:
                 raise _pdf_too_complex()
             item = item.get_object()
-        stack = [(item, 0)]
-        while stack:
-            node, depth = stack.pop()
-            nodes += 1
-            if nodes > _PDF_MAX_NODES or depth > _PDF_MAX_DEPTH:
-                raise _pdf_too_complex()
-            if isinstance(node, IndirectObject):
-                pending.append(node)
-            elif isinstance(node, NameObject):
-                if node in _PDF_ACTIVE_NAME_OBJECTS:
-                    return True
-            elif isinstance(node, DictionaryObject):
-                # An object stream may hold objects no cross-reference lists.
-                if isinstance(node, StreamObject) and node.get("/Type") == "/ObjStm":
-                    if _pdf_names_active(node.get_data()):
-                        return True
-                uri = node.get("/URI")
-                if isinstance(uri, str) and uri.strip().lower().startswith("javascript:"):
-                    return True
-                # Keys are names too; values are read as stored, references unresolved.
-                stack.extend((key, depth + 1) for key in node)
-                stack.extend((value, depth + 1) for value in dict.values(node))
-            elif isinstance(node, ArrayObject):
-                stack.extend((value, depth + 1) for value in list.__iter__(node))
+        active, nodes = _pdf_tree_active(item, pending, nodes)
+        if active:
+            return True
     return False
+
+
+def _pdf_tree_active(item, pending, nodes) -> tuple[bool, int]:
+    """Walk the tree of one object: (whether a node of it is active, the nodes walked
+    so far). The references met are added to `pending`, to be walked as objects."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    stack = [(item, 0)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > _PDF_MAX_NODES or depth > _PDF_MAX_DEPTH:
+            raise _pdf_too_complex()
+        if isinstance(node, IndirectObject):
+            pending.append(node)
+        elif isinstance(node, NameObject):
+            if node in _PDF_ACTIVE_NAME_OBJECTS:
+                return True, nodes
+        elif isinstance(node, DictionaryObject):
+            if _pdf_dictionary_active(node):
+                return True, nodes
+            # Keys are names too; values are read as stored, references unresolved.
+            stack.extend((key, depth + 1) for key in node)
+            stack.extend((value, depth + 1) for value in dict.values(node))
+        elif isinstance(node, ArrayObject):
+            stack.extend((value, depth + 1) for value in list.__iter__(node))
+    return False, nodes
+
+
+def _pdf_dictionary_active(node) -> bool:
+    from pypdf.generic import StreamObject
+
+    # An object stream may hold objects no cross-reference lists.
+    if isinstance(node, StreamObject) and node.get("/Type") == "/ObjStm":
+        if _pdf_names_active(node.get_data()):
+            return True
+    uri = node.get("/URI")
+    return isinstance(uri, str) and uri.strip().lower().startswith("javascript:")
 
 
 def _check_text(uploaded):

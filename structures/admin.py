@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
 from core.storage import download_response
-from structures.forms.attachments import remove_attachment
 from structures.models import (
     RESERVED_SERVICE_CODE,
     Attachment,
@@ -25,6 +24,7 @@ from structures.models import (
     StructureClaim,
 )
 from structures.services import claims
+from structures.services.attachments import attachment_delete
 from users.models import Membership
 
 
@@ -311,11 +311,11 @@ class AttachmentAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        remove_attachment(attachment=obj, actor=request.user)
+        attachment_delete(actor=request.user, attachment=obj)
 
     def delete_queryset(self, request, queryset):
         for attachment in queryset.select_related("structure"):
-            remove_attachment(attachment=attachment, actor=request.user)
+            attachment_delete(actor=request.user, attachment=attachment)
 
 
 def _contact(user):

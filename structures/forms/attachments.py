@@ -1,10 +1,8 @@
 """Créer une pièce jointe: one or several files for a structure, all or nothing."""
 
 from django import forms
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from chorus import audit
 from chorus.models import Level
 from core.forms import DsfrForm
 from core.uploads import (
@@ -15,7 +13,6 @@ from core.uploads import (
 )
 from structures.fields import StructureChoiceField
 from structures.forms.bank import replace_field
-from structures.models import Attachment
 
 CREATE_APPLICATION = "CREER_PIECE_JOINTE"
 MANAGE_APPLICATION = "GERER_PIECE_JOINTE"
@@ -58,7 +55,6 @@ class AttachmentForm(DsfrForm, forms.Form):
 
     def __init__(self, *args, user_or_request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = getattr(user_or_request, "user", user_or_request)
         replace_field(
             self,
             "structure",
@@ -85,48 +81,3 @@ class AttachmentForm(DsfrForm, forms.Form):
             files, too_many_message=_("Déposez %(max)d fichiers au plus à la fois.")
         )
         return files
-
-    @transaction.atomic
-    def save(self) -> list:
-        """Store every file (the form is valid only when each one is) and record it."""
-        structure = self.cleaned_data["structure"]
-        created = []
-        for uploaded, checked in self.checked_files:
-            attachment = Attachment(
-                structure=structure,
-                original_name=checked.name,
-                content_type=checked.content_type,
-                size=checked.size,
-                uploaded_by=self.user,
-            )
-            attachment.file.save(checked.name, uploaded, save=False)
-            attachment.save()
-            audit.record(
-                actor=self.user,
-                obj=attachment,
-                action="attachment_create",
-                changes={"name": checked.name, "size": checked.size, "content_type": checked.content_type},
-            )
-            created.append(attachment)
-        return created
-
-
-@transaction.atomic
-def remove_attachment(*, attachment, actor):
-    """Delete an attachment, audited with its name; its stored file goes once the
-    deletion is committed."""
-    file_name, storage = attachment.file.name, attachment.file.storage
-    audit.record(
-        actor=actor,
-        obj=attachment,
-        action="attachment_delete",
-        changes={"name": attachment.original_name, "size": attachment.size},
-    )
-    attachment.delete()
-
-    def delete_file():
-        # A duplicated structure may share the stored file: keep it while referenced.
-        if not Attachment.objects.filter(file=file_name).exists():
-            storage.delete(file_name)
-
-    transaction.on_commit(delete_file)

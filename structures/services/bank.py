@@ -14,6 +14,19 @@ INACTIVE_STRUCTURE_MESSAGE = _(
 )
 
 
+# The bank data an audit row keeps: the IBAN masked, as everywhere else.
+AUDITED_FIELDS = [
+    "name",
+    "kind",
+    "country",
+    "bic",
+    "is_factor",
+    "factor_name",
+    "factor_identifier",
+    "proof_name",
+]
+
+
 class BankAccountStateError(Refused):
     """The bank detail, or its structure, is not in a state that allows the change."""
 
@@ -29,6 +42,23 @@ def _lock(bank_account_id):
 def _refuse_inactive_structure(bank_account):
     if not bank_account.structure.is_active:
         raise BankAccountStateError(INACTIVE_STRUCTURE_MESSAGE)
+
+
+@transaction.atomic
+def bank_account_create(*, actor, bank_account: BankAccount) -> BankAccount:
+    """Record a bank detail built from a valid form. Two identical declarations at the
+    same moment: the constraint keeps one, the other raises IntegrityError."""
+    bank_account.save()
+    audit.record(
+        actor=actor,
+        obj=bank_account,
+        action="bank_account_create",
+        changes={
+            "iban": bank_account.masked_iban,
+            **{name: getattr(bank_account, name) for name in AUDITED_FIELDS},
+        },
+    )
+    return bank_account
 
 
 @transaction.atomic

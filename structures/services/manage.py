@@ -1,4 +1,4 @@
-"""Gérer une structure: the status transitions (activate, deactivate)."""
+"""Gérer une structure: its modification and its status transitions (activate, deactivate)."""
 
 import logging
 
@@ -28,6 +28,18 @@ HIDDEN_AT_INSEE = _(
     "L’INSEE ne communique pas l’état de l’établissement %(siret)s (non diffusible) : le portail ne peut "
     "pas vérifier qu’il est ouvert. Contactez le support pour réactiver la structure."
 )
+
+
+@transaction.atomic
+def structure_update(*, actor, structure, before: dict, after: dict) -> dict:
+    """Record the changes a valid form made to a structure, `before` and `after` being
+    the form's fields before validation and as cleaned. Only the fields changed here are
+    written: an INSEE refresh at the same moment keeps its own. Returns the changes."""
+    changes = audit.diff(before, after)
+    if changes:
+        structure.save(update_fields=[*changes, "updated_at"])
+        audit.record(actor=actor, obj=structure, action="structure_update", changes=changes)
+    return changes
 
 
 class StructureStateError(Refused):

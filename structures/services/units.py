@@ -1,7 +1,8 @@
-"""Services (sub-units) of a structure: the changes that need more than a form.
+"""Services (sub-units) of a structure: creating, modifying, activating, deactivating
+and deleting them, audited.
 
-Creating and modifying a service is plain CRUD (structures/forms/services.py); activating,
-deactivating and deleting check the structure and the service's history under a lock."""
+Creating and modifying record what the form validated; activating, deactivating and
+deleting check the structure and the service's history under a lock."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -14,6 +15,23 @@ from users.models import Membership
 
 CREATE_ACTION = "service_create"
 
+# What the audit trail records of a service.
+AUDITED_FIELDS = [
+    "code",
+    "name",
+    "description",
+    "address",
+    "address_complement_1",
+    "address_complement_2",
+    "postcode",
+    "city",
+    "country",
+    "valid_from",
+    "valid_until",
+    "commitment_required",
+    "is_active",
+]
+
 INACTIVE_STRUCTURE_MESSAGE = gettext_lazy(
     "Cette structure est désactivée : ses services ne peuvent être ni créés ni modifiés. "
     "Réactivez-la d’abord (Gérer une structure › Activer une structure)."
@@ -22,6 +40,33 @@ INACTIVE_STRUCTURE_MESSAGE = gettext_lazy(
 
 class ServiceChangeRefused(Exception):
     """A change of a service that cannot be applied; the message, in French, says why."""
+
+
+def service_snapshot(service) -> dict:
+    """The audited fields of a service, to compare before and after a change."""
+    return {name: getattr(service, name) for name in AUDITED_FIELDS}
+
+
+@transaction.atomic
+def service_create(*, actor, service) -> Service:
+    """Record a service built from a valid form. The same code created at the same
+    moment by another request: the constraint refuses it (IntegrityError)."""
+    service.save()
+    audit.record(
+        actor=actor, obj=service, action=CREATE_ACTION, changes=audit.diff({}, service_snapshot(service))
+    )
+    return service
+
+
+@transaction.atomic
+def service_update(*, actor, service, before: dict) -> dict:
+    """Record the changes a valid form made to a service; `before` is its snapshot from
+    before the form was validated. Returns the changes, audited when there are any."""
+    service.save()
+    changes = audit.diff(before, service_snapshot(service))
+    if changes:
+        audit.record(actor=actor, obj=service, action="service_update", changes=changes)
+    return changes
 
 
 def service_has_history(service) -> bool:

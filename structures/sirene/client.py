@@ -174,21 +174,32 @@ class SireneClient:
                     continue
                 if status == 200:
                     return self._json(response, url, single)
-                failure = self._failure(response, url, single)
-                if not isinstance(failure, (SireneRateLimited, SireneUnavailable)):
-                    raise failure
-                if isinstance(failure, SireneRateLimited):
-                    wait = self._reset_wait(response)
-                    if wait is not None and wait > self.max_wait:
-                        failure.retry_after = wait
-                        raise failure
-            if attempt >= self.retries or (isinstance(failure, SireneTimeout) and not self.retry_timeouts):
-                raise failure
-            delay = wait if wait is not None else self.backoff * 2**attempt
-            logger.warning("Sirene: %s; new attempt in %.1f s", failure.detail, delay)
+                failure, wait = self._retryable_failure(response, url, single)
+            self._wait_before_retry(failure, wait, attempt)
             attempt += 1
-            if delay > 0:
-                self.sleep(delay)
+
+    def _retryable_failure(self, response, url, single):
+        """(the failure, seconds until the rate-limit reset or None) when asking again
+        may help; any other failure is raised."""
+        failure = self._failure(response, url, single)
+        if not isinstance(failure, (SireneRateLimited, SireneUnavailable)):
+            raise failure
+        wait = None
+        if isinstance(failure, SireneRateLimited):
+            wait = self._reset_wait(response)
+            if wait is not None and wait > self.max_wait:
+                failure.retry_after = wait
+                raise failure
+        return failure, wait
+
+    def _wait_before_retry(self, failure, wait, attempt) -> None:
+        """Raise the failure when no attempt is left, else wait before the next one."""
+        if attempt >= self.retries or (isinstance(failure, SireneTimeout) and not self.retry_timeouts):
+            raise failure
+        delay = wait if wait is not None else self.backoff * 2**attempt
+        logger.warning("Sirene: %s; new attempt in %.1f s", failure.detail, delay)
+        if delay > 0:
+            self.sleep(delay)
 
     def _redirect_target(self, response, url, single) -> str:
         location = response.headers.get("Location", "")

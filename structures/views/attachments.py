@@ -5,7 +5,7 @@ structure's is a 404) and downloaded through a view, never from a public URL."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,7 +20,6 @@ from structures.forms.attachments import (
     INACTIVE_STRUCTURE_MESSAGE,
     MANAGE_APPLICATION,
     AttachmentForm,
-    remove_attachment,
 )
 from structures.forms.bank import (
     ConfirmForm,
@@ -28,7 +27,8 @@ from structures.forms.bank import (
     initial_structure,
     preselect_single_structure,
 )
-from structures.models import Attachment
+from structures.selectors import attachments as selectors
+from structures.services import attachments as attachment_services
 
 PAGE_SIZE = 20
 
@@ -45,9 +45,9 @@ def list_url(structure_id) -> str:
 
 
 def _get_attachment(request, pk, level=Level.CONSULTATION):
-    attachments = Attachment.objects.filter(
-        structure__in=access.structures_for(request, MANAGE_APPLICATION, level)
-    ).select_related("structure")
+    attachments = selectors.attachments_within(
+        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+    )
     return get_object_or_404(attachments, pk=pk)
 
 
@@ -57,7 +57,9 @@ def attachment_create(request):
     if request.method == "POST":
         form = AttachmentForm(request.POST, request.FILES, user_or_request=request)
         if form.is_valid():
-            created = form.save()
+            created = attachment_services.attachment_create(
+                actor=request.user, structure=form.cleaned_data["structure"], files=form.checked_files
+            )
             names = ", ".join(f"« {attachment.original_name} »" for attachment in created)
             messages.success(
                 request,
@@ -87,10 +89,8 @@ def attachment_list(request):
     page_obj = None
     can_change = can_create = False
     if structure is not None:
-        attachments = Attachment.objects.filter(structure=structure).select_related("uploaded_by")
-        page_obj = Paginator(attachments.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        attachments = selectors.attachments_listed(structure=structure)
+        page_obj = Paginator(attachments, PAGE_SIZE).get_page(request.GET.get("page"))
         can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
         can_create = access.can(request, CREATE_APPLICATION, Level.MODIFICATION, structure=structure)
     return render(
@@ -132,7 +132,7 @@ def attachment_delete(request, pk):
             return redirect(list_url(attachment.structure_id))
         else:
             structure_id, name = attachment.structure_id, attachment.original_name
-            remove_attachment(attachment=attachment, actor=request.user)
+            attachment_services.attachment_delete(actor=request.user, attachment=attachment)
             messages.success(request, _("La pièce jointe « %(name)s » a été supprimée.") % {"name": name})
             return redirect(list_url(structure_id))
     return render(
@@ -148,11 +148,3 @@ def attachment_delete(request, pk):
             list_url=list_url(attachment.structure_id),
         ),
     )
-
-
-urlpatterns = [
-    path("pieces-jointes/", attachment_list, name="attachment_list"),
-    path("pieces-jointes/nouvelle/", attachment_create, name="attachment_create"),
-    path("pieces-jointes/<int:pk>/telecharger/", attachment_download, name="attachment_download"),
-    path("pieces-jointes/<int:pk>/supprimer/", attachment_delete, name="attachment_delete"),
-]

@@ -7,16 +7,16 @@ from types import SimpleNamespace
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chorus import access, audit
+from chorus import access
 from chorus.models import Level
 from core.kept_uploads import KeptUploads
 from core.pages import page_context
@@ -31,7 +31,7 @@ from structures.forms.bank import (
     initial_structure,
     preselect_single_structure,
 )
-from structures.models import BankAccount
+from structures.selectors import bank as selectors
 from structures.services import bank as bank_services
 
 PAGE_SIZE = 20
@@ -39,17 +39,6 @@ NOTICE = gettext_lazy(
     "Ces coordonnées bancaires sont informatives : le comptable public ne paie que sur les "
     "coordonnées bancaires déclarées dans le contrat ou le marché public."
 )
-# The bank data an audit row keeps: the IBAN masked, as everywhere else.
-AUDITED_FIELDS = [
-    "name",
-    "kind",
-    "country",
-    "bic",
-    "is_factor",
-    "factor_name",
-    "factor_identifier",
-    "proof_name",
-]
 
 
 def _links(*, with_list=False):
@@ -64,9 +53,9 @@ def list_url(structure_id) -> str:
 
 
 def _get_bank_account(request, pk, level=Level.CONSULTATION):
-    bank_accounts = BankAccount.objects.filter(
-        structure__in=access.structures_for(request, MANAGE_APPLICATION, level)
-    ).select_related("structure", "created_by")
+    bank_accounts = selectors.bank_accounts_within(
+        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+    )
     return get_object_or_404(bank_accounts, pk=pk)
 
 
@@ -77,23 +66,15 @@ def bank_create(request):
         form = BankAccountForm(request.POST, request.FILES, user_or_request=request)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    bank_account = form.save()
-                    form.discard_kept()
-                    audit.record(
-                        actor=request.user,
-                        obj=bank_account,
-                        action="bank_account_create",
-                        changes={
-                            "iban": bank_account.masked_iban,
-                            **{name: getattr(bank_account, name) for name in AUDITED_FIELDS},
-                        },
-                    )
+                bank_account = bank_services.bank_account_create(
+                    actor=request.user, bank_account=form.save(commit=False)
+                )
             except IntegrityError:
                 # Two identical declarations at the same moment: the constraint keeps one.
                 form.add_error(None, _("Ce compte est déjà déclaré et actif pour cette structure."))
                 form.keep_proof()
             else:
+                form.discard_kept()
                 messages.success(
                     request,
                     _("La coordonnée bancaire « %(name)s » a été créée.") % {"name": bank_account.name},
@@ -132,7 +113,7 @@ def bank_list(request):
     page_obj = None
     can_change = False
     if structure is not None:
-        bank_accounts = BankAccount.objects.filter(structure=structure).order_by("-is_active", "name", "id")
+        bank_accounts = selectors.bank_accounts_listed(structure=structure)
         page_obj = Paginator(bank_accounts, PAGE_SIZE).get_page(request.GET.get("page"))
         can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
     return render(
@@ -223,17 +204,3 @@ def bank_proof(request, pk):
     return download_response(
         bank_account.proof, filename=bank_account.proof_name, content_type="application/pdf"
     )
-
-
-urlpatterns = [
-    path("coordonnees-bancaires/", bank_list, name="bank_list"),
-    path("coordonnees-bancaires/nouvelle/", bank_create, name="bank_create"),
-    path(
-        "coordonnees-bancaires/nouvelle/justificatif-conserve/<str:token>/",
-        bank_kept_proof,
-        name="bank_kept_proof",
-    ),
-    path("coordonnees-bancaires/<int:pk>/", bank_detail, name="bank_detail"),
-    path("coordonnees-bancaires/<int:pk>/statut/", bank_change_status, name="bank_change_status"),
-    path("coordonnees-bancaires/<int:pk>/justificatif/", bank_proof, name="bank_proof"),
-]

@@ -11,9 +11,8 @@ import logging
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -23,6 +22,7 @@ from core.pages import page_context
 from structures import sirene
 from structures.forms.insee import DuplicateForm, InseeUpdateForm, SiretLookupForm, StructureCreateForm
 from structures.models import Structure, country_display
+from structures.selectors import insee as selectors
 from structures.services.insee import (
     COPIED_RELATIONS,
     DuplicationError,
@@ -34,7 +34,6 @@ from structures.services.insee import (
     structure_duplicate,
     structure_update_from_insee,
 )
-from users.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -82,27 +81,16 @@ def _add_sirene_error(form, error, field="siret"):
     form.add_error(field if isinstance(error, SIRET_ERRORS) else None, str(error.message))
 
 
-def _existing_structure(siret):
-    return (
-        Structure.objects.filter(identifier_type=Structure.IdentifierType.SIRET, identifier=siret)
-        .only("pk", "identifier", "company_name", "first_name", "last_name")
-        .first()
-    )
-
-
-def _attach_context(request, structure):
+def _attach_context(user, structure):
     """What to offer when the SIRET already has a structure: ask to be attached (or
     say the user already is)."""
     if structure is None:
         return {"existing": None, "already_member": False, "attach_url": ""}
-    member = Membership.objects.filter(
-        user=request.user, structure=structure, status__in=Membership.LIVE_STATUSES
-    ).exists()
     # The request form, with this structure already found.
     query = urlencode({"identifiant": structure.identifier})
     return {
         "existing": structure,
-        "already_member": member,
+        "already_member": selectors.is_attached_or_waiting(user=user, structure=structure),
         "attach_url": f"{reverse('approvals:request_attachment')}?{query}",
     }
 
@@ -110,56 +98,70 @@ def _attach_context(request, structure):
 # Créer une structure
 
 
+def _create_submitted(lookup_form, user):
+    """Soumettre: INSEE is asked again and the structure created. Returns (the new
+    structure or None, the structure that already has this SIRET or None, what INSEE
+    said or None); a refusal is added to the form."""
+    siret = lookup_form.cleaned_data["siret"]
+    existing = selectors.structure_by_siret(siret=siret)
+    if existing is not None:
+        return None, existing, None
+    establishment, error = _ask_insee(siret)
+    if error is not None:
+        _add_sirene_error(lookup_form, error)
+        return None, None, None
+    try:
+        structure = structure_create_from_insee(establishment=establishment, user=user)
+    except StructureExists:
+        return None, selectors.structure_by_siret(siret=establishment.siret), establishment
+    except sirene.SireneError as refusal:
+        _add_sirene_error(lookup_form, refusal)
+        return None, None, establishment
+    return structure, None, establishment
+
+
+def _create_preview(lookup_form):
+    """What INSEE says of the SIRET, before Soumettre. Returns (the structure that
+    already has it or None, what INSEE said or None, the confirmation form or None)."""
+    siret = lookup_form.cleaned_data["siret"]
+    existing = selectors.structure_by_siret(siret=siret)
+    if existing is not None:
+        return existing, None, None
+    establishment, error = _ask_insee(siret)
+    if error is not None:
+        _add_sirene_error(lookup_form, error)
+        return None, None, None
+    if establishment.was_redirected:
+        existing = selectors.structure_by_siret(siret=establishment.siret)
+        if existing is not None:
+            return existing, establishment, None
+    try:
+        establishment.check_usable()
+    except sirene.SireneError as refusal:
+        _add_sirene_error(lookup_form, refusal)
+        return None, establishment, None
+    return None, establishment, StructureCreateForm(initial={"siret": establishment.siret})
+
+
 @access.access_required(CREATE_APPLICATION, Level.CONSULTATION)
 def create(request):
     """Step 1 (GET ?siret=…): what INSEE says of the SIRET. Step 2 (POST, Soumettre):
     the structure is created, the user becomes its principal manager."""
-    establishment = None
-    confirm_form = None
-    existing = None
+    establishment = confirm_form = existing = None
     if request.method == "POST":
         # The SIRET comes back from the confirmation's hidden field: checked again.
         lookup_form = SiretLookupForm(request.POST)
         if lookup_form.is_valid():
-            siret = lookup_form.cleaned_data["siret"]
-            existing = _existing_structure(siret)
-            if existing is None:
-                establishment, error = _ask_insee(siret)
-                if error is None:
-                    try:
-                        structure = structure_create_from_insee(
-                            establishment=establishment, user=request.user
-                        )
-                    except StructureExists:
-                        existing = _existing_structure(establishment.siret)
-                    except sirene.SireneError as refusal:
-                        _add_sirene_error(lookup_form, refusal)
-                    else:
-                        messages.success(
-                            request,
-                            CREATED % {"name": structure.display_name, "siret": structure.identifier},
-                        )
-                        return redirect("structures:detail", structure.pk)
-                else:
-                    _add_sirene_error(lookup_form, error)
+            structure, existing, establishment = _create_submitted(lookup_form, request.user)
+            if structure is not None:
+                messages.success(
+                    request, CREATED % {"name": structure.display_name, "siret": structure.identifier}
+                )
+                return redirect("structures:detail", structure.pk)
     elif "siret" in request.GET:
         lookup_form = SiretLookupForm(request.GET)
         if lookup_form.is_valid():
-            siret = lookup_form.cleaned_data["siret"]
-            existing = _existing_structure(siret)
-            if existing is None:
-                establishment, error = _ask_insee(siret)
-                if error is not None:
-                    _add_sirene_error(lookup_form, error)
-                elif establishment.was_redirected and _existing_structure(establishment.siret):
-                    existing = _existing_structure(establishment.siret)
-                else:
-                    try:
-                        establishment.check_usable()
-                    except sirene.SireneError as refusal:
-                        _add_sirene_error(lookup_form, refusal)
-                    else:
-                        confirm_form = StructureCreateForm(initial={"siret": establishment.siret})
+            existing, establishment, confirm_form = _create_preview(lookup_form)
     else:
         lookup_form = SiretLookupForm()
     return render(
@@ -172,7 +174,7 @@ def create(request):
             establishment=establishment,
             establishment_items=establishment_items(establishment) if establishment else [],
             confirm_form=confirm_form,
-            **_attach_context(request, existing),
+            **_attach_context(request.user, existing),
         ),
     )
 
@@ -331,13 +333,7 @@ def _change_rows(changes):
 
 def _copy_summary(model):
     """How much of the model will be copied, for the confirmation."""
-    counts = Structure.objects.filter(pk=model.pk).aggregate(
-        services=Count("services", distinct=True),
-        memberships=Count(
-            "memberships", filter=Q(memberships__status=Membership.Status.VALIDEE), distinct=True
-        ),
-        habilitations=Count("habilitations", distinct=True),
-    )
+    counts = selectors.copied_counts(structure=model)
     rows = [
         (_("Services"), counts["services"]),
         (_("Utilisateurs rattachés"), counts["memberships"]),
@@ -351,58 +347,71 @@ def _copy_summary(model):
     return rows
 
 
+def _duplicate_submitted(form, user):
+    """Soumettre: INSEE is asked again, the duplicate created and the model
+    deactivated. Returns (the new structure or None, what INSEE said or None); a
+    refusal is added to the form."""
+    model, siret = form.cleaned_data["model"], form.cleaned_data["siret"]
+    establishment, error = _ask_insee(siret)
+    if error is not None:
+        _add_sirene_error(form, error)
+        return None, establishment
+    try:
+        new = structure_duplicate(model_id=model.pk, establishment=establishment, actor=user)
+    except (StructureExists, DuplicationError) as refusal:
+        form.add_error("siret", str(refusal.message))
+    except sirene.SireneError as refusal:
+        _add_sirene_error(form, refusal)
+    else:
+        return new, establishment
+    return None, establishment
+
+
+def _duplicate_preview(form, request):
+    """The model and what INSEE says of the new SIRET, before Soumettre. Returns (what
+    INSEE said or None, the confirmation form or None, the copy summary)."""
+    model, siret = form.cleaned_data["model"], form.cleaned_data["siret"]
+    establishment, error = _ask_insee(siret)
+    if error is not None:
+        _add_sirene_error(form, error)
+        return establishment, None, []
+    if establishment.was_redirected and selectors.structure_by_siret(siret=establishment.siret):
+        form.add_error("siret", str(StructureExists.message))
+        return establishment, None, []
+    try:
+        establishment.check_usable()
+    except sirene.SireneError as refusal:
+        _add_sirene_error(form, refusal)
+        return establishment, None, []
+    confirm_form = DuplicateForm(
+        initial={"model": model.pk, "siret": establishment.siret}, request=request, confirm=True
+    )
+    return establishment, confirm_form, _copy_summary(model)
+
+
 @access.access_required(DUPLICATE_APPLICATION, Level.MODIFICATION)
 def duplicate(request):
     """Step 1 (GET ?model=…&siret=…): the model and what INSEE says of the new SIRET.
     Step 2 (POST, Soumettre): the duplicate is created, the model deactivated."""
-    establishment = None
-    confirm_form = None
-    model = None
+    establishment = confirm_form = model = None
     summary = []
     if request.method == "POST":
         form = DuplicateForm(request.POST, request=request)
         if form.is_valid():
-            model, siret = form.cleaned_data["model"], form.cleaned_data["siret"]
-            establishment, error = _ask_insee(siret)
-            if error is not None:
-                _add_sirene_error(form, error)
-            else:
-                try:
-                    new = structure_duplicate(
-                        model_id=model.pk, establishment=establishment, actor=request.user
-                    )
-                except (StructureExists, DuplicationError) as refusal:
-                    form.add_error("siret", str(refusal.message))
-                except sirene.SireneError as refusal:
-                    _add_sirene_error(form, refusal)
-                else:
-                    messages.success(
-                        request,
-                        DUPLICATED
-                        % {"name": new.display_name, "siret": new.identifier, "model": model.identifier},
-                    )
-                    return redirect("structures:detail", new.pk)
+            model = form.cleaned_data["model"]
+            new, establishment = _duplicate_submitted(form, request.user)
+            if new is not None:
+                messages.success(
+                    request,
+                    DUPLICATED
+                    % {"name": new.display_name, "siret": new.identifier, "model": model.identifier},
+                )
+                return redirect("structures:detail", new.pk)
     elif "siret" in request.GET or "model" in request.GET:
         form = DuplicateForm(request.GET, request=request)
         if form.is_valid():
-            model, siret = form.cleaned_data["model"], form.cleaned_data["siret"]
-            establishment, error = _ask_insee(siret)
-            if error is not None:
-                _add_sirene_error(form, error)
-            elif establishment.was_redirected and _existing_structure(establishment.siret):
-                form.add_error("siret", str(StructureExists.message))
-            else:
-                try:
-                    establishment.check_usable()
-                except sirene.SireneError as refusal:
-                    _add_sirene_error(form, refusal)
-                else:
-                    confirm_form = DuplicateForm(
-                        initial={"model": model.pk, "siret": establishment.siret},
-                        request=request,
-                        confirm=True,
-                    )
-                    summary = _copy_summary(model)
+            model = form.cleaned_data["model"]
+            establishment, confirm_form, summary = _duplicate_preview(form, request)
     else:
         form = DuplicateForm(request=request)
     return render(
@@ -419,10 +428,3 @@ def duplicate(request):
             summary=summary,
         ),
     )
-
-
-urlpatterns = [
-    path("nouvelle/", create, name="create"),
-    path("<int:pk>/mise-a-jour-insee/", insee_update, name="insee_update"),
-    path("dupliquer/", duplicate, name="duplicate"),
-]

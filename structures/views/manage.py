@@ -5,17 +5,16 @@ from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, audit
+from chorus import access
 from chorus.audit_labels import action_label
-from chorus.models import AuditEvent, Level
+from chorus.models import Level
 from core.pages import page_context
 from structures.forms.manage import (
     APPLICATION,
@@ -25,7 +24,13 @@ from structures.forms.manage import (
     StructureUpdateForm,
 )
 from structures.models import Structure
-from structures.services.manage import StructureStateError, structure_activate, structure_deactivate
+from structures.selectors import manage as selectors
+from structures.services.manage import (
+    StructureStateError,
+    structure_activate,
+    structure_deactivate,
+    structure_update,
+)
 from structures.views.insee import insee_update_panel
 
 STRUCTURES_PER_PAGE = 20
@@ -334,14 +339,10 @@ def update_panel(request, structure, *, form_url):
         before = {name: getattr(structure, name) for name in form.fields}
         if form.is_valid():
             after = {name: form.cleaned_data[name] for name in form.fields}
-            changes = audit.diff(before, after)
+            changes = structure_update(
+                actor=request.user, structure=form.save(commit=False), before=before, after=after
+            )
             if changes:
-                with transaction.atomic():
-                    # Only the fields changed here: an INSEE refresh at the same moment keeps its own.
-                    form.save(commit=False).save(update_fields=[*changes, "updated_at"])
-                    audit.record(
-                        actor=request.user, obj=structure, action="structure_update", changes=changes
-                    )
                 messages.success(
                     request,
                     _("Les modifications de la structure %(name)s ont été enregistrées.")
@@ -500,10 +501,7 @@ def history(request, pk):
     """Read-only: the audit trail of one structure, for those who administer it (the
     Organisation modification profile, which governs this application)."""
     structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
-    events = (
-        AuditEvent.objects.filter(structure=structure).select_related("actor").order_by("-created_at", "-id")
-    )
-    page_obj = _paginate(events, request, EVENTS_PER_PAGE)
+    page_obj = _paginate(selectors.structure_history(structure=structure), request, EVENTS_PER_PAGE)
     rows = [
         {
             "event": event,
@@ -523,13 +521,3 @@ def history(request, pk):
             rows=rows,
         ),
     )
-
-
-urlpatterns = [
-    path("", manage, name="manage"),
-    path("<int:pk>/", detail, name="detail"),
-    path("<int:pk>/modifier/", update, name="update"),
-    path("<int:pk>/activer/", activate, name="activate"),
-    path("<int:pk>/desactiver/", deactivate, name="deactivate"),
-    path("<int:pk>/historique/", history, name="history"),
-]

@@ -7,7 +7,7 @@ GET form, so the page works without JavaScript."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,7 +16,7 @@ from chorus import access
 from chorus.models import Level
 from core.pages import page_context
 from structures.forms.transfer import FORMS, GLOBAL, TransferTypeForm
-from structures.models import Structure
+from structures.selectors import transfer as selectors
 from structures.services.transfer import (
     TransferRefused,
     structures_transfer_principal_manager,
@@ -111,17 +111,12 @@ def transfer_done(request):
     """The confirmation page. Any logged-in user may open it: the former principal
     manager may no longer hold any Organisation profile after the transfer. It shows
     only structures the user is still attached to."""
-    ids = request.session.get(DONE_SESSION_KEY, [])
-    attached = access.get_access(request).attached_structure_ids()
-    structures = (
-        Structure.objects.filter(pk__in=[pk for pk in ids if pk in attached])
-        .select_related("principal_manager")
-        .order_by("company_name", "identifier")
+    structures = selectors.transferred_structures(
+        access=access.get_access(request), structure_ids=request.session.get(DONE_SESSION_KEY, [])
     )
-    # Deactivated structures a global transfer left with the user, still theirs.
-    kept = Structure.objects.filter(
-        pk__in=request.session.get(KEPT_SESSION_KEY, []), principal_manager=request.user
-    ).order_by("company_name", "identifier")
+    kept = selectors.kept_structures(
+        user=request.user, structure_ids=request.session.get(KEPT_SESSION_KEY, [])
+    )
     return render(
         request,
         "structures/transfer/done.html",
@@ -133,9 +128,3 @@ def transfer_done(request):
             can_transfer_more=access.can(request, TRANSFERER_GP, Level.MODIFICATION),
         ),
     )
-
-
-urlpatterns = [
-    path("transfert-gestionnaire-principal/", transfer, name="transfer"),
-    path("transfert-gestionnaire-principal/effectue/", transfer_done, name="transfer_done"),
-]

@@ -7,8 +7,9 @@ from django.core import mail
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from approvals import services
+from approvals import selectors, services
 from approvals.models import ApprovalRequest
+from chorus.access import load_access
 from chorus.models import AuditEvent, Habilitation, Level, Profile
 from structures.models import Structure
 from tests import factories
@@ -396,9 +397,9 @@ def test_pending_count_counts_only_requests_of_administered_structures(
     pending_attachment(
         factories.StructureFactory(with_principal_manager=True), requester=newcomer("x@exemple.fr")
     )
-    assert services.pending_count_for(principal_manager) == 1
-    assert services.pending_count_for(delegate) == 1
-    assert services.pending_count_for(consultation_user) == 0
+    assert selectors.pending_count_for(access=load_access(principal_manager)) == 1
+    assert selectors.pending_count_for(access=load_access(delegate)) == 1
+    assert selectors.pending_count_for(access=load_access(consultation_user)) == 0
 
 
 def test_own_request_is_not_counted_for_its_requester(structure, principal_manager, consultation_user):
@@ -408,9 +409,9 @@ def test_own_request_is_not_counted_for_its_requester(structure, principal_manag
     services.request_profiles(
         requester=consultation_user, structure=structure, add=[profile("FACTURE_EMISE", Level.MODIFICATION)]
     )
-    assert services.pending_count_for(consultation_user) == 0
-    assert services.pending_count_for(principal_manager) == 1
-    assert services.pending_count_for(other.principal_manager) == 0
+    assert selectors.pending_count_for(access=load_access(consultation_user)) == 0
+    assert selectors.pending_count_for(access=load_access(principal_manager)) == 1
+    assert selectors.pending_count_for(access=load_access(other.principal_manager)) == 0
 
 
 # Decided exactly once, under concurrent approvers

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from approvals import services
+from approvals import selectors, services
 from approvals.models import ApprovalRequest
 from chorus.models import AuditEvent, Level, Profile
 from structures.models import Structure
@@ -426,7 +426,7 @@ def test_pending_count_is_one_query_on_top_of_the_access_context(
     http_request.user = principal_manager
     http_request.access = load_access(principal_manager)
     with django_assert_num_queries(1):
-        assert services.pending_count_for(http_request) == 1
+        assert selectors.pending_count_for(access=http_request.access) == 1
 
 
 def test_header_shows_the_number_waiting(client, approval, principal_manager):

@@ -1,7 +1,7 @@
 """The access kernel reads the domain apps through chorus.interfaces only: the models
 named by the settings, and what the apps register from their AppConfig.ready()."""
 
-from approvals.services import pending_count_for
+from approvals.selectors import pending_count_for
 from chorus.interfaces import contributions, membership_model, structure_model
 from structures.models import Structure
 from users.models import Membership

@@ -4,18 +4,17 @@ user may act on: another structure's service is a 404."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chorus import access, audit
+from chorus import access
 from chorus.models import Level
 from core.pages import page_context
-from structures.forms.services import (
+from structures.forms.units import (
     CREER_SERVICE,
     GERER_SERVICE,
     ServiceCreateForm,
@@ -23,32 +22,10 @@ from structures.forms.services import (
     ServiceUpdateForm,
     structure_refusal,
 )
-from structures.models import Service
+from structures.selectors import units as selectors
 from structures.services import units
-from users.models import Membership
 
 PAGE_SIZE = 25
-
-# What the audit trail records of a service.
-AUDITED_FIELDS = [
-    "code",
-    "name",
-    "description",
-    "address",
-    "address_complement_1",
-    "address_complement_2",
-    "postcode",
-    "city",
-    "country",
-    "valid_from",
-    "valid_until",
-    "commitment_required",
-    "is_active",
-]
-
-
-def _snapshot(service) -> dict:
-    return {name: getattr(service, name) for name in AUDITED_FIELDS}
 
 
 def _links(*, with_list=True):
@@ -64,9 +41,7 @@ def list_url(structure) -> str:
 
 def _get_service(request, pk, level=Level.MODIFICATION):
     """One service, through the structures the user may manage services of."""
-    services = Service.objects.filter(
-        structure__in=access.structures_for(request, GERER_SERVICE, level)
-    ).select_related("structure")
+    services = selectors.services_within(structures=access.structures_for(request, GERER_SERVICE, level))
     return get_object_or_404(services, pk=pk)
 
 
@@ -77,14 +52,7 @@ def service_create(request):
         form = ServiceCreateForm(request.POST, request=request)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    service = form.save()
-                    audit.record(
-                        actor=request.user,
-                        obj=service,
-                        action=units.CREATE_ACTION,
-                        changes=audit.diff({}, _snapshot(service)),
-                    )
+                service = units.service_create(actor=request.user, service=form.save(commit=False))
             except IntegrityError:
                 form.add_duplicate_code_error()
             else:
@@ -102,7 +70,7 @@ def service_create(request):
         form = ServiceCreateForm(request=request, initial=initial)
     return render(
         request,
-        "structures/services/create.html",
+        "structures/units/create.html",
         page_context(_("Créer un service"), links=_links(with_list=False), form=form),
     )
 
@@ -126,13 +94,7 @@ def service_list(request):
     }
     if form.is_bound and form.is_valid():
         structure = form.cleaned_data["structure"]
-        services = (
-            form.filter(Service.objects.filter(structure=structure))
-            .annotate(
-                member_count=Count("memberships", filter=Q(memberships__status=Membership.Status.VALIDEE))
-            )
-            .order_by("code", "pk")
-        )
+        services = selectors.services_listed(services=form.filter(selectors.services_of(structure=structure)))
         context.update(
             structure=structure,
             page_obj=Paginator(services, PAGE_SIZE).get_page(request.GET.get("page")),
@@ -142,7 +104,7 @@ def service_list(request):
         )
     return render(
         request,
-        "structures/services/list.html",
+        "structures/units/list.html",
         page_context(_("Gérer un service"), links=_links(with_list=False), **context),
     )
 
@@ -155,16 +117,11 @@ def service_update(request, pk):
     form = None
     if not refusal:
         if request.method == "POST":
-            before = _snapshot(service)
+            before = units.service_snapshot(service)
             form = ServiceUpdateForm(request.POST, instance=service)
             if form.is_valid():
-                with transaction.atomic():
-                    service = form.save()
-                    changes = audit.diff(before, _snapshot(service))
-                    if changes:
-                        audit.record(
-                            actor=request.user, obj=service, action="service_update", changes=changes
-                        )
+                service = form.save(commit=False)
+                changes = units.service_update(actor=request.user, service=service, before=before)
                 if changes:
                     messages.success(
                         request, _("Le service %(code)s a été modifié.") % {"code": service.code}
@@ -181,7 +138,7 @@ def service_update(request, pk):
     title = _("Modifier le service %(code)s") % {"code": service.code}
     return render(
         request,
-        "structures/services/update.html",
+        "structures/units/update.html",
         page_context(
             title,
             links=_links(),
@@ -196,7 +153,7 @@ def service_update(request, pk):
 def _confirmation(request, service, *, title, question, submit_url, refusal, extra_action=None):
     return render(
         request,
-        "structures/services/confirm.html",
+        "structures/units/confirm.html",
         page_context(
             title,
             links=_links(),
@@ -295,13 +252,3 @@ def service_delete(request, pk):
         refusal=refusal,
         extra_action=extra_action,
     )
-
-
-urlpatterns = [
-    path("services/", service_list, name="service_list"),
-    path("services/nouveau/", service_create, name="service_create"),
-    path("services/<int:pk>/modifier/", service_update, name="service_update"),
-    path("services/<int:pk>/desactiver/", service_deactivate, name="service_deactivate"),
-    path("services/<int:pk>/activer/", service_activate, name="service_activate"),
-    path("services/<int:pk>/supprimer/", service_delete, name="service_delete"),
-]
