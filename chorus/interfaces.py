@@ -34,7 +34,7 @@ def _no_help_page(applications) -> str:
 
 @dataclass
 class Contributions:
-    # request -> how many approval requests wait for this user's decision
+    # (*, access) -> how many approval requests wait for the user's decision
     pending_approvals: Callable = _no_pending_approvals
     # applications -> URL of the first published guide about one of them, or ""
     help_page_url: Callable = _no_help_page
