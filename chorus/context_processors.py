@@ -6,8 +6,8 @@ from chorus import access, catalogue
 from chorus.interfaces import contributions
 from chorus.models import Audience
 
-# The user menu (click on one's name), in the order of SPEC.md. An entry whose page is
-# not installed is left out.
+# The user menu (click on one's name), in the order Chorus Pro users know. An entry whose
+# page is not installed is left out.
 USER_MENU = [
     (_("Mon compte"), "users:account"),
     (_("Mes rattachements"), "users:my_memberships"),

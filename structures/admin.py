@@ -1,7 +1,7 @@
 """Back-office of structures and services (operators only).
 
 Operators assign a new principal manager here when the previous one left without
-transferring the role (SPEC, Transférer le gestionnaire principal)."""
+transferring the role (invariant one-principal-manager, docs/architecture.md)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -73,7 +73,7 @@ class StructureAdminForm(forms.ModelForm):
         manager = cleaned_data.get("principal_manager")
         validated = Membership.objects.filter(structure_id=self.instance.pk, status=Membership.Status.VALIDEE)
         if manager is not None:
-            # SPEC: the new principal manager must be attached to the structure.
+            # Invariant principal-manager-is-attached (docs/architecture.md).
             if self.instance.pk is None or not validated.filter(user=manager).exists():
                 self.add_error(
                     "principal_manager",
@@ -85,7 +85,8 @@ class StructureAdminForm(forms.ModelForm):
         elif (
             cleaned_data.get("status") == Structure.Status.ACTIVE and self.instance.pk and validated.exists()
         ):
-            # SPEC invariant 2: an active structure with attached users has exactly one.
+            # Invariant one-principal-manager (docs/architecture.md): an active structure with
+            # attached users has exactly one.
             self.add_error(
                 "principal_manager",
                 _(

@@ -242,7 +242,7 @@ class MembershipAdminForm(forms.ModelForm):
             .exclude(pk=instance.pk)
             .exists()
         ):
-            # SPEC invariant 3: the principal manager is never detached while in role.
+            # Invariant principal-manager-hands-over-first (docs/architecture.md).
             self.add_error(
                 "status",
                 _(

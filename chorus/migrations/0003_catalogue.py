@@ -1,4 +1,4 @@
-"""Seed the catalogue of SPEC.md: domains, applications and their profiles.
+"""Seed the catalogue: domains, applications and their profiles.
 
 The data is frozen here on purpose: a later change to the catalogue is a new migration.
 """

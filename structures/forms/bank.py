@@ -463,8 +463,8 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
 
 
 class ConfirmForm(DsfrForm, forms.Form):
-    """A yes / no question answered with Valider (SPEC: "Voulez-vous désactiver ces
-    informations bancaires ?" Oui → Valider)."""
+    """A yes / no question answered with Valider, as Chorus Pro asks it ("Voulez-vous
+    désactiver ces informations bancaires ?" Oui → Valider)."""
 
     YES, NO = "oui", "non"
 

@@ -3,8 +3,9 @@ from django.db import migrations, models
 
 def give_every_active_structure_a_principal_manager(apps, schema_editor):
     """Rows written before the check: an active structure without a principal manager
-    gets the first user attached to it (invariant 1); with nobody attached, it waits in
-    "activation en cours" for its first user, as new empty structures now do."""
+    gets the first user attached to it (invariant first-attached-becomes-principal-manager,
+    docs/architecture.md); with nobody attached, it waits in "activation en cours" for
+    its first user, as new empty structures now do."""
     Structure = apps.get_model("structures", "Structure")
     Membership = apps.get_model("users", "Membership")
     for structure in Structure.objects.filter(status="ACTIVE", principal_manager__isnull=True):

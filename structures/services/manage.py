@@ -51,7 +51,8 @@ def _check_state(structure, *, new_status, allowed_from, refused_message) -> Non
     if structure.status not in allowed_from:
         raise StructureStateError(refused_message)
     if new_status == Structure.Status.ACTIVE and structure.principal_manager_id is None:
-        # Invariant (a database check): an active structure has exactly one principal manager.
+        # Invariant one-principal-manager (docs/architecture.md), a database check: an active
+        # structure has exactly one principal manager.
         if structure.memberships.filter(status=Membership.Status.VALIDEE).exists():
             raise StructureStateError(
                 _(

@@ -1,10 +1,11 @@
 """Transférer le gestionnaire principal: the current principal manager hands the role
 over to a user attached to the structure.
 
-Invariant 2 (at most one principal manager, always) is held by the single
-`Structure.principal_manager` column; who may take the role is decided under a lock of
-the structure row, so that two simultaneous transfers of one structure cannot both
-apply: the second waits, then finds that its actor is no longer the principal manager.
+Invariant one-principal-manager (docs/architecture.md): "at most one, always" is held
+by the single `Structure.principal_manager` column; who may take the role is decided
+under a lock of the structure row, so that two simultaneous transfers of one structure
+cannot both apply: the second waits, then finds that its actor is no longer the
+principal manager.
 """
 
 from django.db import transaction

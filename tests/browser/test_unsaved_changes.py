@@ -1,4 +1,5 @@
-"""Invariant 4: leaving a changed form warns, with Quitter / Rester."""
+"""Invariant nothing-until-submit (docs/architecture.md): leaving a changed form warns, with
+Quitter / Rester."""
 
 import pytest
 from playwright.sync_api import expect

@@ -1,4 +1,5 @@
-"""Invariants 1 and 2: the first user attached becomes the principal manager, and a
+"""Invariants first-attached-becomes-principal-manager and one-principal-manager
+(docs/architecture.md): the first user attached becomes the principal manager, and a
 structure never has two, even when two first attachments race."""
 
 import threading

@@ -17,7 +17,7 @@ from core.errors import Refused
 from structures.models import Structure
 from users.models import Membership, User
 
-# The words of SPEC.md, as the user reads them.
+# Word for word the message users of Chorus Pro already know.
 ALREADY_HELD = gettext_noop("L’utilisateur possède déjà le profil sélectionné")
 
 

@@ -19,7 +19,8 @@ class MembershipError(Refused):
 
 
 class PrincipalManagerError(MembershipError):
-    """SPEC invariant 3: the principal manager stays attached until they hand the role over."""
+    """Invariant principal-manager-hands-over-first (docs/architecture.md): the principal
+    manager stays attached until they hand the role over."""
 
     def __init__(self, message=None):
         super().__init__(
