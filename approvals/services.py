@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from approvals import selectors
 from approvals.models import ApprovalRequest
 from chorus import access, audit
+from chorus.codes import ApplicationCode
 from core import mail
 from core.errors import Refused
 from structures.models import Structure
@@ -384,7 +385,9 @@ def _grant_profiles(approval, approver, profiles) -> dict:
     structure.refresh_from_db(fields=["principal_manager"])
     if structure.principal_manager_id == user.pk:
         # The first member is principal manager: Organisation is theirs by role.
-        profiles = [profile for profile in profiles if profile.application.code != access.ORGANISATION]
+        profiles = [
+            profile for profile in profiles if profile.application.code != ApplicationCode.ORGANISATION
+        ]
     granted = set()
     for service in list(approval.services.all()) or [None]:
         held = habilitations.held_profile_ids(user=user, structure=structure, service=service)

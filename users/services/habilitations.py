@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from chorus import access, audit
+from chorus.codes import ApplicationCode
 from chorus.models import Application, Audience, Habilitation, Level, Profile
 from core.errors import Refused
 from structures.models import Structure
@@ -44,7 +45,6 @@ def grantable_applications():
 
 
 # Granting profiles to others is what Gérer les habilitations des utilisateurs does.
-MANAGE_APPLICATION = "GERER_HABILITATIONS"
 
 
 def structure_audience(structure) -> str:
@@ -103,7 +103,7 @@ def offer_refusal(*, actor, structure, profiles) -> str:
     profiles = list(profiles)
     if not profiles:
         return ""
-    if not access.can(actor, MANAGE_APPLICATION, Level.MODIFICATION, structure):
+    if not access.can(actor, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, structure):
         return _("Vous ne pouvez pas accorder de profils sur la structure « %(structure)s ».") % {
             "structure": structure.display_name
         }

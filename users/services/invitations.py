@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit
-from chorus.access import ORGANISATION
+from chorus.codes import ApplicationCode
 from core import mail, ratelimit
 from structures.models import Structure
 from users.models import Invitation, Membership, User
@@ -295,7 +295,9 @@ def _grant_invited_profiles(invitation, user, services) -> dict:
     if inviter is None or habilitations.offer_refusal(actor=inviter, structure=structure, profiles=profiles):
         return {"profiles_not_granted": labels}
     if structure.principal_manager_id == user.pk:
-        profiles = [profile for profile in profiles if profile.application.code != ORGANISATION]
+        profiles = [
+            profile for profile in profiles if profile.application.code != ApplicationCode.ORGANISATION
+        ]
     granted = []
     for service in services or [None]:
         held = habilitations.held_profile_ids(user=user, structure=structure, service=service)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit
-from chorus.access import ORGANISATION
+from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level
 from core import mail
 from core.errors import Refused
@@ -267,7 +267,7 @@ def _administrators_emails(structure, *, exclude) -> list[str]:
         Q(pk=structure.principal_manager_id)
         | Q(
             habilitations__structure=structure,
-            habilitations__profile__application__code=ORGANISATION,
+            habilitations__profile__application__code=ApplicationCode.ORGANISATION,
             habilitations__profile__level=Level.MODIFICATION,
             memberships__in=attached,
         )
