@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
-from chorus.audit_labels import action_label
+from chorus.actions import AuditAction, action_label
 from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
@@ -73,7 +73,10 @@ CHANGE_LABELS = {
     "iban": gettext_lazy("IBAN"),
 }
 # A change recorded as a bare before/after pair: the field it is about.
-PAIR_FIELDS = {"membership_status": "status", "principal_manager_assign": "principal_manager"}
+PAIR_FIELDS = {
+    AuditAction.MEMBERSHIP_STATUS: "status",
+    AuditAction.PRINCIPAL_MANAGER_ASSIGN: "principal_manager",
+}
 
 
 def _manage_links():

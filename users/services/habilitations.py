@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from chorus import access, audit
+from chorus.actions import AuditAction
 from chorus.codes import ApplicationCode
 from chorus.models import Application, Audience, Habilitation, Level, Profile
 from core.errors import Refused
@@ -296,7 +297,11 @@ def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=
     }
     if record:
         audit.record(
-            actor=actor, obj=user, action="habilitations_change", structure=structure, changes=changes
+            actor=actor,
+            obj=user,
+            action=AuditAction.HABILITATIONS_CHANGE,
+            structure=structure,
+            changes=changes,
         )
     return changes
 
