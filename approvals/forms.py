@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.utils import dsfr_input_class_attr
 
 from approvals.models import ApprovalRequest
-from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.forms import DsfrForm, ModelMultipleChoiceField
 from core.uploads import PDF_ONLY, validate_upload
@@ -168,7 +168,7 @@ class InboxFilterForm(DsfrForm):
         super().__init__(*args, **kwargs)
         self.fields["structure"] = StructureChoiceField(
             user_or_request=request,
-            application_code=access.ORGANISATION,
+            application_code=ApplicationCode.ORGANISATION,
             level=Level.MODIFICATION,
             required=False,
             empty_label=_("Toutes mes structures"),

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 
 from approvals.models import NUMBER_PREFIX, ApprovalRequest
-from chorus import access as policy
+from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level
 from structures.models import Structure
 from users.models import Membership
@@ -140,7 +140,7 @@ def administered_structure_ids(*, access) -> set:
     return {
         structure_id
         for structure_id in access.attached_structure_ids()
-        if access.level_on(policy.ORGANISATION, structure_id) >= Level.MODIFICATION
+        if access.level_on(ApplicationCode.ORGANISATION, structure_id) >= Level.MODIFICATION
     }
 
 
@@ -188,7 +188,7 @@ def approver_ids_by_structure(structure_ids) -> dict[int, set[int]]:
     delegates = Habilitation.objects.filter(
         structure_id__in=structure_ids,
         service__isnull=True,
-        profile__application__code=policy.ORGANISATION,
+        profile__application__code=ApplicationCode.ORGANISATION,
         profile__level=Level.MODIFICATION,
         user__is_active=True,
     ).filter(Exists(attached))

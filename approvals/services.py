@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from approvals import selectors
 from approvals.models import ApprovalRequest
 from chorus import access, audit
+from chorus.actions import AuditAction
+from chorus.codes import ApplicationCode
 from core import mail
 from core.errors import Refused
 from structures.models import Structure
@@ -108,7 +110,9 @@ def _grant_attachment_at_once(approval, *, targets, comment) -> ApprovalRequest:
         user_services.membership_attach(
             user=requester, structure=structure, service=service, actor=requester, comment=comment
         )
-    audit.record(actor=requester, obj=approval, action="approval_granted_at_once", changes=_summary(approval))
+    audit.record(
+        actor=requester, obj=approval, action=AuditAction.APPROVAL_GRANTED_AT_ONCE, changes=_summary(approval)
+    )
     return approval
 
 
@@ -149,7 +153,9 @@ def request_attachment(*, requester, structure, services=(), comment="") -> Appr
             status=Membership.Status.EN_COURS_DE_VALIDATION,
             comment=comment,
         )
-    audit.record(actor=requester, obj=approval, action="approval_request", changes=_summary(approval))
+    audit.record(
+        actor=requester, obj=approval, action=AuditAction.APPROVAL_REQUEST, changes=_summary(approval)
+    )
     return approval
 
 
@@ -227,7 +233,9 @@ def request_profiles(*, requester, structure, service=None, add=(), remove=(), c
     )
     approval.profiles_to_add.set(add)
     approval.profiles_to_remove.set(remove)
-    audit.record(actor=requester, obj=approval, action="approval_request", changes=_summary(approval))
+    audit.record(
+        actor=requester, obj=approval, action=AuditAction.APPROVAL_REQUEST, changes=_summary(approval)
+    )
     return approval
 
 
@@ -300,7 +308,7 @@ def approval_decide(
     audit.record(
         actor=approver,
         obj=approval,
-        action="approval_approve" if approve else "approval_refuse",
+        action=AuditAction.APPROVAL_APPROVE if approve else AuditAction.APPROVAL_REFUSE,
         changes=changes,
     )
     mail.send_templated(
@@ -384,7 +392,9 @@ def _grant_profiles(approval, approver, profiles) -> dict:
     structure.refresh_from_db(fields=["principal_manager"])
     if structure.principal_manager_id == user.pk:
         # The first member is principal manager: Organisation is theirs by role.
-        profiles = [profile for profile in profiles if profile.application.code != access.ORGANISATION]
+        profiles = [
+            profile for profile in profiles if profile.application.code != ApplicationCode.ORGANISATION
+        ]
     granted = set()
     for service in list(approval.services.all()) or [None]:
         held = habilitations.held_profile_ids(user=user, structure=structure, service=service)

@@ -27,11 +27,11 @@ from approvals.forms import (
 )
 from approvals.models import ApprovalRequest
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level, Profile
 from core.pages import page_context
 from structures.services import claims
 from users.forms.members import ApprovalProfilesForm
-from users.services import habilitations
 
 PAGE_SIZE = 25
 
@@ -65,7 +65,7 @@ def _page(request, queryset, count=None):
 # Demander un rattachement
 
 
-@access.access_required("DEMANDER_RATTACHEMENT")
+@access.access_required(ApplicationCode.DEMANDER_RATTACHEMENT)
 @require_http_methods(["GET", "POST"])
 def request_attachment(request):
     """Find a structure by its identifier typed in full, then ask to join it (or some of
@@ -152,7 +152,7 @@ def _claim_url(identifier):
     return f"{reverse('approvals:claim_structure')}?{urlencode({'identifiant': identifier})}"
 
 
-@access.access_required("DEMANDER_RATTACHEMENT")
+@access.access_required(ApplicationCode.DEMANDER_RATTACHEMENT)
 @require_http_methods(["GET", "POST"])
 def claim_structure(request):
     """Signaler une structure usurpée / revendiquer cette structure: found, as for an
@@ -220,7 +220,7 @@ def claim_structure(request):
 # The approvers' inbox
 
 
-@access.access_required("APPROBATIONS")
+@access.access_required(ApplicationCode.APPROBATIONS)
 @require_http_methods(["GET", "POST"])
 def inbox(request):
     """Pending requests of my structures, oldest first; several decided at once."""
@@ -268,7 +268,7 @@ def _decide_several(request, form):
         profiles = []
         if approve:
             may_grant = access.can(
-                request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, approval.structure_id
+                request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, approval.structure_id
             )
             profiles = selectors.default_attachment_profiles(approval=approval, may_grant=may_grant)
         try:
@@ -311,7 +311,7 @@ def _get_decidable(request, pk):
     return get_object_or_404(_with_details(selectors.decidable(access=access.get_access(request))), pk=pk)
 
 
-@access.access_required("APPROBATIONS")
+@access.access_required(ApplicationCode.APPROBATIONS)
 @access.expect(**access.NOT_AN_APPROVER)
 @require_http_methods(["GET"])
 def detail(request, pk):
@@ -346,7 +346,7 @@ def _render_detail(request, approval, refusal_form, *, status=200, profiles_form
     )
 
 
-@access.access_required("APPROBATIONS")
+@access.access_required(ApplicationCode.APPROBATIONS)
 @access.expect(**access.NOT_AN_APPROVER)
 @require_POST
 def approve(request, pk):
@@ -357,7 +357,7 @@ def approve(request, pk):
     return _decide(request, approval, approve=True, profiles=form.chosen_profiles() if form else ())
 
 
-@access.access_required("APPROBATIONS")
+@access.access_required(ApplicationCode.APPROBATIONS)
 @access.expect(**access.NOT_AN_APPROVER)
 @require_POST
 def refuse(request, pk):

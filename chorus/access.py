@@ -17,15 +17,14 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils.functional import SimpleLazyObject
 
+from chorus.codes import ApplicationCode
 from chorus.interfaces import membership_model, structure_model
 from chorus.models import Application, Habilitation, Level
 from core.errors import AccessRefused
 
-ORGANISATION = "ORGANISATION"
-
 # Every tool of the Organisation domain is opened by the Organisation profile; the
 # principal manager always holds it at modification level on their structures.
-PRINCIPAL_MANAGER_PROFILE = (ORGANISATION, Level.MODIFICATION)
+PRINCIPAL_MANAGER_PROFILE = (ApplicationCode.ORGANISATION, Level.MODIFICATION)
 
 
 @dataclass

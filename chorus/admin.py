@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
-from chorus.audit_labels import ACTION_LABELS, action_label
+from chorus.actions import AuditAction, action_label
 from chorus.models import Application, AuditEvent, Domain, Habilitation, Profile, SecurityPolicy
 
 
@@ -95,14 +95,14 @@ class HabilitationAdmin(admin.ModelAdmin):
 
 
 class ActionFilter(admin.SimpleListFilter):
-    """The actions by their French label; the choices come from the table of labels,
-    without reading the whole trail for its distinct codes."""
+    """The actions by their French label; the choices come from AuditAction, without
+    reading the whole trail for its distinct codes."""
 
     title = _("action")
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return sorted(((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda c: c[1])
+        return sorted(((code, str(label)) for code, label in AuditAction.choices), key=lambda c: c[1])
 
     def queryset(self, request, queryset):
         if self.value():
@@ -191,4 +191,6 @@ class SecurityPolicyAdmin(admin.ModelAdmin):
             {"two_factor_required": obj.two_factor_required},
         )
         if changes:
-            audit.record(actor=request.user, obj=obj, action="security_policy_update", changes=changes)
+            audit.record(
+                actor=request.user, obj=obj, action=AuditAction.SECURITY_POLICY_UPDATE, changes=changes
+            )

@@ -4,8 +4,7 @@ audited, whichever admin class (the portal's or a library's) the model has."""
 from django.contrib import admin
 
 from chorus import audit
-
-DELETE_ACTION = "admin_delete"
+from chorus.actions import AuditAction
 
 
 class AuditedDeletionAdmin:
@@ -15,7 +14,10 @@ class AuditedDeletionAdmin:
     def delete_model(self, request, obj):
         delete = super().delete_model
         audit.record_deletion(
-            actor=request.user, objects=[obj], delete=lambda: delete(request, obj), action=DELETE_ACTION
+            actor=request.user,
+            objects=[obj],
+            delete=lambda: delete(request, obj),
+            action=AuditAction.ADMIN_DELETE,
         )
 
     def delete_queryset(self, request, queryset):
@@ -24,7 +26,7 @@ class AuditedDeletionAdmin:
             actor=request.user,
             objects=queryset,
             delete=lambda: delete(request, queryset),
-            action=DELETE_ACTION,
+            action=AuditAction.ADMIN_DELETE,
         )
 
 

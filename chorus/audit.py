@@ -23,6 +23,7 @@ from datetime import UTC
 
 from django.db import connection, transaction
 
+from chorus.actions import AuditAction
 from chorus.interfaces import structure_model
 from chorus.models import AuditEvent
 
@@ -52,7 +53,7 @@ CHAINED_WHEN_SET = {"actor_email": "actor_email"}
 MIRRORED = {"actor_id": "actor_id_value", "structure_id": "structure_id_value"}
 
 
-def record(*, actor, obj, action: str, changes: dict | None = None, structure=None) -> AuditEvent:
+def record(*, actor, obj, action: AuditAction, changes: dict | None = None, structure=None) -> AuditEvent:
     """Record one change. `changes` is {"field": {"before": …, "after": …}} or any
     JSON-serialisable detail. The structure defaults to the object itself or its
     `structure`, so the change shows in that structure's history."""
@@ -66,7 +67,7 @@ def record(*, actor, obj, action: str, changes: dict | None = None, structure=No
 
 
 def record_deletion(
-    *, actor, objects: Iterable, delete: Callable[[], object], action: str
+    *, actor, objects: Iterable, delete: Callable[[], object], action: AuditAction
 ) -> list[AuditEvent]:
     """Run `delete()` and record one event per object in `objects`, described as it was
     before: the rows are deleted (and locked) first and the records written last, as

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Application, Audience, Domain, Level
 
 AUDIENCE_SESSION_KEY = "audience"
@@ -74,7 +75,7 @@ def find_domain(request, code) -> Domain | None:
 
 
 # The two ways into the portal for a user attached to no structure.
-FIRST_STEPS = ("CREER_STRUCTURE", "DEMANDER_RATTACHEMENT")
+FIRST_STEPS = (ApplicationCode.CREER_STRUCTURE, ApplicationCode.DEMANDER_RATTACHEMENT)
 
 
 def attachment_guide(request) -> dict:

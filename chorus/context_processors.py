@@ -3,6 +3,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access, catalogue
+from chorus.codes import ApplicationCode
 from chorus.interfaces import contributions
 from chorus.models import Audience
 
@@ -46,7 +47,9 @@ def portal(request):
         context["portal_menus"] = SimpleLazyObject(lambda: _menus(request))
         context["user_menu"] = _user_menu()
         context["approvals_url"] = SimpleLazyObject(
-            lambda: catalogue.application_url(access.get_access(request).catalogue["APPROBATIONS"])
+            lambda: catalogue.application_url(
+                access.get_access(request).catalogue[ApplicationCode.APPROBATIONS]
+            )
         )
         context["approvals_waiting"] = SimpleLazyObject(lambda: _approvals_waiting(request))
     return context

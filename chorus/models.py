@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from chorus.audit_labels import action_label
+from chorus.actions import action_label
 
 
 class Level(models.IntegerChoices):

@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from chorus import access, catalogue
+from chorus.codes import ApplicationCode
 from chorus.models import Application, Level
 from core.errors import AccessRefused
 from core.observability import current_request_id
@@ -44,7 +45,7 @@ def _refusal(request, refusal):
     if staff:
         # Operators and agents act from the admin and the support's queues, never as a
         # member of a structure.
-        queues = accessor.catalogue.get("TICKETS_RECUS")
+        queues = accessor.catalogue.get(ApplicationCode.TICKETS_RECUS)
         return {
             "reason": "portal_users",
             "page_label": application.label,
@@ -59,10 +60,10 @@ def _refusal(request, refusal):
         "page_label": application.label,
         "profile_label": f"{profile.label} – {Level(refusal.level).label}",
         "structures": _structures_with_manager(structure_ids),
-        "ask_url": _url_if_allowed(request, accessor, "GERER_MES_HABILITATIONS"),
+        "ask_url": _url_if_allowed(request, accessor, ApplicationCode.GERER_MES_HABILITATIONS),
         "attachment_url": ""
         if structure_ids
-        else _url_if_allowed(request, accessor, "DEMANDER_RATTACHEMENT"),
+        else _url_if_allowed(request, accessor, ApplicationCode.DEMANDER_RATTACHEMENT),
     }
 
 

@@ -26,6 +26,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest
+from chorus.codes import ApplicationCode
 from chorus.models import Application, Habilitation, Level, Profile
 from structures.identifiers import luhn_complete, vat_number
 from structures.models import BankAccount, Service, Structure
@@ -228,9 +229,11 @@ class Generator:
                 application__access=Application.Access.PROFILE, application__governed_by__isnull=True
             )
         }
-        if ("ORGANISATION", Level.MODIFICATION) not in self.profiles:
+        if (ApplicationCode.ORGANISATION, Level.MODIFICATION) not in self.profiles:
             raise ValueError("Le catalogue n’est pas en base : lancez d’abord « migrate ».")
-        self.other_apps = sorted({code for code, _level in self.profiles if code != "ORGANISATION"})
+        self.other_apps = sorted(
+            {code for code, _level in self.profiles if code != ApplicationCode.ORGANISATION}
+        )
         self.subcategories = [
             (s.pk, s.category_id, s.object_type, "metier" if s.name.startswith("M") else "portail")
             for s in SubCategory.objects.filter(is_active=True, category__is_active=True)
@@ -504,7 +507,10 @@ class Generator:
                 )
                 delegate = index == 0 and (reference or rng.random() < 0.6)
                 level = Level.MODIFICATION if delegate else Level.CONSULTATION
-                codes = ["ORGANISATION", *rng.sample(self.other_apps, 2 if reference else rng.choice((2, 3)))]
+                codes = [
+                    ApplicationCode.ORGANISATION,
+                    *rng.sample(self.other_apps, 2 if reference else rng.choice((2, 3))),
+                ]
                 for code in codes:
                     rows["Habilitation"].append(
                         (

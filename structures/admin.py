@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core.storage import download_response
 from structures.models import (
     RESERVED_SERVICE_CODE,
@@ -200,7 +201,7 @@ class StructureAdmin(admin.ModelAdmin):
             audit.record(
                 actor=request.user,
                 obj=obj,
-                action="principal_manager_assign",
+                action=AuditAction.PRINCIPAL_MANAGER_ASSIGN,
                 changes={
                     "before": before.email if before else None,
                     "after": obj.principal_manager.email if obj.principal_manager else None,

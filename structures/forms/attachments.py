@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.forms import DsfrForm
 from core.uploads import (
@@ -13,9 +14,6 @@ from core.uploads import (
 )
 from structures.fields import StructureChoiceField
 from structures.forms.bank import replace_field
-
-CREATE_APPLICATION = "CREER_PIECE_JOINTE"
-MANAGE_APPLICATION = "GERER_PIECE_JOINTE"
 
 INACTIVE_STRUCTURE_MESSAGE = _(
     "Cette structure n’est pas active : ses pièces jointes ne peuvent être ni déposées ni "
@@ -59,7 +57,9 @@ class AttachmentForm(DsfrForm, forms.Form):
             self,
             "structure",
             StructureChoiceField(
-                user_or_request=user_or_request, application_code=CREATE_APPLICATION, level=Level.MODIFICATION
+                user_or_request=user_or_request,
+                application_code=ApplicationCode.CREER_PIECE_JOINTE,
+                level=Level.MODIFICATION,
             ),
         )
         self.fields["files"].widget.group_class = "fr-upload-group"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN, registry
 from schwifty import exceptions as iban_errors
 
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.forms import DsfrForm
 from core.kept_uploads import kept_uploads_for
@@ -23,12 +24,10 @@ from structures.fields import StructureChoiceField
 from structures.models import BankAccount
 from structures.services.bank import INACTIVE_STRUCTURE_MESSAGE
 
-CREATE_APPLICATION = "CREER_COORDONNEE_BANCAIRE"
 KEPT_PURPOSE = "bank_proof"
 PROOF_REFUSED = _(
     "Le fichier choisi a été refusé et n’a pas été conservé : choisissez de nouveau un justificatif PDF."
 )
-MANAGE_APPLICATION = "GERER_COORDONNEE_BANCAIRE"
 
 IBAN_ERRORS = {
     iban_errors.InvalidCountryCode: _("L’IBAN doit commencer par le code d’un pays (par exemple FR)."),
@@ -246,7 +245,9 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
             self,
             "structure",
             StructureChoiceField(
-                user_or_request=user_or_request, application_code=CREATE_APPLICATION, level=Level.MODIFICATION
+                user_or_request=user_or_request,
+                application_code=ApplicationCode.CREER_COORDONNEE_BANCAIRE,
+                level=Level.MODIFICATION,
             ),
         )
         self.fields["country"].choices = country_choices()

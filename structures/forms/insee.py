@@ -5,14 +5,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.models import Structure
 from structures.services.insee import StructureExists
 from structures.sirene import InvalidSiret, validate_siret
-
-DUPLICATE_APPLICATION = "DUPLIQUER_STRUCTURE"
 
 
 class SiretField(forms.CharField):
@@ -79,7 +78,7 @@ class DuplicateForm(DsfrForm, forms.Form):
         super().__init__(data, **kwargs)
         self.fields["model"] = StructureChoiceField(
             user_or_request=request,
-            application_code=DUPLICATE_APPLICATION,
+            application_code=ApplicationCode.DUPLIQUER_STRUCTURE,
             level=Level.MODIFICATION,
             label=_("Structure modèle (ancien identifiant)"),
             help_text=_("Ses services, coordonnées bancaires, pièces jointes et utilisateurs seront repris."),

@@ -5,13 +5,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.models import Structure
 from users.forms.accounts import normalize_phone
-
-APPLICATION = "GERER_STRUCTURE"
 
 
 class RequestType:
@@ -46,13 +45,15 @@ class RequestTypeForm(DsfrForm, forms.Form):
         super().__init__(*args, **kwargs)
         structure_field = StructureChoiceField(
             user_or_request=request,
-            application_code=APPLICATION,
+            application_code=ApplicationCode.GERER_STRUCTURE,
             level=Level.MODIFICATION,
             required=False,
             help_text=_("À choisir pour modifier, activer, mettre à jour ou désactiver une structure."),
         )
         # From the access context already loaded: no query.
-        self.can_change = bool(access.structure_ids_for(request, APPLICATION, Level.MODIFICATION))
+        self.can_change = bool(
+            access.structure_ids_for(request, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
+        )
         if self.can_change:
             self.fields["structure"] = structure_field
         else:

@@ -7,14 +7,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from dsfr.utils import dsfr_input_class_attr
 
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
 from structures.models import RESERVED_SERVICE_CODE, Service, Structure
 from structures.services.units import INACTIVE_STRUCTURE_MESSAGE
-
-CREER_SERVICE = "CREER_SERVICE"
-GERER_SERVICE = "GERER_SERVICE"
 
 SERVICE_CODE_PATTERN = re.compile(r"^[A-Z0-9_-]+$")
 
@@ -103,7 +101,7 @@ class ServiceCreateForm(_ServiceFieldsMixin, DsfrForm, forms.ModelForm):
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["structure"] = StructureChoiceField(
-            user_or_request=request, application_code=CREER_SERVICE, level=Level.MODIFICATION
+            user_or_request=request, application_code=ApplicationCode.CREER_SERVICE, level=Level.MODIFICATION
         )
         dsfr_input_class_attr(self["structure"])
         self.order_fields(["structure"])
@@ -174,7 +172,7 @@ class ServiceFilterForm(DsfrForm, forms.Form):
         super().__init__(*args, **kwargs)
         # Added here, not declared on the class: limited to the user's structures.
         self.fields["structure"] = StructureChoiceField(
-            user_or_request=request, application_code=GERER_SERVICE, level=Level.CONSULTATION
+            user_or_request=request, application_code=ApplicationCode.GERER_SERVICE, level=Level.CONSULTATION
         )
         dsfr_input_class_attr(self["structure"])
         self.order_fields(["structure", "q", "status"])

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from chorus import audit
+from chorus.actions import AuditAction
 from structures.models import Attachment
 
 
@@ -24,7 +25,7 @@ def attachment_create(*, actor, structure, files) -> list:
         audit.record(
             actor=actor,
             obj=attachment,
-            action="attachment_create",
+            action=AuditAction.ATTACHMENT_CREATE,
             changes={"name": checked.name, "size": checked.size, "content_type": checked.content_type},
         )
         created.append(attachment)
@@ -39,7 +40,7 @@ def attachment_delete(*, actor, attachment) -> None:
     audit.record(
         actor=actor,
         obj=attachment,
-        action="attachment_delete",
+        action=AuditAction.ATTACHMENT_DELETE,
         changes={"name": attachment.original_name, "size": attachment.size},
     )
     attachment.delete()

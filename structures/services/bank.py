@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core.errors import Refused
 from structures.models import BankAccount
 
@@ -52,7 +53,7 @@ def bank_account_create(*, actor, bank_account: BankAccount) -> BankAccount:
     audit.record(
         actor=actor,
         obj=bank_account,
-        action="bank_account_create",
+        action=AuditAction.BANK_ACCOUNT_CREATE,
         changes={
             "iban": bank_account.masked_iban,
             **{name: getattr(bank_account, name) for name in AUDITED_FIELDS},
@@ -73,7 +74,7 @@ def bank_account_deactivate(*, bank_account_id: int, actor) -> BankAccount:
     audit.record(
         actor=actor,
         obj=bank_account,
-        action="bank_account_deactivate",
+        action=AuditAction.BANK_ACCOUNT_DEACTIVATE,
         changes={"is_active": {"before": True, "after": False}},
     )
     return bank_account
@@ -101,7 +102,7 @@ def bank_account_reactivate(*, bank_account_id: int, actor) -> BankAccount:
     audit.record(
         actor=actor,
         obj=bank_account,
-        action="bank_account_reactivate",
+        action=AuditAction.BANK_ACCOUNT_REACTIVATE,
         changes={"is_active": {"before": False, "after": True}},
     )
     return bank_account

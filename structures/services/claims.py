@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core import mail
 from core.errors import Refused
 from structures.models import Structure, StructureClaim
@@ -67,7 +68,7 @@ def structure_claim_file(
     audit.record(
         actor=claimant,
         obj=claim,
-        action="structure_claim_file",
+        action=AuditAction.STRUCTURE_CLAIM_FILE,
         changes={"structure": structure.identifier, "proof": claim.proof_name or None},
     )
     return claim
@@ -125,7 +126,7 @@ def structure_claim_decide(*, claim_id: int, operator, accept: bool, comment: st
     audit.record(
         actor=operator,
         obj=claim,
-        action="structure_claim_accept" if accept else "structure_claim_reject",
+        action=AuditAction.STRUCTURE_CLAIM_ACCEPT if accept else AuditAction.STRUCTURE_CLAIM_REJECT,
         changes=changes,
         # An accepted claim changed the structure's principal manager: its history shows it.
         structure=structure if accept else None,

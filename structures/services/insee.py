@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from chorus.models import Habilitation
 from core.errors import Refused
 from structures.models import Service, Structure
@@ -134,7 +135,7 @@ def structure_create_from_insee(*, establishment: Establishment, user) -> Struct
     # One record: the creation tells who became its principal manager.
     changes["principal_manager"] = attached["principal_manager"]
     structure.refresh_from_db()
-    audit.record(actor=user, obj=structure, action="structure_create", changes=changes)
+    audit.record(actor=user, obj=structure, action=AuditAction.STRUCTURE_CREATE, changes=changes)
     return structure
 
 
@@ -160,7 +161,7 @@ def structure_update_from_insee(
         audit.record(
             actor=actor,
             obj=structure,
-            action="structure_insee_update",
+            action=AuditAction.STRUCTURE_INSEE_UPDATE,
             changes=audit.diff(
                 {change.name: change.before for change in changes},
                 {change.name: change.after for change in changes},
@@ -251,7 +252,7 @@ def _duplicate(*, model_id, establishment, actor, copied_files) -> Structure:
     audit.record(
         actor=actor,
         obj=duplicate,
-        action="structure_duplicate",
+        action=AuditAction.STRUCTURE_DUPLICATE,
         changes={"origin": {"before": None, "after": model.identifier}, "copied": copied},
     )
     if model.status != Structure.Status.INACTIVE:

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core.errors import Refused
 from structures import sirene
 from structures.models import Structure
@@ -38,7 +39,7 @@ def structure_update(*, actor, structure, before: dict, after: dict) -> dict:
     changes = audit.diff(before, after)
     if changes:
         structure.save(update_fields=[*changes, "updated_at"])
-        audit.record(actor=actor, obj=structure, action="structure_update", changes=changes)
+        audit.record(actor=actor, obj=structure, action=AuditAction.STRUCTURE_UPDATE, changes=changes)
     return changes
 
 
@@ -121,7 +122,7 @@ def structure_activate(*, structure: Structure, actor) -> Structure:
     if current.identifier_type == Structure.IdentifierType.SIRET:
         _check_open_at_insee(current.identifier)
     with transaction.atomic():
-        return _set_status(structure=structure, actor=actor, action="structure_activate", **states)
+        return _set_status(structure=structure, actor=actor, action=AuditAction.STRUCTURE_ACTIVATE, **states)
 
 
 @transaction.atomic
@@ -133,5 +134,5 @@ def structure_deactivate(*, structure: Structure, actor) -> Structure:
         new_status=Structure.Status.INACTIVE,
         allowed_from={Structure.Status.ACTIVE, Structure.Status.EN_COURS_ACTIVATION},
         refused_message=_("La structure est déjà désactivée : rien n’a été modifié."),
-        action="structure_deactivate",
+        action=AuditAction.STRUCTURE_DEACTIVATE,
     )

@@ -12,11 +12,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core import mail
 from structures.models import Structure
 from users.models import Membership
-
-ACTION = "principal_manager_transfer"
 
 
 class TransferRefused(Exception):
@@ -69,7 +68,7 @@ def structure_transfer_principal_manager(*, structure, new_manager, actor) -> St
     changes = {"principal_manager": {"before": actor.email, "after": new_manager.email}}
     if kept_attached:
         changes["former_principal_manager_attached"] = True
-    audit.record(actor=actor, obj=structure, action=ACTION, changes=changes)
+    audit.record(actor=actor, obj=structure, action=AuditAction.PRINCIPAL_MANAGER_TRANSFER, changes=changes)
 
     context = {"structure": structure, "former_manager": actor, "new_manager": new_manager}
     mail.send_templated(template="transfer_old", to=actor.notification_email, context=context)

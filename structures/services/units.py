@@ -9,11 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus import audit
+from chorus.actions import AuditAction
 from chorus.models import AuditEvent, Habilitation
 from structures.models import Service, Structure
 from users.models import Membership
-
-CREATE_ACTION = "service_create"
 
 # What the audit trail records of a service.
 AUDITED_FIELDS = [
@@ -53,7 +52,10 @@ def service_create(*, actor, service) -> Service:
     moment by another request: the constraint refuses it (IntegrityError)."""
     service.save()
     audit.record(
-        actor=actor, obj=service, action=CREATE_ACTION, changes=audit.diff({}, service_snapshot(service))
+        actor=actor,
+        obj=service,
+        action=AuditAction.SERVICE_CREATE,
+        changes=audit.diff({}, service_snapshot(service)),
     )
     return service
 
@@ -65,7 +67,7 @@ def service_update(*, actor, service, before: dict) -> dict:
     service.save()
     changes = audit.diff(before, service_snapshot(service))
     if changes:
-        audit.record(actor=actor, obj=service, action="service_update", changes=changes)
+        audit.record(actor=actor, obj=service, action=AuditAction.SERVICE_UPDATE, changes=changes)
     return changes
 
 
@@ -79,7 +81,7 @@ def service_has_history(service) -> bool:
         return True
     return (
         AuditEvent.objects.filter(object_type=Service._meta.label, object_id=str(service.pk))
-        .exclude(action=CREATE_ACTION)
+        .exclude(action=AuditAction.SERVICE_CREATE)
         .exists()
     )
 
@@ -109,7 +111,7 @@ def service_set_active(*, service, active: bool, actor) -> Service:
     audit.record(
         actor=actor,
         obj=service,
-        action="service_activate" if active else "service_deactivate",
+        action=AuditAction.SERVICE_ACTIVATE if active else AuditAction.SERVICE_DEACTIVATE,
         changes={"is_active": {"before": not active, "after": active}},
     )
     return service
@@ -129,7 +131,7 @@ def service_delete(*, service, actor) -> None:
     audit.record(
         actor=actor,
         obj=service,
-        action="service_delete",
+        action=AuditAction.SERVICE_DELETE,
         changes={"code": service.code, "name": service.name},
     )
     service.delete()

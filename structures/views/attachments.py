@@ -12,13 +12,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
 from core.storage import download_response
 from structures.forms.attachments import (
-    CREATE_APPLICATION,
     INACTIVE_STRUCTURE_MESSAGE,
-    MANAGE_APPLICATION,
     AttachmentForm,
 )
 from structures.forms.bank import (
@@ -46,12 +45,12 @@ def list_url(structure_id) -> str:
 
 def _get_attachment(request, pk, level=Level.CONSULTATION):
     attachments = selectors.attachments_within(
-        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+        structures=access.structures_for(request, ApplicationCode.GERER_PIECE_JOINTE, level)
     )
     return get_object_or_404(attachments, pk=pk)
 
 
-@access.access_required(CREATE_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.CREER_PIECE_JOINTE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def attachment_create(request):
     if request.method == "POST":
@@ -81,18 +80,22 @@ def attachment_create(request):
     )
 
 
-@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_PIECE_JOINTE, Level.CONSULTATION)
 @require_GET
 def attachment_list(request):
-    picker = StructurePickerForm.from_request(request, application_code=MANAGE_APPLICATION)
+    picker = StructurePickerForm.from_request(request, application_code=ApplicationCode.GERER_PIECE_JOINTE)
     structure = picker.chosen_structure()
     page_obj = None
     can_change = can_create = False
     if structure is not None:
         attachments = selectors.attachments_listed(structure=structure)
         page_obj = Paginator(attachments, PAGE_SIZE).get_page(request.GET.get("page"))
-        can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
-        can_create = access.can(request, CREATE_APPLICATION, Level.MODIFICATION, structure=structure)
+        can_change = access.can(
+            request, ApplicationCode.GERER_PIECE_JOINTE, Level.MODIFICATION, structure=structure
+        )
+        can_create = access.can(
+            request, ApplicationCode.CREER_PIECE_JOINTE, Level.MODIFICATION, structure=structure
+        )
     return render(
         request,
         "structures/attachments/list.html",
@@ -108,7 +111,7 @@ def attachment_list(request):
     )
 
 
-@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_PIECE_JOINTE, Level.CONSULTATION)
 @require_GET
 def attachment_download(request, pk):
     attachment = _get_attachment(request, pk)
@@ -117,7 +120,7 @@ def attachment_download(request, pk):
     )
 
 
-@access.access_required(MANAGE_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_PIECE_JOINTE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def attachment_delete(request, pk):
     """A confirmation page (Oui / Non, Soumettre), then the deletion, audited."""

@@ -17,14 +17,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.kept_uploads import KeptUploads
 from core.pages import page_context
 from core.storage import download_response
 from structures.forms.bank import (
-    CREATE_APPLICATION,
     KEPT_PURPOSE,
-    MANAGE_APPLICATION,
     BankAccountForm,
     ConfirmForm,
     StructurePickerForm,
@@ -54,12 +53,12 @@ def list_url(structure_id) -> str:
 
 def _get_bank_account(request, pk, level=Level.CONSULTATION):
     bank_accounts = selectors.bank_accounts_within(
-        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+        structures=access.structures_for(request, ApplicationCode.GERER_COORDONNEE_BANCAIRE, level)
     )
     return get_object_or_404(bank_accounts, pk=pk)
 
 
-@access.access_required(CREATE_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.CREER_COORDONNEE_BANCAIRE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def bank_create(request):
     if request.method == "POST":
@@ -92,7 +91,7 @@ def bank_create(request):
 
 # A token that names no kept file of this user and session: nothing to show.
 @access.expect(**dict.fromkeys(("principal_manager", "delegate", "other_structure"), 404))
-@access.access_required(CREATE_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.CREER_COORDONNEE_BANCAIRE, Level.MODIFICATION)
 @require_GET
 def bank_kept_proof(request, token):
     """The proof kept after a form error, for its preview: only to the user and the
@@ -105,17 +104,21 @@ def bank_kept_proof(request, token):
     return download_response(stored, filename=entry["name"], content_type="application/pdf")
 
 
-@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.CONSULTATION)
 @require_GET
 def bank_list(request):
-    picker = StructurePickerForm.from_request(request, application_code=MANAGE_APPLICATION)
+    picker = StructurePickerForm.from_request(
+        request, application_code=ApplicationCode.GERER_COORDONNEE_BANCAIRE
+    )
     structure = picker.chosen_structure()
     page_obj = None
     can_change = False
     if structure is not None:
         bank_accounts = selectors.bank_accounts_listed(structure=structure)
         page_obj = Paginator(bank_accounts, PAGE_SIZE).get_page(request.GET.get("page"))
-        can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
+        can_change = access.can(
+            request, ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.MODIFICATION, structure=structure
+        )
     return render(
         request,
         "structures/bank/list.html",
@@ -127,13 +130,20 @@ def bank_list(request):
             page_obj=page_obj,
             can_change=can_change,
             can_create=structure is not None
-            and access.can(request, CREATE_APPLICATION, Level.MODIFICATION, structure=structure),
+            and access.can(
+                request, ApplicationCode.CREER_COORDONNEE_BANCAIRE, Level.MODIFICATION, structure=structure
+            ),
         ),
     )
 
 
 def _render_detail(request, bank_account, *, confirm_form=None, status=200):
-    can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=bank_account.structure)
+    can_change = access.can(
+        request,
+        ApplicationCode.GERER_COORDONNEE_BANCAIRE,
+        Level.MODIFICATION,
+        structure=bank_account.structure,
+    )
     if can_change and confirm_form is None:
         confirm_form = _confirm_form(bank_account)
     return render(
@@ -160,13 +170,13 @@ def _confirm_form(bank_account, data=None):
     return ConfirmForm(data, question=question)
 
 
-@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.CONSULTATION)
 @require_GET
 def bank_detail(request, pk):
     return _render_detail(request, _get_bank_account(request, pk))
 
 
-@access.access_required(MANAGE_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.MODIFICATION)
 @require_POST
 def bank_change_status(request, pk):
     """Deactivate an active bank detail, or reactivate an inactive one, after a yes."""
@@ -195,7 +205,7 @@ def bank_change_status(request, pk):
     return redirect("structures:bank_detail", pk=bank_account.pk)
 
 
-@access.access_required(MANAGE_APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.CONSULTATION)
 @require_GET
 def bank_proof(request, pk):
     bank_account = _get_bank_account(request, pk)

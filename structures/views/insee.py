@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
 from structures import sirene
@@ -37,9 +38,6 @@ from structures.services.insee import (
 
 logger = logging.getLogger(__name__)
 
-CREATE_APPLICATION = "CREER_STRUCTURE"
-MANAGE_APPLICATION = "GERER_STRUCTURE"
-DUPLICATE_APPLICATION = "DUPLIQUER_STRUCTURE"
 
 CREATED = gettext_lazy(
     "La structure « %(name)s » (SIRET %(siret)s) est créée avec les données de la base INSEE. "
@@ -143,7 +141,7 @@ def _create_preview(lookup_form):
     return None, establishment, StructureCreateForm(initial={"siret": establishment.siret})
 
 
-@access.access_required(CREATE_APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.CREER_STRUCTURE, Level.CONSULTATION)
 def create(request):
     """Step 1 (GET ?siret=…): what INSEE says of the SIRET. Step 2 (POST, Soumettre):
     the structure is created, the user becomes its principal manager."""
@@ -220,9 +218,9 @@ def _fingerprint(changes):
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-@access.access_required(MANAGE_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 def insee_update(request, pk):
-    structure = access.get_structure_or_404(request, pk, MANAGE_APPLICATION, Level.MODIFICATION)
+    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     links = [
         *_organisation_links(),
         {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
@@ -389,7 +387,7 @@ def _duplicate_preview(form, request):
     return establishment, confirm_form, _copy_summary(model)
 
 
-@access.access_required(DUPLICATE_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.DUPLIQUER_STRUCTURE, Level.MODIFICATION)
 def duplicate(request):
     """Step 1 (GET ?model=…&siret=…): the model and what INSEE says of the new SIRET.
     Step 2 (POST, Soumettre): the duplicate is created, the model deactivated."""

@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
-from chorus.audit_labels import action_label
+from chorus.actions import AuditAction, action_label
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
 from structures.forms.manage import (
-    APPLICATION,
     RequestType,
     RequestTypeForm,
     StructureSearchForm,
@@ -73,7 +73,10 @@ CHANGE_LABELS = {
     "iban": gettext_lazy("IBAN"),
 }
 # A change recorded as a bare before/after pair: the field it is about.
-PAIR_FIELDS = {"membership_status": "status", "principal_manager_assign": "principal_manager"}
+PAIR_FIELDS = {
+    AuditAction.MEMBERSHIP_STATUS: "status",
+    AuditAction.PRINCIPAL_MANAGER_ASSIGN: "principal_manager",
+}
 
 
 def _manage_links():
@@ -160,7 +163,7 @@ def _chosen_request(request):
     return form, request_type, None
 
 
-@access.access_required(APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_STRUCTURE, Level.CONSULTATION)
 @require_http_methods(["GET", "POST"])
 def manage(request):
     """One page: the *Type de demande* and the structure chosen at the top (a GET form,
@@ -186,7 +189,7 @@ def manage(request):
     if context["consult"]:
         search_form = StructureSearchForm(request.GET)
         structures = search_form.filter(
-            access.structures_for(request, APPLICATION, Level.CONSULTATION)
+            access.structures_for(request, ApplicationCode.GERER_STRUCTURE, Level.CONSULTATION)
             .select_related("principal_manager")
             .order_by("company_name", "identifier", "pk")
         )
@@ -271,14 +274,16 @@ def public_parameter_items(structure):
     ]
 
 
-@access.access_required(APPLICATION, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_STRUCTURE, Level.CONSULTATION)
 @require_GET
 def detail(request, pk):
     structure = get_object_or_404(
-        access.structures_for(request, APPLICATION, Level.CONSULTATION).select_related("principal_manager"),
+        access.structures_for(request, ApplicationCode.GERER_STRUCTURE, Level.CONSULTATION).select_related(
+            "principal_manager"
+        ),
         pk=pk,
     )
-    can_change = access.can(request, APPLICATION, Level.MODIFICATION, structure=structure)
+    can_change = access.can(request, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION, structure=structure)
     return render(
         request,
         "structures/manage/detail.html",
@@ -313,9 +318,9 @@ def _refuse_if_inactive(request, structure):
     return None
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 def update(request, pk):
-    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     response, panel = update_panel(request, structure, form_url=reverse("structures:update", args=[pk]))
     if response is not None:
         return response
@@ -367,7 +372,7 @@ def update_panel(request, structure, *, form_url):
 
 
 def _change_status(request, pk, *, activate):
-    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     form_url = reverse("structures:activate" if activate else "structures:deactivate", args=[pk])
     response, panel = status_panel(request, structure, activate=activate, form_url=form_url)
     if response is not None:
@@ -409,12 +414,12 @@ def status_panel(request, structure, *, activate, form_url):
     }
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 def activate(request, pk):
     return _change_status(request, pk, activate=True)
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 def deactivate(request, pk):
     return _change_status(request, pk, activate=False)
 
@@ -495,12 +500,12 @@ def _is_pair(change):
     return isinstance(change, dict) and set(change) == {"before", "after"}
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 @require_GET
 def history(request, pk):
     """Read-only: the audit trail of one structure, for those who administer it (the
     Organisation modification profile, which governs this application)."""
-    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     page_obj = _paginate(selectors.structure_history(structure=structure), request, EVENTS_PER_PAGE)
     rows = [
         {

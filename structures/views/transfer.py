@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
 from structures.forms.transfer import FORMS, GLOBAL, TransferTypeForm
@@ -23,7 +24,6 @@ from structures.services.transfer import (
     structures_transfer_principal_manager_global,
 )
 
-TRANSFERER_GP = "TRANSFERER_GP"
 DONE_SESSION_KEY = "structures_transfer_done"
 KEPT_SESSION_KEY = "structures_transfer_kept"
 
@@ -52,11 +52,11 @@ def _kept_sentence(kept):
     ) % {"names": names}
 
 
-@access.access_required(TRANSFERER_GP, Level.MODIFICATION)
+@access.access_required(ApplicationCode.TRANSFERER_GP, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def transfer(request):
     structures = list(
-        access.structures_for(request, TRANSFERER_GP, Level.MODIFICATION)
+        access.structures_for(request, ApplicationCode.TRANSFERER_GP, Level.MODIFICATION)
         .filter(principal_manager=request.user)
         .order_by("company_name", "identifier")
     )
@@ -125,6 +125,6 @@ def transfer_done(request):
             links=_links(),
             structures=structures,
             kept=kept,
-            can_transfer_more=access.can(request, TRANSFERER_GP, Level.MODIFICATION),
+            can_transfer_more=access.can(request, ApplicationCode.TRANSFERER_GP, Level.MODIFICATION),
         ),
     )

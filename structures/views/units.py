@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
 from structures.forms.units import (
-    CREER_SERVICE,
-    GERER_SERVICE,
     ServiceCreateForm,
     ServiceFilterForm,
     ServiceUpdateForm,
@@ -41,11 +40,13 @@ def list_url(structure) -> str:
 
 def _get_service(request, pk, level=Level.MODIFICATION):
     """One service, through the structures the user may manage services of."""
-    services = selectors.services_within(structures=access.structures_for(request, GERER_SERVICE, level))
+    services = selectors.services_within(
+        structures=access.structures_for(request, ApplicationCode.GERER_SERVICE, level)
+    )
     return get_object_or_404(services, pk=pk)
 
 
-@access.access_required(CREER_SERVICE, Level.MODIFICATION)
+@access.access_required(ApplicationCode.CREER_SERVICE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def service_create(request):
     if request.method == "POST":
@@ -75,11 +76,11 @@ def service_create(request):
     )
 
 
-@access.access_required(GERER_SERVICE, Level.CONSULTATION)
+@access.access_required(ApplicationCode.GERER_SERVICE, Level.CONSULTATION)
 @require_GET
 def service_list(request):
     data = request.GET.copy()
-    structure_ids = access.structure_ids_for(request, GERER_SERVICE, Level.CONSULTATION)
+    structure_ids = access.structure_ids_for(request, ApplicationCode.GERER_SERVICE, Level.CONSULTATION)
     if "structure" not in data and len(structure_ids) == 1:
         # Nothing to choose: show the user's only structure at once.
         data["structure"] = str(next(iter(structure_ids)))
@@ -98,8 +99,12 @@ def service_list(request):
         context.update(
             structure=structure,
             page_obj=Paginator(services, PAGE_SIZE).get_page(request.GET.get("page")),
-            can_change=access.can(request, GERER_SERVICE, Level.MODIFICATION, structure=structure),
-            can_create=access.can(request, CREER_SERVICE, Level.MODIFICATION, structure=structure),
+            can_change=access.can(
+                request, ApplicationCode.GERER_SERVICE, Level.MODIFICATION, structure=structure
+            ),
+            can_create=access.can(
+                request, ApplicationCode.CREER_SERVICE, Level.MODIFICATION, structure=structure
+            ),
             refusal=structure_refusal(structure),
         )
     return render(
@@ -109,7 +114,7 @@ def service_list(request):
     )
 
 
-@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_SERVICE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def service_update(request, pk):
     service = _get_service(request, pk)
@@ -205,19 +210,19 @@ def _set_active(request, pk, *, active):
     )
 
 
-@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_SERVICE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def service_deactivate(request, pk):
     return _set_active(request, pk, active=False)
 
 
-@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_SERVICE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def service_activate(request, pk):
     return _set_active(request, pk, active=True)
 
 
-@access.access_required(GERER_SERVICE, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_SERVICE, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def service_delete(request, pk):
     service = _get_service(request, pk)

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access as policy
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from support.models import Queue, Ticket, TicketEvent
 
@@ -47,7 +48,7 @@ ORDERS = {"desc": ("-opened_at", "-id"), "asc": ("opened_at", "id")}
 def managed_structure_ids(*, access) -> set:
     """The structures whose tickets I may read: those I administer (principal manager
     or Organisation – modification)."""
-    return policy.structure_ids_for(access, policy.ORGANISATION, Level.MODIFICATION)
+    return policy.structure_ids_for(access, ApplicationCode.ORGANISATION, Level.MODIFICATION)
 
 
 def _mine(user) -> Q:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core import mail
 from support.models import Queue, Ticket, TicketEvent
 from support.selectors import agents as agent_selectors
@@ -28,8 +29,12 @@ PROPOSE_SOLUTION = "propose_solution"
 TRANSFER = "transfer"
 NOTE = "note"
 
-# Actions that move the ticket, and where to.
+# Actions that move the ticket: where to, and what the trail records.
 TARGET_STATUS = {REQUEST_INFORMATION: S.EN_ATTENTE_INFORMATION, PROPOSE_SOLUTION: S.RESOLU}
+RECORDED_AS = {
+    REQUEST_INFORMATION: AuditAction.TICKET_REQUEST_INFORMATION,
+    PROPOSE_SOLUTION: AuditAction.TICKET_PROPOSE_SOLUTION,
+}
 # Actions that keep the status, and the statuses in which they make sense.
 OPEN_STATUSES = {S.EN_COURS, S.EN_ATTENTE_INFORMATION, S.RESOLU}
 ALLOWED_STATUSES = {
@@ -153,7 +158,7 @@ def ticket_assign(*, ticket_id: int, agent, replacing_id: int | None = None) -> 
         )
     else:
         _touch(ticket)
-    _audit(agent, ticket, "ticket_assign", before)
+    _audit(agent, ticket, AuditAction.TICKET_ASSIGN, before)
     _notify_requester(ticket, "support/email/agent_assign")
     return ticket
 
@@ -166,7 +171,7 @@ def ticket_reply(*, ticket_id: int, agent, message: str) -> Ticket:
     message = _clean_message(message)
     TicketEvent.objects.create(ticket=ticket, author=agent, kind=TicketEvent.Kind.MESSAGE, body=message)
     _touch(ticket)
-    audit.record(actor=agent, obj=ticket, action="ticket_reply")
+    audit.record(actor=agent, obj=ticket, action=AuditAction.TICKET_REPLY)
     _notify_requester(ticket, "support/email/agent_reply", message=message)
     return ticket
 
@@ -183,7 +188,7 @@ def _move(ticket_id, agent, action, message, template) -> Ticket:
         to_status=TARGET_STATUS[action],
         message=message,
     )
-    _audit(agent, ticket, f"ticket_{action}", before)
+    _audit(agent, ticket, RECORDED_AS[action], before)
     _notify_requester(ticket, template, message=message)
     return ticket
 
@@ -222,7 +227,7 @@ def ticket_transfer(*, ticket_id: int, agent, queue: Queue, reason: str) -> Tick
         body=_("Transféré de « %(from)s » à « %(to)s » : %(reason)s")
         % {"from": previous, "to": queue, "reason": reason},
     )
-    _audit(agent, ticket, "ticket_transfer", before)
+    _audit(agent, ticket, AuditAction.TICKET_TRANSFER, before)
     _notify_requester(ticket, "support/email/agent_transfer", queue=queue, reason=reason)
     return ticket
 
@@ -239,5 +244,5 @@ def ticket_add_note(*, ticket_id: int, agent, body: str) -> TicketEvent:
     note = TicketEvent.objects.create(
         ticket=ticket, author=agent, kind=TicketEvent.Kind.NOTE, body=body, is_internal=True
     )
-    audit.record(actor=agent, obj=note, action="ticket_note", changes={"ticket": ticket.number})
+    audit.record(actor=agent, obj=note, action=AuditAction.TICKET_NOTE, changes={"ticket": ticket.number})
     return note

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core.errors import Refused
 from support.models import ChatMessage, ChatSession, Queue, SubCategory, Ticket
 from support.selectors.chat import OPEN, WAITING
@@ -207,7 +208,7 @@ def chat_start(*, user, theme, now=None) -> ChatSession:
     if ChatSession.objects.filter(OPEN, user=user).exists():
         raise ChatRefused(_("Vous avez déjà un échange en cours : terminez-le avant d’en ouvrir un autre."))
     session = ChatSession.objects.create(user=user, theme=theme)
-    audit.record(actor=user, obj=session, action="chat_start", changes={"theme": theme.name})
+    audit.record(actor=user, obj=session, action=AuditAction.CHAT_START, changes={"theme": theme.name})
     return session
 
 
@@ -223,7 +224,7 @@ def chat_take(*, session_id: int, agent) -> ChatSession:
             if is_ended(session):
                 raise ChatRefused(_("Cet échange est terminé."))
             raise ChatRefused(_("Cet échange est déjà pris en charge."))
-        audit.record(actor=agent, obj=session, action="chat_take")
+        audit.record(actor=agent, obj=session, action=AuditAction.CHAT_TAKE)
     return session
 
 
@@ -272,7 +273,7 @@ def chat_end(*, session_id: int, actor) -> ChatSession:
         raise ChatRefused(_("Cet échange est déjà terminé."))
     if actor.pk not in (session.user_id, session.agent_id):
         raise ChatRefused(_("Seuls l’utilisateur et l’agent de cet échange peuvent y mettre fin."))
-    _end(session, actor, "chat_end")
+    _end(session, actor, AuditAction.CHAT_END)
     return session
 
 
@@ -357,6 +358,8 @@ def chat_to_ticket(*, session_id: int, user) -> Ticket:
     # Recorded once the ticket has its number: the audit chain's lock comes after the
     # ticket counter's, as in every other submission (see support.services.workflow.next_number).
     if ending:
-        audit.record(actor=user, obj=session, action="chat_end")
-    audit.record(actor=user, obj=session, action="chat_to_ticket", changes={"ticket": ticket.number})
+        audit.record(actor=user, obj=session, action=AuditAction.CHAT_END)
+    audit.record(
+        actor=user, obj=session, action=AuditAction.CHAT_TO_TICKET, changes={"ticket": ticket.number}
+    )
     return ticket

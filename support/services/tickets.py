@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core import mail
 from core.errors import Refused
 from support.models import Rating, Ticket, TicketAttachment, TicketEvent
@@ -108,12 +109,16 @@ def ticket_save(
     `requester` is None for the logged-out form; its acknowledgement links to
     `acknowledgement_url`."""
     if ticket_id is None:
-        ticket, before, action = Ticket(requester=requester, status=S.BROUILLON), {}, "ticket_create"
+        ticket, before, action = (
+            Ticket(requester=requester, status=S.BROUILLON),
+            {},
+            AuditAction.TICKET_CREATE,
+        )
     else:
         ticket = _lock_own(ticket_id, requester)
         if ticket.status != S.BROUILLON:
             raise TicketError(_("Ce ticket a déjà été soumis : il ne peut plus être modifié."))
-        before, action = _snapshot(ticket), "ticket_update"
+        before, action = _snapshot(ticket), AuditAction.TICKET_UPDATE
     for name in FIELDS:
         value = data.get(name)
         setattr(ticket, name, value if name in RELATED_FIELDS else (value or "").strip())
@@ -148,7 +153,10 @@ def _submit(ticket, actor, *, changes=None, acknowledgement_url="") -> Ticket:
         ticket_id=ticket.pk, actor=actor, role=workflow.REQUESTER, to_status=S.SOUMIS
     )
     audit.record(
-        actor=actor, obj=ticket, action="ticket_submit", changes={**(changes or {}), "number": ticket.number}
+        actor=actor,
+        obj=ticket,
+        action=AuditAction.TICKET_SUBMIT,
+        changes={**(changes or {}), "number": ticket.number},
     )
     mail.send_templated(
         template="support/email/ticket_submitted",
@@ -170,7 +178,9 @@ def ticket_delete_draft(*, ticket_id: int, requester) -> None:
     if ticket.status != S.BROUILLON:
         raise TicketError(_("Seul un brouillon peut être supprimé."))
     files = [(attachment.file.storage, attachment.file.name) for attachment in ticket.attachments.all()]
-    audit.record(actor=requester, obj=ticket, action="ticket_delete", changes={"title": ticket.title})
+    audit.record(
+        actor=requester, obj=ticket, action=AuditAction.TICKET_DELETE, changes={"title": ticket.title}
+    )
     ticket.delete()
 
     def delete_files():
@@ -225,7 +235,7 @@ def ticket_answer(*, ticket_id: int, requester, message: str, files=()) -> Ticke
         workflow.ANSWER,
         S.EN_COURS,
         message,
-        action="ticket_answer",
+        action=AuditAction.TICKET_ANSWER,
         what=_("a apporté le complément d’information demandé"),
     )
     if files:
@@ -243,7 +253,7 @@ def ticket_accept(*, ticket_id: int, requester, message: str = "") -> Ticket:
         workflow.ACCEPT,
         S.CLOTURE,
         (message or "").strip(),
-        action="ticket_accept",
+        action=AuditAction.TICKET_ACCEPT,
         what=_("a accepté la solution proposée : le ticket est clôturé"),
     )
 
@@ -260,7 +270,7 @@ def ticket_refuse(*, ticket_id: int, requester, message: str) -> Ticket:
         workflow.REFUSE,
         S.EN_COURS,
         message,
-        action="ticket_refuse",
+        action=AuditAction.TICKET_REFUSE,
         what=_("a refusé la solution proposée"),
     )
 
@@ -278,7 +288,7 @@ def ticket_close(*, ticket_id: int, requester, message: str = "") -> Ticket:
         workflow.CLOSE,
         S.CLOTURE,
         (message or "").strip(),
-        action="ticket_close",
+        action=AuditAction.TICKET_CLOSE,
         what=_("a clôturé le ticket"),
     )
 
@@ -296,7 +306,7 @@ def ticket_rate(*, ticket_id: int, requester, score: int, comment: str = "") -> 
     if score not in range(1, 6):
         raise TicketError(_("Choisissez une note de 1 à 5."))
     rating = Rating.objects.create(ticket=ticket, score=score, comment=(comment or "").strip())
-    audit.record(actor=requester, obj=ticket, action="ticket_rate", changes={"score": score})
+    audit.record(actor=requester, obj=ticket, action=AuditAction.TICKET_RATE, changes={"score": score})
     return rating
 
 
@@ -329,7 +339,7 @@ def tickets_autoclose(*, days: int = AUTOCLOSE_DAYS, now=None) -> list[str]:
                 to_status=S.CLOTURE,
                 message=str(message),
             )
-            audit.record(actor=None, obj=ticket, action="ticket_autoclose", changes={"days": days})
+            audit.record(actor=None, obj=ticket, action=AuditAction.TICKET_AUTOCLOSE, changes={"days": days})
             mail.send_templated(
                 template="support/email/ticket_autoclosed",
                 to=[ticket.contact_email],

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
 from core.storage import download_response
@@ -30,7 +31,6 @@ from support.models import Queue, Ticket, TicketAttachment
 from support.selectors import agents as agent_selectors
 from support.services import agents as agent_services
 
-TICKETS_RECUS = "TICKETS_RECUS"
 PAGE_SIZE = 25
 LATEST_COMMENTS = 20
 
@@ -71,7 +71,7 @@ def _queue_counts():
     return rows
 
 
-@access.access_required(TICKETS_RECUS)
+@access.access_required(ApplicationCode.TICKETS_RECUS)
 @require_GET
 def agent_queues(request):
     form = QueueFilterForm(request.GET)
@@ -110,7 +110,7 @@ def _author_label(event, ticket):
     return _("Système")
 
 
-@access.access_required(TICKETS_RECUS)
+@access.access_required(ApplicationCode.TICKETS_RECUS)
 @require_GET
 def agent_ticket(request, pk):
     ticket = _ticket_or_404(pk, detail=True)
@@ -133,7 +133,7 @@ def agent_ticket(request, pk):
     )
 
 
-@access.access_required(TICKETS_RECUS)
+@access.access_required(ApplicationCode.TICKETS_RECUS)
 @require_GET
 def agent_attachment(request, pk, attachment_pk):
     attachment = get_object_or_404(
@@ -146,7 +146,7 @@ def agent_attachment(request, pk, attachment_pk):
     )
 
 
-@access.access_required(TICKETS_RECUS, Level.MODIFICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS, Level.MODIFICATION)
 @require_POST
 def agent_assign(request, pk):
     ticket = _ticket_or_404(pk)
@@ -252,37 +252,37 @@ def _action(request, pk, action):
     )
 
 
-@access.access_required(TICKETS_RECUS, Level.MODIFICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_reply(request, pk):
     return _action(request, pk, agent_services.REPLY)
 
 
-@access.access_required(TICKETS_RECUS, Level.MODIFICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_request_information(request, pk):
     return _action(request, pk, agent_services.REQUEST_INFORMATION)
 
 
-@access.access_required(TICKETS_RECUS, Level.MODIFICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_propose_solution(request, pk):
     return _action(request, pk, agent_services.PROPOSE_SOLUTION)
 
 
-@access.access_required(TICKETS_RECUS, Level.MODIFICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_transfer(request, pk):
     return _action(request, pk, agent_services.TRANSFER)
 
 
-@access.access_required(TICKETS_RECUS, Level.MODIFICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def agent_note(request, pk):
     return _action(request, pk, agent_services.NOTE)
 
 
-@access.access_required(TICKETS_RECUS)
+@access.access_required(ApplicationCode.TICKETS_RECUS)
 @require_GET
 def agent_ratings(request):
     """Satisfaction per queue and per agent (the agent holding the ticket when it was

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorus import access
 from chorus.catalogue import application_url
+from chorus.codes import ApplicationCode
 from core import sessions
 from core.pages import page_context
 from support.forms.chat import ChatMessageForm, ChatStartForm
@@ -26,8 +27,6 @@ from support.models import ChatSession
 from support.selectors import chat as chat_selectors
 from support.services import chat as chat_services
 
-USER_APPLICATION = "NOUS_CONTACTER"
-AGENT_APPLICATION = "TICKETS_RECUS"
 POLL_INTERVAL_MS = 3000
 RECENT_CHATS = 10
 # At most this many messages per poll: a client far behind catches up over a few polls.
@@ -44,7 +43,7 @@ def _application_link(request, code):
 def _user_links(request, *, with_start=False):
     links = [
         {"url": reverse("domain", args=["support"]), "title": _("Support")},
-        _application_link(request, USER_APPLICATION),
+        _application_link(request, ApplicationCode.NOUS_CONTACTER),
     ]
     if with_start:
         links.append({"url": reverse("support:chat_start"), "title": _("Échange avec un agent")})
@@ -54,7 +53,7 @@ def _user_links(request, *, with_start=False):
 def _agent_links(request, *, with_list=False):
     links = [
         {"url": reverse("domain", args=["support"]), "title": _("Support")},
-        _application_link(request, AGENT_APPLICATION),
+        _application_link(request, ApplicationCode.TICKETS_RECUS),
     ]
     if with_list:
         links.append({"url": reverse("support:agent_chats"), "title": _("Échanges avec les utilisateurs")})
@@ -62,7 +61,7 @@ def _agent_links(request, *, with_list=False):
 
 
 def _is_agent(request):
-    return access.can(request, AGENT_APPLICATION)
+    return access.can(request, ApplicationCode.TICKETS_RECUS)
 
 
 def _get_session(request, pk):
@@ -97,7 +96,7 @@ def _message_data(session, message):
 # The user's side
 
 
-@access.access_required(USER_APPLICATION)
+@access.access_required(ApplicationCode.NOUS_CONTACTER)
 @require_http_methods(["GET", "POST"])
 def chat_start(request):
     open_now = chat_services.is_open()
@@ -261,7 +260,7 @@ def chat_end(request, pk):
     return redirect(_chat_url(session))
 
 
-@access.access_required(USER_APPLICATION)
+@access.access_required(ApplicationCode.NOUS_CONTACTER)
 @require_POST
 def chat_to_ticket(request, pk):
     # Only the chat's own user turns it into a ticket in their name: an agent gets a 404.
@@ -294,7 +293,7 @@ def chat_transcript(request, pk):
 # The agents' side
 
 
-@access.access_required(AGENT_APPLICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS)
 @require_GET
 def agent_chats(request):
     waiting = chat_selectors.waiting_chats()
@@ -311,7 +310,7 @@ def agent_chats(request):
     )
 
 
-@access.access_required(AGENT_APPLICATION)
+@access.access_required(ApplicationCode.TICKETS_RECUS)
 @require_POST
 def agent_chat_take(request, pk):
     session = get_object_or_404(ChatSession, pk=pk)

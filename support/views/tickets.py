@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from core import db, ratelimit
 from core.pages import page_context
 from core.storage import download_response
@@ -38,8 +39,6 @@ from support.services import tickets as ticket_services
 from support.services import workflow
 from support.services.workflow import ACCEPT, ANSWER, CLOSE, RATE, REFUSE
 
-NOUS_CONTACTER = "NOUS_CONTACTER"
-TICKETS_EMIS = "TICKETS_EMIS"
 PAGE_SIZE = 20
 PUBLIC_SESSION_KEY = "support_public_ticket_number"
 # The logged-out form sends an email to an address nobody has verified: few per client,
@@ -83,7 +82,7 @@ def _ticket_title(ticket):
 # Nous contacter
 
 
-@access.access_required(NOUS_CONTACTER)
+@access.access_required(ApplicationCode.NOUS_CONTACTER)
 @require_GET
 def contact(request):
     return render(
@@ -177,7 +176,7 @@ def _ticket_form(request, ticket=None):
     )
 
 
-@access.access_required(NOUS_CONTACTER)
+@access.access_required(ApplicationCode.NOUS_CONTACTER)
 @require_http_methods(["GET", "POST"])
 def ticket_create(request):
     return _ticket_form(request)
@@ -190,7 +189,7 @@ def _own_ticket(request, pk):
     return get_object_or_404(tickets, pk=pk)
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_http_methods(["GET", "POST"])
 def ticket_edit(request, pk):
     ticket = _own_ticket(request, pk)
@@ -200,7 +199,7 @@ def ticket_edit(request, pk):
     return _ticket_form(request, ticket)
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_http_methods(["GET", "POST"])
 def ticket_delete(request, pk):
     ticket = _own_ticket(request, pk)
@@ -260,7 +259,7 @@ def _query(request, **changes) -> str:
     return urlencode({key: value for key, value in query.items() if value})
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_GET
 def ticket_list(request):
     counts, tab, form = _list_state(request)
@@ -301,7 +300,7 @@ def ticket_list(request):
     )
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_GET
 def ticket_export(request):
     """The current tab with its search and filters, every page, as a file."""
@@ -351,7 +350,7 @@ DRAFT_LINKS = [
 ]
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_GET
 def ticket_detail(request, pk):
     tickets = ticket_selectors.visible_tickets(access=access.get_access(request)).select_related(
@@ -383,7 +382,7 @@ def ticket_detail(request, pk):
     )
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_GET
 def ticket_attachment(request, pk, attachment_pk):
     ticket = get_object_or_404(ticket_selectors.visible_tickets(access=access.get_access(request)), pk=pk)
@@ -545,31 +544,31 @@ def _action(request, pk, action):
     )
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_http_methods(["GET", "POST"])
 def ticket_answer(request, pk):
     return _action(request, pk, ANSWER)
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_http_methods(["GET", "POST"])
 def ticket_accept(request, pk):
     return _action(request, pk, ACCEPT)
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_http_methods(["GET", "POST"])
 def ticket_refuse(request, pk):
     return _action(request, pk, REFUSE)
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_http_methods(["GET", "POST"])
 def ticket_close(request, pk):
     return _action(request, pk, CLOSE)
 
 
-@access.access_required(TICKETS_EMIS)
+@access.access_required(ApplicationCode.TICKETS_EMIS)
 @require_http_methods(["GET", "POST"])
 def ticket_rate(request, pk):
     return _action(request, pk, RATE)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chorus import access, audit
+from chorus.codes import ApplicationCode
 from chorus.models import AuditEvent
 from structures.models import StructureClaim
 from structures.services import claims
@@ -98,8 +99,8 @@ def test_accepting_makes_the_claimant_principal_manager_and_keeps_the_former_att
     assert Membership.objects.get(user=claimant, structure=squatted, service=None).status == "VALIDEE"
     assert Membership.objects.get(user=squatter, structure=squatted, service=None).status == "VALIDEE"
     # The former principal manager no longer administers the structure.
-    assert squatted.pk not in access.structure_ids_for(squatter, access.ORGANISATION, 2)
-    assert squatted.pk in access.structure_ids_for(claimant, access.ORGANISATION, 2)
+    assert squatted.pk not in access.structure_ids_for(squatter, ApplicationCode.ORGANISATION, 2)
+    assert squatted.pk in access.structure_ids_for(claimant, ApplicationCode.ORGANISATION, 2)
     claim.refresh_from_db()
     assert claim.status == "ACCEPTEE"
     assert (claim.decided_by, claim.manager_at_decision) == (operator, squatter)

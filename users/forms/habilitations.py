@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Level, Profile
 from core.forms import DsfrForm
 from structures.fields import StructureChoiceField
@@ -16,9 +17,6 @@ from structures.models import Service, Structure
 from users import selectors
 from users.models import User
 from users.services.habilitations import attached_users, grantable_applications, scope_refusal
-
-APPLICATION = "GERER_HABILITATIONS"
-MY_APPLICATION = "GERER_MES_HABILITATIONS"
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -73,7 +71,9 @@ class HabilitationTargetForm(_StructureScopedForm):
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["structure"] = KnownStructureChoiceField(
-            user_or_request=request, application_code=APPLICATION, level=Level.MODIFICATION
+            user_or_request=request,
+            application_code=ApplicationCode.GERER_HABILITATIONS,
+            level=Level.MODIFICATION,
         )
         self.fields["service"] = _service_field()
         self.fields["user"] = UserChoiceField(
@@ -120,7 +120,7 @@ class MyScopeForm(_StructureScopedForm):
         self.access = access.get_access(request)
         self.fields["structure"] = KnownStructureChoiceField(
             user_or_request=request,
-            application_code=MY_APPLICATION,
+            application_code=ApplicationCode.GERER_MES_HABILITATIONS,
             level=Level.MODIFICATION,
             help_text=_("Une des structures auxquelles vous êtes rattaché."),
         )
@@ -224,7 +224,9 @@ class CopyForm(_StructureScopedForm):
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["structure"] = KnownStructureChoiceField(
-            user_or_request=request, application_code=APPLICATION, level=Level.MODIFICATION
+            user_or_request=request,
+            application_code=ApplicationCode.GERER_HABILITATIONS,
+            level=Level.MODIFICATION,
         )
         self.fields["source"] = UserChoiceField(
             label=_("Copier les habilitations de"),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.widgets import InlineRadioSelect
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Application, Level, Profile
 from core.forms import DsfrForm, ModelMultipleChoiceField
 from structures.fields import StructureChoiceField
@@ -19,11 +20,6 @@ from users.models import Membership, User
 from users.services import habilitations
 from users.services.members import PrincipalManagerError
 from users.validators import validate_login_email
-
-RATTACHER_UTILISATEUR = "RATTACHER_UTILISATEUR"
-DETACHER_UTILISATEUR = "DETACHER_UTILISATEUR"
-CONSULTER_UTILISATEURS = "CONSULTER_UTILISATEURS"
-AFFICHER_UTILISATEUR = "AFFICHER_UTILISATEUR"
 
 LEVEL_STRUCTURE = "structure"
 LEVEL_SERVICE = "service"
@@ -114,7 +110,7 @@ def profile_level_field(application, levels):
     unless the manager says otherwise: a new member should not find it closed."""
     label = application.label
     help_text = ""
-    if application.code == access.ORGANISATION:
+    if application.code == ApplicationCode.ORGANISATION:
         help_text = _(
             "Consultation : voir la structure et ses utilisateurs. Modification : administrer la "
             "structure, comme un gestionnaire délégué."
@@ -147,7 +143,7 @@ class ProfileChoicesMixin:
         self.offered = {}
         self._catalogue = access.get_access(request).catalogue
         if structure is None or not access.can(
-            request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, structure
+            request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, structure
         ):
             return
         for application, levels in habilitations.offered_profiles(structure):
@@ -164,7 +160,7 @@ class ProfileChoicesMixin:
         structures = [
             structure
             for structure in structures
-            if access.can(request, habilitations.MANAGE_APPLICATION, Level.MODIFICATION, structure)
+            if access.can(request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, structure)
         ]
         for application, levels in habilitations.offered_profiles_to_any(structures):
             name = PROFILE_FIELD_PREFIX + application.code
@@ -205,7 +201,7 @@ class AttachForm(ProfileChoicesMixin, StructureScopedForm):
     profiles the new member receives on accepting (the applications offered to the
     structure, each at Aucun, Consultation or Modification)."""
 
-    application_code = RATTACHER_UTILISATEUR
+    application_code = ApplicationCode.RATTACHER_UTILISATEUR
 
     email = email_field()
     level = forms.ChoiceField(
@@ -292,9 +288,9 @@ class AttachManyForm(ProfileChoicesMixin, DsfrForm, forms.Form):
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["structures"]
-        field.queryset = access.structures_for(request, RATTACHER_UTILISATEUR, Level.MODIFICATION).order_by(
-            "company_name", "identifier"
-        )
+        field.queryset = access.structures_for(
+            request, ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION
+        ).order_by("company_name", "identifier")
         field.label_from_instance = lambda obj: f"{obj.identifier} — {obj.display_name}"
         # Without the page's script, the applications of all the structures are shown.
         self.add_profile_fields_for_any(list(field.queryset), request)
@@ -333,7 +329,7 @@ class MemberChoiceField(forms.ModelChoiceField):
 
 
 class DetachForm(StructureScopedForm):
-    application_code = DETACHER_UTILISATEUR
+    application_code = ApplicationCode.DETACHER_UTILISATEUR
 
     user = MemberChoiceField(
         label=_("Utilisateur"),
@@ -428,7 +424,7 @@ class DirectoryFilterForm(DsfrForm, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["structure"] = StructureChoiceField(
             user_or_request=request,
-            application_code=CONSULTER_UTILISATEURS,
+            application_code=ApplicationCode.CONSULTER_UTILISATEURS,
             level=Level.CONSULTATION,
             required=False,
             empty_label=_("Toutes les structures"),

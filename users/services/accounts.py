@@ -15,6 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core import mail
 from core.errors import Refused
 from core.ratelimit import Limit, client_address, hit_all
@@ -141,7 +142,7 @@ def account_unlock(*, user_id: int, check):
     if user is None or not check(user):
         return None
     axes_reset(username=user.email)
-    audit.record(actor=user, obj=user, action="user_unlock")
+    audit.record(actor=user, obj=user, action=AuditAction.USER_UNLOCK)
     return user
 
 
@@ -163,7 +164,7 @@ def users_deactivate(*, user_ids, actor) -> list[User]:
         audit.record(
             actor=actor,
             obj=user,
-            action="user_deactivate",
+            action=AuditAction.USER_DEACTIVATE,
             changes={"is_active": {"before": True, "after": False}},
         )
     return users
@@ -205,7 +206,7 @@ def user_signup(*, user, link_url) -> User:
     """Save the new account, inactive until its owner follows the activation link sent
     to the address. Raises IntegrityError when the address signed up a moment earlier."""
     user.save()
-    audit.record(actor=user, obj=user, action="user_signup")
+    audit.record(actor=user, obj=user, action=AuditAction.USER_SIGNUP)
     activation_link_send(user=user, link_url=link_url)
     return user
 
@@ -221,7 +222,7 @@ def user_activate(*, user, token) -> TokenStatus:
         user.is_active = True
         user.activated_at = timezone.now()
         user.save(update_fields=["is_active", "activated_at"])
-        audit.record(actor=user, obj=user, action="user_activate")
+        audit.record(actor=user, obj=user, action=AuditAction.USER_ACTIVATE)
         invitations_accept(user=user)
     return status
 
@@ -233,7 +234,7 @@ def user_update(*, actor, changes) -> None:
     actor.save()
     if not changes:
         return
-    audit.record(actor=actor, obj=actor, action="user_update", changes=changes)
+    audit.record(actor=actor, obj=actor, action=AuditAction.USER_UPDATE, changes=changes)
     if "contact_email" in changes:
         old_contact_email = changes["contact_email"]["before"]
         security_notify(
@@ -248,10 +249,10 @@ def password_reset_record(*, user) -> None:
     """The password was reset through an emailed link: proving ownership of the
     address lifts the lockout of failed logins; the owner is told."""
     axes_reset(username=user.get_username())
-    audit.record(actor=user, obj=user, action="password_reset")
+    audit.record(actor=user, obj=user, action=AuditAction.PASSWORD_RESET)
     security_notify(user=user, template="password_changed")
 
 
 def password_change_record(*, actor) -> None:
-    audit.record(actor=actor, obj=actor, action="password_change")
+    audit.record(actor=actor, obj=actor, action=AuditAction.PASSWORD_CHANGE)
     security_notify(user=actor, template="password_changed")

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from chorus import access, audit
+from chorus.actions import AuditAction
+from chorus.codes import ApplicationCode
 from chorus.models import Application, Audience, Habilitation, Level, Profile
 from core.errors import Refused
 from structures.models import Structure
@@ -44,7 +46,6 @@ def grantable_applications():
 
 
 # Granting profiles to others is what Gérer les habilitations des utilisateurs does.
-MANAGE_APPLICATION = "GERER_HABILITATIONS"
 
 
 def structure_audience(structure) -> str:
@@ -103,7 +104,7 @@ def offer_refusal(*, actor, structure, profiles) -> str:
     profiles = list(profiles)
     if not profiles:
         return ""
-    if not access.can(actor, MANAGE_APPLICATION, Level.MODIFICATION, structure):
+    if not access.can(actor, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, structure):
         return _("Vous ne pouvez pas accorder de profils sur la structure « %(structure)s ».") % {
             "structure": structure.display_name
         }
@@ -296,7 +297,11 @@ def habilitations_apply(*, actor, user, structure, service=None, add=(), remove=
     }
     if record:
         audit.record(
-            actor=actor, obj=user, action="habilitations_change", structure=structure, changes=changes
+            actor=actor,
+            obj=user,
+            action=AuditAction.HABILITATIONS_CHANGE,
+            structure=structure,
+            changes=changes,
         )
     return changes
 

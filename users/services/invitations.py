@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit
-from chorus.access import ORGANISATION
+from chorus.actions import AuditAction
+from chorus.codes import ApplicationCode
 from core import mail, ratelimit
 from structures.models import Structure
 from users.models import Invitation, Membership, User
@@ -136,7 +137,7 @@ def invitation_send(
         audit.record(
             actor=actor,
             obj=invitation,
-            action="invitation_send",
+            action=AuditAction.INVITATION_SEND,
             changes={
                 "email": email,
                 "services": sorted(s.code for s in services),
@@ -204,7 +205,7 @@ def invitations_accept(*, user) -> list[Membership]:
         granted = _grant_invited_profiles(invitation, user, [s for s in services if s is not None])
         invitation.accepted_at = now
         invitation.save(update_fields=["accepted_at"])
-        audit.record(actor=user, obj=invitation, action="invitation_accept", changes=granted)
+        audit.record(actor=user, obj=invitation, action=AuditAction.INVITATION_ACCEPT, changes=granted)
     return memberships
 
 
@@ -273,7 +274,7 @@ def invitation_accept(*, invitation_id, user) -> list[Membership]:
     changes.update(_grant_invited_profiles(invitation, user, services))
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
-    audit.record(actor=user, obj=invitation, action="invitation_accept", changes=changes)
+    audit.record(actor=user, obj=invitation, action=AuditAction.INVITATION_ACCEPT, changes=changes)
     _tell_inviter(invitation, user, accepted=True)
     return memberships
 
@@ -295,7 +296,9 @@ def _grant_invited_profiles(invitation, user, services) -> dict:
     if inviter is None or habilitations.offer_refusal(actor=inviter, structure=structure, profiles=profiles):
         return {"profiles_not_granted": labels}
     if structure.principal_manager_id == user.pk:
-        profiles = [profile for profile in profiles if profile.application.code != ORGANISATION]
+        profiles = [
+            profile for profile in profiles if profile.application.code != ApplicationCode.ORGANISATION
+        ]
     granted = []
     for service in services or [None]:
         held = habilitations.held_profile_ids(user=user, structure=structure, service=service)
@@ -317,6 +320,6 @@ def invitation_decline(*, invitation_id, user) -> Invitation:
     invitation = _answerable(invitation_id, user)
     invitation.declined_at = timezone.now()
     invitation.save(update_fields=["declined_at"])
-    audit.record(actor=user, obj=invitation, action="invitation_decline")
+    audit.record(actor=user, obj=invitation, action=AuditAction.INVITATION_DECLINE)
     _tell_inviter(invitation, user, accepted=False)
     return invitation

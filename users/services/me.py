@@ -7,6 +7,7 @@ the account changed and the link no longer matches, so each link works once."""
 from django.db import IntegrityError, transaction
 
 from chorus import audit
+from chorus.actions import AuditAction
 from core import mail
 from users import tokens
 from users.models import User
@@ -32,7 +33,7 @@ def email_change_request(*, actor, new_email, link_url) -> None:
     audit.record(
         actor=actor,
         obj=actor,
-        action="user_email_change_request",
+        action=AuditAction.USER_EMAIL_CHANGE_REQUEST,
         changes={"email": {"before": actor.email, "after": new_email}},
     )
     mail.send_templated(
@@ -65,7 +66,7 @@ def email_change_confirm(*, payload):
             audit.record(
                 actor=user,
                 obj=user,
-                action="user_email_change",
+                action=AuditAction.USER_EMAIL_CHANGE,
                 changes={"email": {"before": old_email, "after": new_email}},
             )
             # The old address (and the contact address) learn of the change: if it was
@@ -107,7 +108,7 @@ def account_deactivate(*, actor, link_url) -> list:
     audit.record(
         actor=user,
         obj=user,
-        action="user_deactivate",
+        action=AuditAction.USER_DEACTIVATE,
         changes={"is_active": {"before": True, "after": False}},
     )
     reactivation_link_send(user=user, link_url=link_url)
@@ -138,7 +139,7 @@ def account_reactivate(*, payload):
     audit.record(
         actor=user,
         obj=user,
-        action="user_reactivate",
+        action=AuditAction.USER_REACTIVATE,
         changes={"is_active": {"before": False, "after": True}},
     )
     return user

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus import audit
-from chorus.access import ORGANISATION
+from chorus.actions import AuditAction
+from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level
 from core import mail
 from core.errors import Refused
@@ -38,7 +39,7 @@ def membership_attach(*, user, structure, service=None, actor=None, comment="") 
     attachments cannot both take the role: the second one waits, then sees the first.
     """
     membership, changes = attach_unrecorded(user=user, structure=structure, service=service, comment=comment)
-    audit.record(actor=actor or user, obj=membership, action="membership_attach", changes=changes)
+    audit.record(actor=actor or user, obj=membership, action=AuditAction.MEMBERSHIP_ATTACH, changes=changes)
     return membership
 
 
@@ -102,7 +103,7 @@ def membership_detach(*, membership, actor, comment) -> list[Membership]:
     When nothing live remains on the structure, every habilitation of the user there is
     removed: the user has left the structure. Returns the memberships ended."""
     ended, changes = _detach_unrecorded(membership=membership, comment=comment)
-    audit.record(actor=actor, obj=ended[0], action="membership_detach", changes=changes)
+    audit.record(actor=actor, obj=ended[0], action=AuditAction.MEMBERSHIP_DETACH, changes=changes)
     return ended
 
 
@@ -211,7 +212,7 @@ def members_detach(*, actor, user, structure, services=(), comment) -> list[Memb
         ended += ended_here
         changes = _merge_detach_changes(changes, detached)
     # One record for the action, whatever the number of attachments it ends.
-    audit.record(actor=actor, obj=ended[0], action="membership_detach", changes=changes)
+    audit.record(actor=actor, obj=ended[0], action=AuditAction.MEMBERSHIP_DETACH, changes=changes)
     mail.send_templated(
         template="detach",
         to=user.notification_email,
@@ -246,7 +247,7 @@ def membership_leave(*, membership_id, user) -> list[Membership]:
         membership=membership, comment=_("Départ à l’initiative de l’utilisateur.")
     )
     structure = membership.structure
-    audit.record(actor=user, obj=ended[0], action="membership_leave", changes=changes)
+    audit.record(actor=user, obj=ended[0], action=AuditAction.MEMBERSHIP_LEAVE, changes=changes)
     mail.send_templated(
         template="membership_left",
         to=_administrators_emails(structure, exclude=user),
@@ -268,7 +269,7 @@ def _administrators_emails(structure, *, exclude) -> list[str]:
         Q(pk=structure.principal_manager_id)
         | Q(
             habilitations__structure=structure,
-            habilitations__profile__application__code=ORGANISATION,
+            habilitations__profile__application__code=ApplicationCode.ORGANISATION,
             habilitations__profile__level=Level.MODIFICATION,
             memberships__in=attached,
         )
@@ -292,6 +293,6 @@ def membership_save(*, actor, membership) -> None:
         audit.record(
             actor=actor,
             obj=membership,
-            action="membership_status",
+            action=AuditAction.MEMBERSHIP_STATUS,
             changes={"before": before, "after": membership.status},
         )

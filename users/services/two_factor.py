@@ -26,6 +26,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chorus import audit
+from chorus.actions import AuditAction
 from chorus.models import SecurityPolicy
 from core import mail
 from structures.models import Structure
@@ -157,7 +158,7 @@ def code_match(user, code: str):
                     audit.record(
                         actor=user,
                         obj=user,
-                        action="two_factor_recovery_code_used",
+                        action=AuditAction.TWO_FACTOR_RECOVERY_CODE_USED,
                         changes={"recovery_codes_left": device.token_set.count()},
                     )
                 return device
@@ -248,7 +249,7 @@ def two_factor_enable(*, user, device_id: int, code: str) -> tuple[TOTPDevice, l
     audit.record(
         actor=user,
         obj=user,
-        action="two_factor_enable",
+        action=AuditAction.TWO_FACTOR_ENABLE,
         changes={"two_factor_enabled": {"before": False, "after": True}},
     )
     _notify(user, "two_factor_enabled", recovery_codes_count=RECOVERY_CODES_COUNT)
@@ -261,7 +262,7 @@ def recovery_codes_regenerate(*, user) -> list[str]:
     if not user.two_factor_enabled:
         raise TwoFactorError(_("La double authentification n’est pas activée sur votre compte."))
     codes = _new_recovery_codes(user)
-    audit.record(actor=user, obj=user, action="two_factor_recovery_codes_regenerate")
+    audit.record(actor=user, obj=user, action=AuditAction.TWO_FACTOR_RECOVERY_CODES_REGENERATE)
     _notify(user, "two_factor_recovery_codes", recovery_codes_count=RECOVERY_CODES_COUNT)
     return codes
 
@@ -283,7 +284,7 @@ def two_factor_disable(*, user):
     audit.record(
         actor=user,
         obj=user,
-        action="two_factor_disable",
+        action=AuditAction.TWO_FACTOR_DISABLE,
         changes={"two_factor_enabled": {"before": True, "after": False}},
     )
     _notify(user, "two_factor_disabled")
@@ -301,7 +302,7 @@ def two_factor_reset(*, user, actor):
     audit.record(
         actor=actor,
         obj=user,
-        action="two_factor_reset",
+        action=AuditAction.TWO_FACTOR_RESET,
         changes={"two_factor_enabled": {"before": before, "after": False}},
     )
     _notify(user, "two_factor_disabled")

@@ -12,15 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level
 from core import db
 from core.pages import page_context
 from users import exports, selectors
-from users.forms.habilitations import APPLICATION as HABILITATIONS_APPLICATION
 from users.forms.members import (
-    AFFICHER_UTILISATEUR,
-    CONSULTER_UTILISATEURS,
-    DETACHER_UTILISATEUR,
     DirectoryFilterForm,
 )
 from users.models import Membership
@@ -36,11 +33,11 @@ def _links():
 
 
 def _memberships(request, form):
-    structures = access.structures_for(request, CONSULTER_UTILISATEURS, Level.CONSULTATION)
+    structures = access.structures_for(request, ApplicationCode.CONSULTER_UTILISATEURS, Level.CONSULTATION)
     return selectors.directory_memberships(structures=structures, filters=form.filters())
 
 
-@access.access_required(CONSULTER_UTILISATEURS, Level.CONSULTATION)
+@access.access_required(ApplicationCode.CONSULTER_UTILISATEURS, Level.CONSULTATION)
 @require_GET
 def member_list(request):
     form = DirectoryFilterForm(request.GET or None, request=request)
@@ -65,12 +62,12 @@ def member_list(request):
             rows=[exports.row_for(membership) for membership in page_obj.object_list],
             columns=exports.columns(),
             export_urls=export_urls,
-            can_attach=access.can(request, "RATTACHER_UTILISATEUR", Level.MODIFICATION),
+            can_attach=access.can(request, ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION),
         ),
     )
 
 
-@access.access_required(CONSULTER_UTILISATEURS, Level.CONSULTATION)
+@access.access_required(ApplicationCode.CONSULTER_UTILISATEURS, Level.CONSULTATION)
 @require_GET
 def member_export(request):
     """The list for the same filters, every page, as a file."""
@@ -82,10 +79,10 @@ def member_export(request):
     return respond([exports.row_for(membership) for membership in memberships])
 
 
-@access.access_required(AFFICHER_UTILISATEUR, Level.CONSULTATION)
+@access.access_required(ApplicationCode.AFFICHER_UTILISATEUR, Level.CONSULTATION)
 @require_GET
 def member_detail(request, user_id):
-    structures = access.structures_for(request, AFFICHER_UTILISATEUR, Level.CONSULTATION)
+    structures = access.structures_for(request, ApplicationCode.AFFICHER_UTILISATEUR, Level.CONSULTATION)
     memberships = list(
         Membership.objects.filter(user_id=user_id, structure__in=structures)
         .select_related("user", "structure", "service")
@@ -122,10 +119,14 @@ def member_detail(request, user_id):
     for group in groups.values():
         structure = group["structure"]
         live = any(m.status == Membership.Status.VALIDEE for m in group["memberships"])
-        if live and access.can(request, DETACHER_UTILISATEUR, Level.MODIFICATION, structure=structure):
+        if live and access.can(
+            request, ApplicationCode.DETACHER_UTILISATEUR, Level.MODIFICATION, structure=structure
+        ):
             query = urlencode({"structure": structure.pk, "user": member.pk})
             group["detach_url"] = f"{reverse('users:detach')}?{query}"
-        if live and access.can(request, HABILITATIONS_APPLICATION, Level.MODIFICATION, structure=structure):
+        if live and access.can(
+            request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, structure=structure
+        ):
             # Straight to their profiles; attached to some services only, on the first of them.
             validated = [m for m in group["memberships"] if m.status == Membership.Status.VALIDEE]
             whole = any(m.service_id is None for m in validated)

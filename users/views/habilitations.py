@@ -21,13 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from approvals import services as approval_services
 from approvals.selectors import pending_requests_of
 from chorus import access
+from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level
 from core.pages import page_context
 from structures.models import Service
 from users import selectors
 from users.forms.habilitations import (
-    APPLICATION,
-    MY_APPLICATION,
     CopyForm,
     HabilitationTargetForm,
     MyScopeForm,
@@ -432,7 +431,7 @@ def manage_url(structure, service, user):
     return f"{reverse('users:habilitations')}?{urlencode(query)}"
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def habilitations(request):
     """One page: the structure, optionally a service, and the user chosen at the top
@@ -466,11 +465,13 @@ def habilitations(request):
     )
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION)
 @require_GET
 def habilitations_user(request, structure_pk, user_pk, service_pk=None):
     """The former address of one user's page: the one page, with the same choice."""
-    structure = access.get_structure_or_404(request, structure_pk, APPLICATION, Level.MODIFICATION)
+    structure = access.get_structure_or_404(
+        request, structure_pk, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION
+    )
     service = None if service_pk is None else get_object_or_404(Service, pk=service_pk, structure=structure)
     user = get_object_or_404(attached_users(structure), pk=user_pk)
     if scope_refusal(user=user, structure=structure, service=service):
@@ -514,7 +515,7 @@ def _my_chosen_scope(request):
     return form, None
 
 
-@access.access_required(MY_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_MES_HABILITATIONS, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def my_habilitations(request):
     """One page: one of my structures (optionally a service) chosen at the top (a GET
@@ -546,7 +547,9 @@ def my_habilitations(request):
     chosen = structure if request.GET.get("structure") else None
     pending, pending_more = pending_requests_of(user=request.user, structure=chosen)
     context.update(pending=pending, pending_more=pending_more)
-    administrator = access.can(request, APPLICATION, Level.MODIFICATION, structure=structure)
+    administrator = access.can(
+        request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, structure=structure
+    )
     page = HabilitationsPage(structure=structure, service=service, user=request.user)
     return _handle(
         request,
@@ -593,7 +596,7 @@ def _my_overview(request):
     return rows
 
 
-@access.access_required(MY_APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_MES_HABILITATIONS, Level.MODIFICATION)
 # Attached nowhere: the structure in the URL is none of theirs.
 @access.expect(no_structure=404, agent=404)
 @require_GET
@@ -613,7 +616,7 @@ def my_habilitations_manage(request, structure_pk, service_pk=None):
 # Copier les habilitations
 
 
-@access.access_required(APPLICATION, Level.MODIFICATION)
+@access.access_required(ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION)
 def habilitations_copy(request):
     """Choose the structure and the two users (GET), see what will be added, Soumettre."""
     errors = []

@@ -10,12 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from chorus import access, catalogue
+from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.pages import page_context
 from users.forms.members import (
-    DETACHER_UTILISATEUR,
     LEVEL_SERVICE,
-    RATTACHER_UTILISATEUR,
     AttachForm,
     AttachManyForm,
     DetachForm,
@@ -58,13 +57,15 @@ def _names(services_):
 # Rattacher un utilisateur
 
 
-@access.access_required(RATTACHER_UTILISATEUR, Level.MODIFICATION)
+@access.access_required(ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def attach(request):
     if request.method == "POST":
         form = AttachForm(request.POST, request=request)
         step = StructureStepForm(
-            initial={"structure": form.structure}, request=request, application_code=RATTACHER_UTILISATEUR
+            initial={"structure": form.structure},
+            request=request,
+            application_code=ApplicationCode.RATTACHER_UTILISATEUR,
         )
         if form.is_valid():
             done = _attach(request, form)
@@ -72,7 +73,7 @@ def attach(request):
                 messages.success(request, done)
                 return redirect(_page_url("users:attach", form.cleaned_data["structure"]))
     else:
-        step, structure = _structure_step(request, RATTACHER_UTILISATEUR)
+        step, structure = _structure_step(request, ApplicationCode.RATTACHER_UTILISATEUR)
         form = AttachForm(initial={"structure": structure}, request=request) if structure else None
     return render(
         request,
@@ -131,7 +132,7 @@ def _attach(request, form) -> str:
     return done
 
 
-@access.access_required(RATTACHER_UTILISATEUR, Level.MODIFICATION)
+@access.access_required(ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def attach_many(request):
     form = AttachManyForm(request.POST or None, request=request)
@@ -180,13 +181,15 @@ def _attach_many(request, form) -> str:
 # Détacher un utilisateur
 
 
-@access.access_required(DETACHER_UTILISATEUR, Level.MODIFICATION)
+@access.access_required(ApplicationCode.DETACHER_UTILISATEUR, Level.MODIFICATION)
 @require_http_methods(["GET", "POST"])
 def detach(request):
     if request.method == "POST":
         form = DetachForm(request.POST, request=request)
         step = StructureStepForm(
-            initial={"structure": form.structure}, request=request, application_code=DETACHER_UTILISATEUR
+            initial={"structure": form.structure},
+            request=request,
+            application_code=ApplicationCode.DETACHER_UTILISATEUR,
         )
         if form.is_valid():
             done = _detach(request, form)
@@ -194,7 +197,7 @@ def detach(request):
                 messages.success(request, done)
                 return redirect(_page_url("users:detach", form.cleaned_data["structure"]))
     else:
-        step, structure = _structure_step(request, DETACHER_UTILISATEUR)
+        step, structure = _structure_step(request, ApplicationCode.DETACHER_UTILISATEUR)
         form = None
         if structure is not None:
             form = DetachForm(initial={"structure": structure}, request=request)
@@ -202,7 +205,7 @@ def detach(request):
             user_id = request.GET.get("user", "")
             if user_id.isdigit() and form.fields["user"].queryset.filter(pk=int(user_id)).exists():
                 form.initial["user"] = int(user_id)
-    transfer = access.get_access(request).catalogue.get("TRANSFERER_GP")
+    transfer = access.get_access(request).catalogue.get(ApplicationCode.TRANSFERER_GP)
     return render(
         request,
         "users/members/detach.html",

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
+from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level, Profile
 from structures.identifiers import luhn_complete, vat_number
 from structures.models import Service, Structure
@@ -154,11 +155,11 @@ PRINCIPAL_MANAGERS = {
 
 HABILITATIONS = [
     # email, structure, application code, level
-    ("gestionnaire@exemple.fr", "company", "FACTURE_EMISE", Level.MODIFICATION),
-    ("delegue@exemple.fr", "company", "ORGANISATION", Level.MODIFICATION),
-    ("utilisateur@exemple.fr", "company", "ORGANISATION", Level.CONSULTATION),
-    ("utilisateur@exemple.fr", "company", "FACTURE_EMISE", Level.CONSULTATION),
-    ("utilisateur@exemple.fr", "company", "MEMOIRE_FRAIS_JUSTICE", Level.CONSULTATION),
+    ("gestionnaire@exemple.fr", "company", ApplicationCode.FACTURE_EMISE, Level.MODIFICATION),
+    ("delegue@exemple.fr", "company", ApplicationCode.ORGANISATION, Level.MODIFICATION),
+    ("utilisateur@exemple.fr", "company", ApplicationCode.ORGANISATION, Level.CONSULTATION),
+    ("utilisateur@exemple.fr", "company", ApplicationCode.FACTURE_EMISE, Level.CONSULTATION),
+    ("utilisateur@exemple.fr", "company", ApplicationCode.MEMOIRE_FRAIS_JUSTICE, Level.CONSULTATION),
 ]
 
 
