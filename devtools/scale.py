@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -178,8 +179,6 @@ def reset_sequences(model_list):
     """After explicit ids, the next INSERT must not reuse one (PostgreSQL sequences)."""
     if connection.vendor != "postgresql":
         return
-    from django.core.management.color import no_style
-
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), model_list):
             cursor.execute(sql)

@@ -164,7 +164,7 @@ def test_send_templated_renders_now_and_dispatches_on_commit(db, django_capture_
     with mock.patch.object(portal_mail, "dispatch") as dispatch:
         with django_capture_on_commit_callbacks(execute=True):
             portal_mail.send_templated(
-                template="approval_digest",
+                template="approvals/email/approval_digest",
                 to="gp@exemple.fr",
                 context={"approver": None, "approvals": [], "count": 0},
             )
