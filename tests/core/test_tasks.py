@@ -171,7 +171,7 @@ def test_send_templated_renders_now_and_dispatches_on_commit(db, django_capture_
 
     (message,), _ = dispatch.call_args
     assert message["recipients"] == ["gp@exemple.fr"]
-    assert message["key"].startswith("approval_digest:")
+    assert message["key"].startswith("approvals/email/approval_digest:")
     assert message["subject"] and "\n" not in message["subject"]
 
 
