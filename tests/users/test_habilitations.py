@@ -873,7 +873,7 @@ def test_another_structure_in_my_habilitations_is_refused_and_nothing_of_it_show
         assert response.context["page"] is None
         assert structure.display_name not in text(response)
     from approvals.models import ApprovalRequest
-    from users.views.habilitations import Staging
+    from users.forms.habilitations import Staging
 
     token = Staging([structure.pk, None, other_structure_user.pk], add=[profile("FACTURE_RECUE").pk]).dumps()
     response = client.post(my_url(structure), {"staged": token, "comment": ""})

@@ -59,6 +59,13 @@ def client_and_target(request, client_limit, target_limit, target) -> bool:
 # Security notifications
 
 
+def lockout_username(request, credentials):
+    """The login django-axes counts failures against (AXES_USERNAME_CALLABLE): logins are
+    case-insensitive, so "Jean@…" and "jean@…" are the same account, here and in the admin."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return username.strip().lower()
+
+
 def security_recipients(user) -> list[str]:
     """The login address, and the contact address when it is another one: a change
     made from a stolen session must reach the owner wherever they read their mail."""
