@@ -130,3 +130,37 @@ def test_only_urls_modules_define_urlpatterns():
         if path.name != "urls.py" and "migrations" not in path.parts and _defines_urlpatterns(path)
     ]
     assert offenders == []
+
+
+# Imported inside a function on purpose: the app registry's ready() hooks, and heavy third-party
+# libraries that only a few requests need (spreadsheets, PDF checks, the object storage client).
+LAZY_IMPORTS = {"openpyxl", "pypdf", "botocore"}
+
+
+def _function_imports(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) or function.name == "ready":
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            for module in modules:
+                if module.split(".")[0] not in LAZY_IMPORTS:
+                    yield f"{path.relative_to(ROOT)}:{node.lineno} {module}"
+
+
+def test_imports_are_at_module_level():
+    """An import inside a function hides a dependency, and often a cycle."""
+    found = [
+        line
+        for package in _project_packages()
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        for line in _function_imports(path)
+    ]
+    assert found == []
