@@ -462,8 +462,6 @@ class Generator:
             name = f"{rng.choice(ACTIVITIES)} {rng.choice(LAST_NAMES)} {rng.choice(LEGAL_FORMS)} {k}"
         siren = luhn_complete(f"{self.siren_base + k:08d}")
         identifier = luhn_complete(siren + f"{rng.randrange(1, 99):04d}")
-
-        # People: the principal manager, then members (a delegate, consultation users).
         n_members = 2 if reference else rng.choice((1, 2, 3))
         user_first = self.take("User", 1 + n_members)
         user_ids = list(range(user_first, user_first + 1 + n_members))
