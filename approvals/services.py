@@ -312,7 +312,7 @@ def approval_decide(
         changes=changes,
     )
     mail.send_templated(
-        template="approval_decided",
+        template="approvals/email/approval_decided",
         to=approval.requester.notification_email,
         context={"approval": approval, "approved": approve, "service_names": _service_names(approval)},
     )
@@ -465,7 +465,7 @@ def digest_send() -> tuple[int, int]:
     for user_id, approvals in sorted(by_approver.items()):
         user = users[user_id]
         mail.send_templated(
-            template="approval_digest",
+            template="approvals/email/approval_digest",
             to=user.notification_email,
             context={"approver": user, "approvals": approvals, "count": len(approvals)},
         )

@@ -259,26 +259,12 @@ def inbox(request):
 
 def _decide_several(request, form):
     """Each request gets its own decision, effect and email; one failing does not undo
-    the others. The report says how many were decided and which were not. An approved
-    attachment request receives the default profiles of its own page (consultation of
-    the applications offered to its structure): the page says so before one confirms."""
+    the others. The report says how many were decided and which were not."""
     approve, reason = form.approve, form.cleaned_data["reason"]
     decided, already, failed = [], [], []
     for approval in sorted(form.cleaned_data["requests"], key=lambda a: (a.created_at, a.pk)):
-        profiles = []
-        if approve:
-            may_grant = access.can(
-                request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, approval.structure_id
-            )
-            profiles = selectors.default_attachment_profiles(approval=approval, may_grant=may_grant)
         try:
-            services.approval_decide(
-                request_id=approval.pk,
-                approver=request.user,
-                approve=approve,
-                reason=reason,
-                profiles=profiles,
-            )
+            _decide_one(request, approval, approve=approve, reason=reason)
         except services.AlreadyDecided:
             already.append(approval.number)
         except services.RequestError as exc:
@@ -287,6 +273,29 @@ def _decide_several(request, form):
             failed.append(f"{approval.number} : {_('demande introuvable')}")
         else:
             decided.append(approval.number)
+    _report_decisions(request, approve=approve, decided=decided, already=already, failed=failed)
+
+
+def _decide_one(request, approval, *, approve, reason):
+    """An approved attachment request receives the default profiles of its own page
+    (consultation of the applications offered to its structure): the page says so
+    before one confirms."""
+    profiles = []
+    if approve:
+        may_grant = access.can(
+            request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, approval.structure_id
+        )
+        profiles = selectors.default_attachment_profiles(approval=approval, may_grant=may_grant)
+    services.approval_decide(
+        request_id=approval.pk,
+        approver=request.user,
+        approve=approve,
+        reason=reason,
+        profiles=profiles,
+    )
+
+
+def _report_decisions(request, *, approve, decided, already, failed):
     if decided:
         if approve:
             text = ngettext("%(count)d demande approuvée.", "%(count)d demandes approuvées.", len(decided))

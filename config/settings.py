@@ -173,7 +173,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "users.views.accounts.lockout"
-AXES_USERNAME_CALLABLE = "users.views.accounts.lockout_username"
+AXES_USERNAME_CALLABLE = "users.services.accounts.lockout_username"
 # The browser that followed the account's emailed unlock link is let through for a
 # while, so a stranger's continued failures cannot keep the owner out.
 AXES_WHITELIST_CALLABLE = "users.services.accounts.unlocked_here"

@@ -16,6 +16,7 @@ from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from kombu import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ def broker_url():
 
 
 def check_broker():
-    from kombu import Connection
-
     url = broker_url()
     if not url:
         return NOT_CONFIGURED

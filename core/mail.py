@@ -16,15 +16,14 @@ logger = logging.getLogger(__name__)
 def send_templated(*, template: str, to: list[str] | str, context: dict) -> None:
     """Render <template>_subject.txt and _body.txt now, and hand the message to the
     email job once the current transaction commits: no email for a change that was
-    rolled back. An app's emails are named by their folder ("support/email/ticket_submitted");
-    a bare name is one of templates/email/."""
+    rolled back. An email is named by its app's folder: "support/email/ticket_submitted"
+    is templates/support/email/ticket_submitted_{subject,body}.txt."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         return
-    path = template if "/" in template else f"email/{template}"
     # A subject is one header line: a name typed with a line break stays on it.
-    subject = " ".join(render_plain(f"{path}_subject.txt", context).split())
-    body = render_plain(f"{path}_body.txt", context)
+    subject = " ".join(render_plain(f"{template}_subject.txt", context).split())
+    body = render_plain(f"{template}_body.txt", context)
     # Rendered here, in the request's language and with the objects as they are now;
     # the key lets a retried or redelivered job recognise a message already sent.
     message = {

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -179,8 +180,6 @@ def reset_sequences(model_list):
     """After explicit ids, the next INSERT must not reuse one (PostgreSQL sequences)."""
     if connection.vendor != "postgresql":
         return
-    from django.core.management.color import no_style
-
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), model_list):
             cursor.execute(sql)
@@ -417,160 +416,19 @@ class Generator:
         )
 
     def chunk(self, offset, size, agents):
-        rng, now = self.rng, self.now
         rows = {name: [] for name in self.writers}
         emails = {}
 
+        # The steps draw from the one random generator in this order: a given seed always
+        # gives the same data.
         for k in range(offset, offset + size):
             reference = k == 0
-            structure_id = self.take("Structure")
-            public = rng.random() < 0.12
-            status = (
-                "ACTIVE"
-                if reference or rng.random() < 0.95
-                else rng.choice(("INACTIVE", "EN_COURS_ACTIVATION"))
-            )
-            city, postcode = rng.choice(CITIES)
-            if public:
-                name = f"{rng.choice(PUBLIC_BODIES)} {city} {k}"
-            else:
-                name = f"{rng.choice(ACTIVITIES)} {rng.choice(LAST_NAMES)} {rng.choice(LEGAL_FORMS)} {k}"
-            siren = luhn_complete(f"{self.siren_base + k:08d}")
-            identifier = luhn_complete(siren + f"{rng.randrange(1, 99):04d}")
-
-            # People: the principal manager, then members (a delegate, consultation users).
-            n_members = 2 if reference else rng.choice((1, 2, 3))
-            user_first = self.take("User", 1 + n_members)
-            user_ids = list(range(user_first, user_first + 1 + n_members))
-            for index, user_id in enumerate(user_ids):
-                email = (
-                    list(REFERENCE_ACCOUNTS.values())[index] if reference else f"u{user_id}@{EMAIL_DOMAIN}"
-                )
-                emails[user_id] = email
-                rows["User"].append(self.user_row(user_id, email))
-            manager = user_ids[0]
-            rows["Structure"].append(
-                (
-                    structure_id,
-                    "SIRET",
-                    identifier,
-                    name,
-                    "PUBLIQUE" if public else "PRIVEE",
-                    status,
-                    manager,
-                    f"{rng.randrange(1, 200)} rue {rng.choice(LAST_NAMES)}",
-                    postcode,
-                    city,
-                    f"contact{structure_id}@{EMAIL_DOMAIN}",
-                    vat_number(siren),
-                    "7210" if public else "5710",
-                )
-            )
-
-            n_services = 3 if reference else rng.choice((0, 1, 1, 2, 2, 3))
-            service_first = self.take("Service", n_services) if n_services else None
-            service_ids = [service_first + i for i in range(n_services)] if n_services else []
-            for i, service_id in enumerate(service_ids):
-                rows["Service"].append(
-                    (service_id, structure_id, f"SRV-{i + 1:03d}", f"Service {i + 1}", True)
-                )
-
-            started = now - timedelta(days=rng.randrange(1, 900))
-            rows["Membership"].append(
-                (self.take("Membership"), manager, structure_id, None, "VALIDEE", started, None)
-            )
-            # The principal manager holds Organisation by role; three more profiles.
-            for code in rng.sample(self.other_apps, 3):
-                rows["Habilitation"].append(
-                    (
-                        self.take("Habilitation"),
-                        manager,
-                        structure_id,
-                        None,
-                        self.profiles[(code, Level.MODIFICATION)],
-                    )
-                )
-            for index, user_id in enumerate(user_ids[1:]):
-                on_service = service_ids and not reference and rng.random() < 0.3
-                service_id = rng.choice(service_ids) if on_service else None
-                ended = not reference and rng.random() < 0.05
-                rows["Membership"].append(
-                    (
-                        self.take("Membership"),
-                        user_id,
-                        structure_id,
-                        service_id,
-                        "DESACTIVEE" if ended else "VALIDEE",
-                        started,
-                        now - timedelta(days=rng.randrange(1, 30)) if ended else None,
-                    )
-                )
-                delegate = index == 0 and (reference or rng.random() < 0.6)
-                level = Level.MODIFICATION if delegate else Level.CONSULTATION
-                codes = [
-                    ApplicationCode.ORGANISATION,
-                    *rng.sample(self.other_apps, 2 if reference else rng.choice((2, 3))),
-                ]
-                for code in codes:
-                    rows["Habilitation"].append(
-                        (
-                            self.take("Habilitation"),
-                            user_id,
-                            structure_id,
-                            service_id,
-                            self.profiles[(code, level)],
-                        )
-                    )
-
-            for _i in range(2 if reference else rng.choice((0, 1, 1, 2, 2))):
-                iban, bank, branch, account, key = iban_fr(rng)
-                active = rng.random() < 0.9
-                bank_id = self.take("BankAccount")
-                rows["BankAccount"].append(
-                    (
-                        bank_id,
-                        structure_id,
-                        f"Compte {bank_id}",
-                        "IBAN",
-                        iban,
-                        rng.choice(BICS),
-                        bank,
-                        branch,
-                        account,
-                        key,
-                        f"bank_proofs/scale/{bank_id}.pdf",
-                        "rib.pdf",
-                        active,
-                        None if active else now - timedelta(days=rng.randrange(1, 300)),
-                    )
-                )
-
-            for _i in range(3 if reference else rng.choice((0, 1))):
-                approval_id = self.take("ApprovalRequest")
-                if rng.random() < 0.5 and not reference and user_first > agents[-1] + 1:
-                    # Someone from elsewhere asks to join the whole structure.
-                    requester = rng.randrange(max(user_first - 3000, agents[-1] + 1), user_first)
-                    rows["ApprovalRequest"].append(
-                        (approval_id, "RATTACHEMENT", requester, structure_id, None, "Je rejoins l’équipe.")
-                    )
-                else:
-                    requester = rng.choice(user_ids[1:])
-                    rows["ApprovalRequest"].append(
-                        (
-                            approval_id,
-                            "HABILITATIONS",
-                            requester,
-                            structure_id,
-                            None,
-                            "Besoin pour mon travail.",
-                        )
-                    )
-                    code = rng.choice(self.other_apps)
-                    rows["profiles_to_add"].append(
-                        (self.take("profiles_to_add"), approval_id, self.profiles[(code, Level.CONSULTATION)])
-                    )
-
-            for _i in range(5 if reference else rng.choice((0, 1, 2, 3, 4))):
+            structure_id, user_first, user_ids = self.chunk_structure(rows, k, reference, emails)
+            service_ids = self.chunk_services(rows, structure_id, reference)
+            self.chunk_memberships(rows, structure_id, user_ids, service_ids, reference)
+            self.chunk_bank_accounts(rows, structure_id, reference)
+            self.chunk_approvals(rows, structure_id, user_first, user_ids, agents, reference)
+            for _i in range(5 if reference else self.rng.choice((0, 1, 2, 3, 4))):
                 self.ticket(rows, structure_id, user_ids, agents, emails)
 
         order = (
@@ -588,6 +446,163 @@ class Generator:
         for name in order:
             self.writers[name].write(rows[name])
             self.counts.add(name, len(rows[name]))
+
+    def chunk_structure(self, rows, k, reference, emails):
+        """A structure and its people: the principal manager, then members (a delegate,
+        consultation users)."""
+        rng = self.rng
+        structure_id = self.take("Structure")
+        public = rng.random() < 0.12
+        status = (
+            "ACTIVE"
+            if reference or rng.random() < 0.95
+            else rng.choice(("INACTIVE", "EN_COURS_ACTIVATION"))
+        )
+        city, postcode = rng.choice(CITIES)
+        if public:
+            name = f"{rng.choice(PUBLIC_BODIES)} {city} {k}"
+        else:
+            name = f"{rng.choice(ACTIVITIES)} {rng.choice(LAST_NAMES)} {rng.choice(LEGAL_FORMS)} {k}"
+        siren = luhn_complete(f"{self.siren_base + k:08d}")
+        identifier = luhn_complete(siren + f"{rng.randrange(1, 99):04d}")
+        n_members = 2 if reference else rng.choice((1, 2, 3))
+        user_first = self.take("User", 1 + n_members)
+        user_ids = list(range(user_first, user_first + 1 + n_members))
+        for index, user_id in enumerate(user_ids):
+            email = (
+                list(REFERENCE_ACCOUNTS.values())[index] if reference else f"u{user_id}@{EMAIL_DOMAIN}"
+            )
+            emails[user_id] = email
+            rows["User"].append(self.user_row(user_id, email))
+        manager = user_ids[0]
+        rows["Structure"].append(
+            (
+                structure_id,
+                "SIRET",
+                identifier,
+                name,
+                "PUBLIQUE" if public else "PRIVEE",
+                status,
+                manager,
+                f"{rng.randrange(1, 200)} rue {rng.choice(LAST_NAMES)}",
+                postcode,
+                city,
+                f"contact{structure_id}@{EMAIL_DOMAIN}",
+                vat_number(siren),
+                "7210" if public else "5710",
+            )
+        )
+        return structure_id, user_first, user_ids
+
+    def chunk_services(self, rows, structure_id, reference):
+        rng = self.rng
+        n_services = 3 if reference else rng.choice((0, 1, 1, 2, 2, 3))
+        service_first = self.take("Service", n_services) if n_services else None
+        service_ids = [service_first + i for i in range(n_services)] if n_services else []
+        for i, service_id in enumerate(service_ids):
+            rows["Service"].append(
+                (service_id, structure_id, f"SRV-{i + 1:03d}", f"Service {i + 1}", True)
+            )
+        return service_ids
+
+    def chunk_memberships(self, rows, structure_id, user_ids, service_ids, reference):
+        rng, now = self.rng, self.now
+        manager = user_ids[0]
+        started = now - timedelta(days=rng.randrange(1, 900))
+        rows["Membership"].append(
+            (self.take("Membership"), manager, structure_id, None, "VALIDEE", started, None)
+        )
+        # The principal manager holds Organisation by role; three more profiles.
+        for code in rng.sample(self.other_apps, 3):
+            rows["Habilitation"].append(
+                (
+                    self.take("Habilitation"),
+                    manager,
+                    structure_id,
+                    None,
+                    self.profiles[(code, Level.MODIFICATION)],
+                )
+            )
+        for index, user_id in enumerate(user_ids[1:]):
+            on_service = service_ids and not reference and rng.random() < 0.3
+            service_id = rng.choice(service_ids) if on_service else None
+            ended = not reference and rng.random() < 0.05
+            rows["Membership"].append(
+                (
+                    self.take("Membership"),
+                    user_id,
+                    structure_id,
+                    service_id,
+                    "DESACTIVEE" if ended else "VALIDEE",
+                    started,
+                    now - timedelta(days=rng.randrange(1, 30)) if ended else None,
+                )
+            )
+            delegate = index == 0 and (reference or rng.random() < 0.6)
+            level = Level.MODIFICATION if delegate else Level.CONSULTATION
+            codes = ["ORGANISATION", *rng.sample(self.other_apps, 2 if reference else rng.choice((2, 3)))]
+            for code in codes:
+                rows["Habilitation"].append(
+                    (
+                        self.take("Habilitation"),
+                        user_id,
+                        structure_id,
+                        service_id,
+                        self.profiles[(code, level)],
+                    )
+                )
+
+    def chunk_bank_accounts(self, rows, structure_id, reference):
+        rng, now = self.rng, self.now
+        for _i in range(2 if reference else rng.choice((0, 1, 1, 2, 2))):
+            iban, bank, branch, account, key = iban_fr(rng)
+            active = rng.random() < 0.9
+            bank_id = self.take("BankAccount")
+            rows["BankAccount"].append(
+                (
+                    bank_id,
+                    structure_id,
+                    f"Compte {bank_id}",
+                    "IBAN",
+                    iban,
+                    rng.choice(BICS),
+                    bank,
+                    branch,
+                    account,
+                    key,
+                    f"bank_proofs/scale/{bank_id}.pdf",
+                    "rib.pdf",
+                    active,
+                    None if active else now - timedelta(days=rng.randrange(1, 300)),
+                )
+            )
+
+    def chunk_approvals(self, rows, structure_id, user_first, user_ids, agents, reference):
+        rng = self.rng
+        for _i in range(3 if reference else rng.choice((0, 1))):
+            approval_id = self.take("ApprovalRequest")
+            if rng.random() < 0.5 and not reference and user_first > agents[-1] + 1:
+                # Someone from elsewhere asks to join the whole structure.
+                requester = rng.randrange(max(user_first - 3000, agents[-1] + 1), user_first)
+                rows["ApprovalRequest"].append(
+                    (approval_id, "RATTACHEMENT", requester, structure_id, None, "Je rejoins l’équipe.")
+                )
+            else:
+                requester = rng.choice(user_ids[1:])
+                rows["ApprovalRequest"].append(
+                    (
+                        approval_id,
+                        "HABILITATIONS",
+                        requester,
+                        structure_id,
+                        None,
+                        "Besoin pour mon travail.",
+                    )
+                )
+                code = rng.choice(self.other_apps)
+                rows["profiles_to_add"].append(
+                    (self.take("profiles_to_add"), approval_id, self.profiles[(code, Level.CONSULTATION)])
+                )
 
     def ticket(self, rows, structure_id, user_ids, agents, emails):
         rng, now = self.rng, self.now

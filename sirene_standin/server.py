@@ -421,45 +421,17 @@ class StandinServer:
         return 200, {}, {"header": {"statut": 200, "message": "ok"}, "etablissement": entry}
 
     def _search(self, query):
-        q = (query.get("q") or "").strip()
-        if not q:
-            return 400, {}, _header(400, "Le paramètre q est obligatoire")
-        terms = []
-        for part in OR_PATTERN.split(q):
-            match = TERM_PATTERN.match(part.strip())
-            if not match:
-                return 400, {}, _header(400, f"Erreur de syntaxe dans la requête : {part.strip()}")
-            terms.append((match.group(1).lower(), match.group(2)))
         try:
-            nombre = int(query.get("nombre") or 20)
-            debut = int(query.get("debut") or 0)
-        except ValueError:
-            return 400, {}, _header(400, "Les paramètres nombre et debut sont des nombres")
-        if not 0 < nombre <= MAX_NOMBRE or not 0 <= debut <= MAX_NOMBRE:
-            return 400, {}, _header(400, f"nombre doit être compris entre 1 et {MAX_NOMBRE}")
+            q, terms, nombre, debut = _search_parameters(query)
+        except _BadRequest as error:
+            return 400, {}, _header(400, str(error))
         cursor = query.get("curseur")
-
-        with self.lock:
-            matches = [
-                copy.deepcopy(entry)
-                for siret, entry in sorted(self.establishments.items())
-                if not (entry.get(META) or {}).get("redirect")
-                and any(
-                    (field == "siret" and value == siret) or (field == "siren" and value == siret[:9])
-                    for field, value in terms
-                )
-            ]
+        matches = self._matching(terms)
         total = len(matches)
-        if cursor:
-            if cursor == "*":
-                start = 0
-            else:
-                after = _decode_cursor(cursor)
-                if after is None:
-                    return 400, {}, _header(400, "Curseur invalide")
-                start = next((i for i, entry in enumerate(matches) if entry["siret"] > after), total)
-        else:
-            start = debut
+        try:
+            start = _page_start(cursor, debut, matches)
+        except _BadRequest as error:
+            return 400, {}, _header(400, str(error))
         page = matches[start : start + nombre]
         if not matches:
             return 404, {}, _header(404, f"Aucun élément trouvé pour q={q}")
@@ -471,6 +443,19 @@ class StandinServer:
             more = start + len(page) < total
             header["curseurSuivant"] = _encode_cursor(page[-1]["siret"]) if more and page else cursor
         return 200, {"X-Total-Count": str(total)}, {"header": header, "etablissements": page}
+
+    def _matching(self, terms):
+        """Copies of the establishments one of the terms names, by SIRET order."""
+        with self.lock:
+            return [
+                copy.deepcopy(entry)
+                for siret, entry in sorted(self.establishments.items())
+                if not (entry.get(META) or {}).get("redirect")
+                and any(
+                    (field == "siret" and value == siret) or (field == "siren" and value == siret[:9])
+                    for field, value in terms
+                )
+            ]
 
     def _legal_unit(self, siren):
         if not SIREN_PATTERN.match(siren):
@@ -526,25 +511,66 @@ class StandinServer:
                 self._windows.clear()
             return 200, {"quota": self.quota}
         if len(parts) >= 2 and parts[0] == "siret":
-            siret = parts[1]
-            exists = self.get(siret) is not None
-            if method == "GET" and len(parts) == 2 and exists:
-                return 200, self.get(siret)
-            if method == "PUT" and len(parts) == 2 and isinstance(body, dict):
-                self.put(siret, body)
-                return 200, self.get(siret)
-            if method == "PATCH" and len(parts) == 2 and isinstance(body, dict) and exists:
-                self.update(siret, body)
-                return 200, self.get(siret)
-            if method == "DELETE" and len(parts) == 2:
-                self.remove(siret)
-                return 200, {"deleted": siret}
-            if method == "POST" and parts[2:] == ["fermer"] and exists:
-                self.close(siret, (body or {}).get("date") if isinstance(body, dict) else None)
-                return 200, self.get(siret)
-            if not exists:
-                return 404, {"message": f"SIRET inconnu du serveur local : {siret}"}
+            return self._control_siret(method, parts, body)
         return 404, {"message": "Route de contrôle inconnue"}
+
+    def _control_siret(self, method: str, parts: list[str], body) -> tuple[int, dict]:
+        siret = parts[1]
+        exists = self.get(siret) is not None
+        if method == "GET" and len(parts) == 2 and exists:
+            return 200, self.get(siret)
+        if method == "PUT" and len(parts) == 2 and isinstance(body, dict):
+            self.put(siret, body)
+            return 200, self.get(siret)
+        if method == "PATCH" and len(parts) == 2 and isinstance(body, dict) and exists:
+            self.update(siret, body)
+            return 200, self.get(siret)
+        if method == "DELETE" and len(parts) == 2:
+            self.remove(siret)
+            return 200, {"deleted": siret}
+        if method == "POST" and parts[2:] == ["fermer"] and exists:
+            self.close(siret, (body or {}).get("date") if isinstance(body, dict) else None)
+            return 200, self.get(siret)
+        if not exists:
+            return 404, {"message": f"SIRET inconnu du serveur local : {siret}"}
+        return 404, {"message": "Route de contrôle inconnue"}
+
+
+class _BadRequest(Exception):
+    """A search parameter the real API answers with 400; the message is its own."""
+
+
+def _search_parameters(query):
+    q = (query.get("q") or "").strip()
+    if not q:
+        raise _BadRequest("Le paramètre q est obligatoire")
+    terms = []
+    for part in OR_PATTERN.split(q):
+        match = TERM_PATTERN.match(part.strip())
+        if not match:
+            raise _BadRequest(f"Erreur de syntaxe dans la requête : {part.strip()}")
+        terms.append((match.group(1).lower(), match.group(2)))
+    try:
+        nombre = int(query.get("nombre") or 20)
+        debut = int(query.get("debut") or 0)
+    except ValueError:
+        raise _BadRequest("Les paramètres nombre et debut sont des nombres") from None
+    if not 0 < nombre <= MAX_NOMBRE or not 0 <= debut <= MAX_NOMBRE:
+        raise _BadRequest(f"nombre doit être compris entre 1 et {MAX_NOMBRE}")
+    return q, terms, nombre, debut
+
+
+def _page_start(cursor, debut, matches):
+    """Where the page starts: at `debut`, or after the SIRET a cursor encodes ("*" is
+    the first page of a cursor walk)."""
+    if not cursor:
+        return debut
+    if cursor == "*":
+        return 0
+    after = _decode_cursor(cursor)
+    if after is None:
+        raise _BadRequest("Curseur invalide")
+    return next((i for i, entry in enumerate(matches) if entry["siret"] > after), len(matches))
 
 
 def _header(status: int, message: str) -> dict:

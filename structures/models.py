@@ -2,7 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from structures.storage import attachment_path, bank_proof_path, claim_proof_path
 
@@ -338,9 +340,6 @@ class Attachment(models.Model):
     @property
     def size_label(self):
         """The size as French users write it: "850 octets", "1,5 Ko", "2,3 Mo"."""
-        from django.utils.formats import number_format
-        from django.utils.translation import ngettext
-
         if self.size < 1024:
             return ngettext("%(size)d octet", "%(size)d octets", self.size) % {"size": self.size}
         if self.size < 1024 * 1024:

@@ -1,6 +1,8 @@
 """Reads of the users app that carry a rule: keyword-only, given plain values (the
 user, a structure), never the request."""
 
+import unicodedata
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
@@ -23,6 +25,18 @@ def open_invitations(invitations):
 def signup_invitations(*, email):
     """The invitations to create an account at this address, still open."""
     return open_invitations(Invitation.objects.filter(email__iexact=email, user__isnull=True))
+
+
+def password_reset_accounts(*, email):
+    """The accounts a reset link goes to: active, with a password, at exactly this
+    address once case and Unicode forms are set aside (as Django's password reset)."""
+    wanted = _comparable(email)
+    candidates = get_user_model().objects.filter(email__iexact=email, is_active=True)
+    return [user for user in candidates if user.has_usable_password() and _comparable(user.email) == wanted]
+
+
+def _comparable(email):
+    return unicodedata.normalize("NFKC", email).casefold()
 
 
 def invitations_pending_for(*, user):

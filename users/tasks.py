@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import translation
 
-from users.forms.accounts import PasswordResetForm
+from users.services.accounts import password_reset_links_send
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +17,7 @@ def password_reset_send(*, email: str, domain: str, use_https: bool, language: s
     is none. The request hands every address to this job, known or not, so that it
     does the same work either way and its answer time tells nothing."""
     with translation.override(language):
-        form = PasswordResetForm({"email": email})
-        if form.is_valid():
-            form.send_links(domain=domain, use_https=use_https)
+        password_reset_links_send(email=email, domain=domain, use_https=use_https)
 
 
 def password_reset_enqueue(*, email: str, domain: str, use_https: bool) -> None:

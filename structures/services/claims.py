@@ -138,9 +138,13 @@ def structure_claim_decide(*, claim_id: int, operator, accept: bool, comment: st
         "claimant": claimant,
         "former": former,
     }
-    mail.send_templated(template="structure_claim_claimant", to=claimant.notification_email, context=context)
+    mail.send_templated(
+        template="structures/email/structure_claim_claimant", to=claimant.notification_email, context=context
+    )
     if former is not None and former.is_active:
-        mail.send_templated(template="structure_claim_manager", to=former.notification_email, context=context)
+        mail.send_templated(
+            template="structures/email/structure_claim_manager", to=former.notification_email, context=context
+        )
     return claim
 
 

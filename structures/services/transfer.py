@@ -71,8 +71,12 @@ def structure_transfer_principal_manager(*, structure, new_manager, actor) -> St
     audit.record(actor=actor, obj=structure, action=AuditAction.PRINCIPAL_MANAGER_TRANSFER, changes=changes)
 
     context = {"structure": structure, "former_manager": actor, "new_manager": new_manager}
-    mail.send_templated(template="transfer_old", to=actor.notification_email, context=context)
-    mail.send_templated(template="transfer_new", to=new_manager.notification_email, context=context)
+    mail.send_templated(
+        template="structures/email/transfer_old", to=actor.notification_email, context=context
+    )
+    mail.send_templated(
+        template="structures/email/transfer_new", to=new_manager.notification_email, context=context
+    )
     return structure
 
 

@@ -39,7 +39,7 @@ def _links(*, with_list=False):
     return links
 
 
-def list_url(structure_id) -> str:
+def _list_url(structure_id) -> str:
     return f"{reverse('structures:attachment_list')}?{urlencode({'structure': structure_id})}"
 
 
@@ -69,7 +69,7 @@ def attachment_create(request):
                 )
                 % {"names": names},
             )
-            return redirect(list_url(form.cleaned_data["structure"].pk))
+            return redirect(_list_url(form.cleaned_data["structure"].pk))
     else:
         form = AttachmentForm(user_or_request=request, initial=initial_structure(request))
         preselect_single_structure(form)
@@ -132,12 +132,12 @@ def attachment_delete(request, pk):
             form.add_error(None, INACTIVE_STRUCTURE_MESSAGE)
         elif not form.confirmed:
             messages.info(request, _("La pièce jointe n’a pas été supprimée."))
-            return redirect(list_url(attachment.structure_id))
+            return redirect(_list_url(attachment.structure_id))
         else:
             structure_id, name = attachment.structure_id, attachment.original_name
             attachment_services.attachment_delete(actor=request.user, attachment=attachment)
             messages.success(request, _("La pièce jointe « %(name)s » a été supprimée.") % {"name": name})
-            return redirect(list_url(structure_id))
+            return redirect(_list_url(structure_id))
     return render(
         request,
         "structures/attachments/delete.html",
@@ -148,6 +148,6 @@ def attachment_delete(request, pk):
             form=form,
             structure_inactive=not attachment.structure.is_active,
             inactive_message=INACTIVE_STRUCTURE_MESSAGE,
-            list_url=list_url(attachment.structure_id),
+            list_url=_list_url(attachment.structure_id),
         ),
     )

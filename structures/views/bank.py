@@ -47,7 +47,7 @@ def _links(*, with_list=False):
     return links
 
 
-def list_url(structure_id) -> str:
+def _list_url(structure_id) -> str:
     return f"{reverse('structures:bank_list')}?{urlencode({'structure': structure_id})}"
 
 
@@ -78,7 +78,7 @@ def bank_create(request):
                     request,
                     _("La coordonnée bancaire « %(name)s » a été créée.") % {"name": bank_account.name},
                 )
-                return redirect(list_url(bank_account.structure_id))
+                return redirect(_list_url(bank_account.structure_id))
     else:
         form = BankAccountForm(user_or_request=request, initial=initial_structure(request))
         preselect_single_structure(form)
@@ -155,7 +155,7 @@ def _render_detail(request, bank_account, *, confirm_form=None, status=200):
             bank_account=bank_account,
             can_change=can_change,
             confirm_form=confirm_form,
-            list_url=list_url(bank_account.structure_id),
+            list_url=_list_url(bank_account.structure_id),
             notice=NOTICE,
         ),
         status=status,

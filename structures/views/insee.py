@@ -170,14 +170,14 @@ def create(request):
             links=_organisation_links(),
             lookup_form=lookup_form,
             establishment=establishment,
-            establishment_items=establishment_items(establishment) if establishment else [],
+            establishment_items=_establishment_items(establishment) if establishment else [],
             confirm_form=confirm_form,
             **_attach_context(request.user, existing),
         ),
     )
 
 
-def establishment_items(establishment):
+def _establishment_items(establishment):
     """(label, value) rows of what INSEE says, for the pages."""
     values = insee_values(establishment)
     if establishment.is_active:
@@ -226,7 +226,7 @@ def insee_update(request, pk):
         {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
         {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
     ]
-    response, panel = insee_update_panel(
+    response, panel = _insee_update_panel(
         request,
         structure,
         form_url=reverse("structures:insee_update", args=[structure.pk]),
@@ -240,7 +240,7 @@ def insee_update(request, pk):
     )
 
 
-def insee_update_panel(request, structure, *, form_url, deactivate_url):
+def _insee_update_panel(request, structure, *, form_url, deactivate_url):
     """Mettre à jour depuis la base INSEE, for a structure the caller may change: the
     response once submitted, else (None, what the form shows). Its own page and the
     *Gérer une structure* page (which shows it under the choice) both use it; `form_url`
@@ -420,7 +420,7 @@ def duplicate(request):
             links=_organisation_links(),
             form=form,
             establishment=establishment,
-            establishment_items=establishment_items(establishment) if establishment else [],
+            establishment_items=_establishment_items(establishment) if establishment else [],
             confirm_form=confirm_form,
             model=model,
             summary=summary,

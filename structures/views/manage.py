@@ -31,7 +31,7 @@ from structures.services.manage import (
     structure_deactivate,
     structure_update,
 )
-from structures.views.insee import insee_update_panel
+from structures.views.insee import _insee_update_panel
 
 STRUCTURES_PER_PAGE = 20
 EVENTS_PER_PAGE = 50
@@ -112,7 +112,7 @@ TITLES = {
 }
 
 
-def manage_url(request_type, structure):
+def _manage_url(request_type, structure):
     """The page with this request chosen: its form is shown under the choice."""
     return f"{reverse('structures:manage')}?{urlencode({'type': request_type, 'structure': structure.pk})}"
 
@@ -120,19 +120,19 @@ def manage_url(request_type, structure):
 def _panel(request, request_type, structure):
     """The chosen request's form, posting to the page's own address: (response once
     submitted or None, what the form shows)."""
-    form_url = manage_url(request_type, structure)
+    form_url = _manage_url(request_type, structure)
     if request_type == RequestType.UPDATE:
-        response, panel = update_panel(request, structure, form_url=form_url)
+        response, panel = _update_panel(request, structure, form_url=form_url)
     elif request_type == RequestType.INSEE:
-        response, panel = insee_update_panel(
+        response, panel = _insee_update_panel(
             request,
             structure,
             form_url=form_url,
-            deactivate_url=manage_url(RequestType.DEACTIVATE, structure),
+            deactivate_url=_manage_url(RequestType.DEACTIVATE, structure),
         )
     else:
         activate = request_type == RequestType.ACTIVATE
-        response, panel = status_panel(request, structure, activate=activate, form_url=form_url)
+        response, panel = _status_panel(request, structure, activate=activate, form_url=form_url)
     if panel is not None:
         panel["title"] = TITLES[request_type]
     return response, panel
@@ -214,7 +214,7 @@ def _yes_no(value):
     return _("Oui") if value else _("Non")
 
 
-def identity_items(structure):
+def _identity_items(structure):
     manager = structure.principal_manager
     return [
         (_("Identifiant"), structure.identifier),
@@ -231,7 +231,7 @@ def identity_items(structure):
     ]
 
 
-def address_items(structure):
+def _address_items(structure):
     return [
         (_("Adresse"), structure.address),
         (_("Complément d’adresse 1"), structure.address_complement_1),
@@ -242,7 +242,7 @@ def address_items(structure):
     ]
 
 
-def insee_items(structure):
+def _insee_items(structure):
     return [
         (_("Catégorie juridique"), structure.legal_category),
         (_("Catégorie d’entreprise"), structure.company_category),
@@ -254,7 +254,7 @@ def insee_items(structure):
     ]
 
 
-def contact_items(structure):
+def _contact_items(structure):
     return [
         (_("Adresse électronique de la structure"), structure.email),
         (_("Téléphone"), structure.phone),
@@ -263,7 +263,7 @@ def contact_items(structure):
     ]
 
 
-def public_parameter_items(structure):
+def _public_parameter_items(structure):
     return [
         (_("Code service obligatoire"), _yes_no(structure.service_code_required)),
         (_("Numéro d’engagement juridique obligatoire"), _yes_no(structure.commitment_required)),
@@ -291,11 +291,11 @@ def detail(request, pk):
             structure.display_name,
             links=_manage_links(),
             structure=structure,
-            identity=identity_items(structure),
-            address=address_items(structure),
-            insee=insee_items(structure),
-            contact=contact_items(structure),
-            public_parameters=public_parameter_items(structure) if structure.is_public else [],
+            identity=_identity_items(structure),
+            address=_address_items(structure),
+            insee=_insee_items(structure),
+            contact=_contact_items(structure),
+            public_parameters=_public_parameter_items(structure) if structure.is_public else [],
             services=structure.services.order_by("code"),
             can_change=can_change,
         ),
@@ -321,7 +321,7 @@ def _refuse_if_inactive(request, structure):
 @access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 def update(request, pk):
     structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
-    response, panel = update_panel(request, structure, form_url=reverse("structures:update", args=[pk]))
+    response, panel = _update_panel(request, structure, form_url=reverse("structures:update", args=[pk]))
     if response is not None:
         return response
     return render(
@@ -331,7 +331,7 @@ def update(request, pk):
     )
 
 
-def update_panel(request, structure, *, form_url):
+def _update_panel(request, structure, *, form_url):
     """Modifier une structure, for a structure the caller may change: the response once
     submitted, else (None, what the form shows), on its own page or under the choice of
     *Gérer une structure*; `form_url` is where the form posts."""
@@ -363,8 +363,8 @@ def update_panel(request, structure, *, form_url):
         "action": form_url,
         "structure": structure,
         "form": form,
-        "identity": identity_items(structure),
-        "address": address_items(structure),
+        "identity": _identity_items(structure),
+        "address": _address_items(structure),
     }
 
 
@@ -374,7 +374,7 @@ def update_panel(request, structure, *, form_url):
 def _change_status(request, pk, *, activate):
     structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     form_url = reverse("structures:activate" if activate else "structures:deactivate", args=[pk])
-    response, panel = status_panel(request, structure, activate=activate, form_url=form_url)
+    response, panel = _status_panel(request, structure, activate=activate, form_url=form_url)
     if response is not None:
         return response
     title = _("Activer une structure") if activate else _("Désactiver une structure")
@@ -385,7 +385,7 @@ def _change_status(request, pk, *, activate):
     )
 
 
-def status_panel(request, structure, *, activate, form_url):
+def _status_panel(request, structure, *, activate, form_url):
     """Activer or Désactiver une structure: the response once submitted, else (None,
     what the page shows)."""
     if request.method == "POST":

@@ -34,7 +34,7 @@ def _links(*, with_list=True):
     return links
 
 
-def list_url(structure) -> str:
+def _list_url(structure) -> str:
     return f"{reverse('structures:service_list')}?{urlencode({'structure': structure.pk})}"
 
 
@@ -62,7 +62,7 @@ def service_create(request):
                     _("Le service %(code)s a été créé dans la structure %(structure)s.")
                     % {"code": service.code, "structure": service.structure.display_name},
                 )
-                return redirect(list_url(service.structure))
+                return redirect(_list_url(service.structure))
     else:
         initial = {}
         if request.GET.get("structure", "").isdigit():
@@ -137,7 +137,7 @@ def service_update(request, pk):
                         _("Aucune modification n’a été apportée au service %(code)s.")
                         % {"code": service.code},
                     )
-                return redirect(list_url(service.structure))
+                return redirect(_list_url(service.structure))
         else:
             form = ServiceUpdateForm(instance=service)
     title = _("Modifier le service %(code)s") % {"code": service.code}
@@ -150,7 +150,7 @@ def service_update(request, pk):
             form=form,
             service=service,
             refusal=refusal,
-            back_url=list_url(service.structure),
+            back_url=_list_url(service.structure),
         ),
     )
 
@@ -167,7 +167,7 @@ def _confirmation(request, service, *, title, question, submit_url, refusal, ext
             submit_url=submit_url,
             refusal=refusal,
             extra_action=extra_action,
-            back_url=list_url(service.structure),
+            back_url=_list_url(service.structure),
         ),
     )
 
@@ -199,7 +199,7 @@ def _set_active(request, pk, *, active):
             else:
                 done = _("Le service %(code)s a été désactivé.")
             messages.success(request, done % {"code": service.code})
-            return redirect(list_url(service.structure))
+            return redirect(_list_url(service.structure))
     return _confirmation(
         request,
         service,
@@ -239,7 +239,7 @@ def service_delete(request, pk):
                 request,
                 _("Le service %(code)s a été supprimé.") % {"code": service.code},
             )
-            return redirect(list_url(service.structure))
+            return redirect(_list_url(service.structure))
     # A service that cannot be deleted can still be deactivated: offer it.
     extra_action = None
     if refusal and service.is_active and not structure_refusal(service.structure):

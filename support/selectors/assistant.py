@@ -20,6 +20,7 @@ from django.db.models import Count, Max, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from chorus.catalogue import application_url
 from support import markdown
 from support.models import DocPage
 
@@ -591,8 +592,6 @@ def fallback_actions(authenticated=True) -> list[Action]:
 def where_is(question: str, applications) -> list[Action]:
     """The applications a "where is…" question names (all their significant words, or
     two thirds of a long name)."""
-    from chorus.catalogue import application_url
-
     query = set(terms(question))
     found = []
     for application in applications:

@@ -23,31 +23,48 @@ def _literal_actions(tree):
     """String literals given as an action: `action="…"` (also inside a conditional),
     `ACTION = "…"`, `action = "…"`, and positional arguments of the module's helpers whose
     parameter is named `action` (`_audit(agent, ticket, "ticket_assign", before)`)."""
+    helpers = _action_helpers(tree)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            found |= _call_actions(node, helpers)
+        elif isinstance(node, ast.Assign):
+            found |= _assigned_actions(node)
+    return found
+
+
+def _action_helpers(tree):
+    """The module's functions with a parameter named `action`, and its position."""
     helpers = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef):
             params = [arg.arg for arg in node.args.args]
             if "action" in params:
                 helpers[node.name] = params.index("action")
+    return helpers
+
+
+def _call_actions(node, helpers):
+    name = getattr(node.func, "attr", None) or getattr(node.func, "id", "")
+    if name == "add_argument":  # argparse's action="store_true"
+        return set()
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = getattr(node.func, "attr", None) or getattr(node.func, "id", "")
-            if name == "add_argument":  # argparse's action="store_true"
-                continue
-            for keyword in node.keywords:
-                if keyword.arg == "action":
-                    found |= _strings(keyword.value)
-            if name in helpers and len(node.args) > helpers[name]:
-                argument = node.args[helpers[name]]
-                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                    found.add(argument.value)
-        elif isinstance(node, ast.Assign):
-            targets = [name for target in node.targets for name in _names(target)]
-            if any(name == "action" or name.endswith("ACTION") for name in targets):
-                values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
-                found |= {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+    for keyword in node.keywords:
+        if keyword.arg == "action":
+            found |= _strings(keyword.value)
+    if name in helpers and len(node.args) > helpers[name]:
+        argument = node.args[helpers[name]]
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            found.add(argument.value)
     return found
+
+
+def _assigned_actions(node):
+    targets = [name for target in node.targets for name in _names(target)]
+    if not any(name == "action" or name.endswith("ACTION") for name in targets):
+        return set()
+    values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+    return {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
 
 
 def _members_named(tree):

@@ -82,9 +82,10 @@ def test_approval_decision_email_shows_the_structure_name_as_typed(
 @pytest.fixture
 def email_templates(settings, tmp_path):
     """A template folder searched first, for messages the portal does not send (yet)."""
-    (tmp_path / "email").mkdir()
+    folder = tmp_path / "sample" / "email"
+    folder.mkdir(parents=True)
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
-    return tmp_path / "email"
+    return folder
 
 
 def _write(folder: Path, name: str, text: str):
@@ -98,7 +99,9 @@ def test_subject_is_one_line_with_its_whitespace_collapsed(
     _write(email_templates, "sample_body.txt", "{{ name }}")
     with django_capture_on_commit_callbacks(execute=True):
         send_templated(
-            template="sample", to="a@exemple.fr", context={"name": "Cabinet\nd'architecture\r\n\tLemoine"}
+            template="sample/email/sample",
+            to="a@exemple.fr",
+            context={"name": "Cabinet\nd'architecture\r\n\tLemoine"},
         )
     assert _only_email().subject == "Structure Cabinet d'architecture Lemoine"
 
@@ -109,7 +112,7 @@ def test_body_is_not_escaped_even_without_autoescape_off_in_its_template(
     _write(email_templates, "sample_subject.txt", "{{ name }}")
     _write(email_templates, "sample_body.txt", "Bonjour,\n\n{{ name }}\n")
     with django_capture_on_commit_callbacks(execute=True):
-        send_templated(template="sample", to="a@exemple.fr", context={"name": NAME})
+        send_templated(template="sample/email/sample", to="a@exemple.fr", context={"name": NAME})
     message = _only_email()
     assert message.subject == NAME
     assert message.body == f"Bonjour,\n\n{NAME}\n"

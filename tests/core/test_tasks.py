@@ -164,14 +164,14 @@ def test_send_templated_renders_now_and_dispatches_on_commit(db, django_capture_
     with mock.patch.object(portal_mail, "dispatch") as dispatch:
         with django_capture_on_commit_callbacks(execute=True):
             portal_mail.send_templated(
-                template="approval_digest",
+                template="approvals/email/approval_digest",
                 to="gp@exemple.fr",
                 context={"approver": None, "approvals": [], "count": 0},
             )
 
     (message,), _ = dispatch.call_args
     assert message["recipients"] == ["gp@exemple.fr"]
-    assert message["key"].startswith("approval_digest:")
+    assert message["key"].startswith("approvals/email/approval_digest:")
     assert message["subject"] and "\n" not in message["subject"]
 
 

@@ -79,7 +79,13 @@ def b_ids(world) -> dict:
 
 
 def b_object_for(world, name, kwarg):
-    """B's counterpart of the object a URL argument names."""
+    """B's counterpart of the object a URL argument names: by the argument's name when
+    it says which, else by the URL's name."""
+    by_argument = _b_object_by_argument(world, kwarg)
+    return by_argument if by_argument is not None else _b_object_by_url_name(world, name)
+
+
+def _b_object_by_argument(world, kwarg):
     if kwarg == "structure_pk":
         return world.structure_b.pk
     if kwarg == "service_pk":
@@ -88,6 +94,10 @@ def b_object_for(world, name, kwarg):
         return world.member_b.pk
     if kwarg == "attachment_pk":
         return world.ticket_attachments[world.tickets["other_structure"].pk].pk
+    return None
+
+
+def _b_object_by_url_name(world, name):
     short = name.partition(":")[2]
     if short.startswith("service_"):
         return world.service_b.pk

@@ -13,6 +13,7 @@ from django.urls import reverse
 from chorus.models import AuditEvent, Habilitation, Level, Profile
 from structures.models import Structure
 from tests import factories
+from users.forms import habilitations as habilitation_forms
 from users.services import habilitations
 from users.services.habilitations import HabilitationError, habilitations_apply
 
@@ -530,12 +531,10 @@ def test_a_token_staged_for_another_user_is_refused(
 
 
 def test_an_expired_staged_token_starts_again(client, structure, principal_manager, simple_user, monkeypatch):
-    from users.views import habilitations as views_habilitations
-
     client.force_login(principal_manager)
     url = user_url(structure, simple_user)
     _response, token = step(client, url, action=f"remove:{profile('ENGAGEMENT').pk}")
-    monkeypatch.setattr(views_habilitations, "TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr(habilitation_forms, "TOKEN_MAX_AGE", -1)
 
     response = client.post(url, {"staged": token})
 
@@ -873,9 +872,10 @@ def test_another_structure_in_my_habilitations_is_refused_and_nothing_of_it_show
         assert response.context["page"] is None
         assert structure.display_name not in text(response)
     from approvals.models import ApprovalRequest
-    from users.views.habilitations import Staging
-
-    token = Staging([structure.pk, None, other_structure_user.pk], add=[profile("FACTURE_RECUE").pk]).dumps()
+    staged = habilitation_forms.Staging(
+        [structure.pk, None, other_structure_user.pk], add=[profile("FACTURE_RECUE").pk]
+    )
+    token = staged.dumps()
     response = client.post(my_url(structure), {"staged": token, "comment": ""})
     assert response.status_code == 200
     assert not ApprovalRequest.objects.exists()

@@ -70,19 +70,19 @@ def test_emails_name_a_user_without_a_name_once(structure, principal_manager, na
     approval.requester = nameless
     bodies = [
         render_plain(
-            "email/transfer_old_body.txt",
+            "structures/email/transfer_old_body.txt",
             {"structure": structure, "former_manager": principal_manager, "new_manager": nameless},
         ),
         render_plain(
-            "email/transfer_new_body.txt",
+            "structures/email/transfer_new_body.txt",
             {"structure": structure, "former_manager": nameless, "new_manager": principal_manager},
         ),
         render_plain(
-            "email/structure_claim_manager_body.txt",
+            "structures/email/structure_claim_manager_body.txt",
             {"structure": structure, "accepted": True, "claimant": nameless, "former": principal_manager},
         ),
         render_plain(
-            "email/approval_digest_body.txt",
+            "approvals/email/approval_digest_body.txt",
             {"approver": principal_manager, "approvals": [approval], "count": 1},
         ),
     ]

@@ -1,7 +1,6 @@
 import re
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
@@ -11,7 +10,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from core import mail
 from core.forms import DsfrForm
 from users.services import two_factor
 from users.validators import validate_login_email
@@ -191,22 +189,6 @@ class LoginForm(DsfrForm, auth_forms.AuthenticationForm):
 
 class PasswordResetForm(DsfrForm, auth_forms.PasswordResetForm):
     email = _email_field(help_text=_("L’adresse électronique qui vous sert à vous connecter."))
-
-    def send_links(self, *, domain, use_https):
-        """What Django's form does in the request, done by the job."""
-        super().save(
-            domain_override=domain,
-            use_https=use_https,
-            subject_template_name="email/password_reset_subject.txt",
-            email_template_name="email/password_reset_body.txt",
-            extra_email_context={"validity_minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
-        )
-
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
-        """Through the portal's email job, like every other email: retried when the
-        mail server hiccups, sent once, and never a reason for an error page."""
-        template = email_template_name.removeprefix("email/").removesuffix("_body.txt")
-        mail.send_templated(template=template, to=to_email, context=context)
 
 
 class UnlockRequestForm(DsfrForm, forms.Form):

@@ -6,6 +6,7 @@ chosen in the form fills the service and user lists (a GET form: choosing change
 nothing); an id of another structure, posted by hand, is an invalid choice."""
 
 from django import forms
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from chorus import access
@@ -17,6 +18,49 @@ from structures.models import Service, Structure
 from users import selectors
 from users.models import User
 from users.services.habilitations import attached_users, grantable_applications, scope_refusal
+
+TOKEN_SALT = "users.habilitations.staged"
+# A page left open overnight starts again from what is stored.
+TOKEN_MAX_AGE = 12 * 60 * 60
+
+
+# Staged changes
+
+
+class Staging:
+    """The profiles to add and to remove, staged on the page of one user and one scope
+    (`key`); serialised, signed, in a hidden field."""
+
+    def __init__(self, key, add=(), remove=()):
+        self.key = key
+        self.add = list(dict.fromkeys(add))
+        self.remove = list(dict.fromkeys(remove))
+
+    def __bool__(self):
+        return bool(self.add or self.remove)
+
+    def __len__(self):
+        return len(self.add) + len(self.remove)
+
+    def dumps(self):
+        return signing.dumps({"t": self.key, "a": self.add, "r": self.remove}, salt=TOKEN_SALT, compress=True)
+
+    @classmethod
+    def loads(cls, token, key):
+        """The changes staged on this page; BadSignature for a forged token or one made
+        for another page (SignatureExpired, a subclass, when it is too old)."""
+        if not token:
+            return cls(key)
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+        if not isinstance(data, dict) or data.get("t") != key:
+            raise signing.BadSignature("Staged changes of another page.")
+        return cls(key, _ids(data.get("a")), _ids(data.get("r")))
+
+
+def _ids(values):
+    if not isinstance(values, list) or not all(isinstance(value, int) for value in values):
+        raise signing.BadSignature("Malformed staged changes.")
+    return values
 
 
 class UserChoiceField(forms.ModelChoiceField):

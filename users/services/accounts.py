@@ -8,6 +8,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -20,7 +21,7 @@ from core import mail
 from core.errors import Refused
 from core.ratelimit import Limit, client_address, hit_all
 from users.models import User
-from users.selectors import last_account_event_id
+from users.selectors import last_account_event_id, password_reset_accounts
 from users.services.invitations import invitations_accept
 from users.tokens import TokenStatus, activation_token, make_token
 
@@ -57,6 +58,13 @@ def client_and_target(request, client_limit, target_limit, target) -> bool:
 
 
 # Security notifications
+
+
+def lockout_username(request, credentials):
+    """The login django-axes counts failures against (AXES_USERNAME_CALLABLE): logins are
+    case-insensitive, so "Jean@…" and "jean@…" are the same account, here and in the admin."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return username.strip().lower()
 
 
 def security_recipients(user) -> list[str]:
@@ -127,7 +135,7 @@ def unlock_link_send(*, user, link_url) -> None:
     the link's absolute URL."""
     token = make_token(user, UNLOCK_SALT, d=last_account_event_id(user=user))
     mail.send_templated(
-        template="unlock",
+        template="users/email/unlock",
         to=user.email,
         context={"user": user, "unlock_url": link_url(token), "validity_minutes": UNLOCK_MAX_AGE // 60},
     )
@@ -183,14 +191,14 @@ def activation_link_send(*, user, link_url) -> None:
         "activation_url": link_url(uid, activation_token.make_token(user)),
         "validity_minutes": settings.ACCOUNT_ACTIVATION_TIMEOUT // 60,
     }
-    mail.send_templated(template="activation", to=user.email, context=context)
+    mail.send_templated(template="users/email/activation", to=user.email, context=context)
 
 
 def signup_taken_notify(*, user, urls) -> None:
     """Tell the owner of the address someone tried to sign up with it, with the ways
     in (`urls`: login_url, password_reset_url, activation_resend_url)."""
     mail.send_templated(
-        template="signup_taken",
+        template="users/email/signup_taken",
         to=user.email,
         context={
             "user": user,
@@ -239,10 +247,27 @@ def user_update(*, actor, changes) -> None:
         old_contact_email = changes["contact_email"]["before"]
         security_notify(
             user=actor,
-            template="contact_email_changed",
+            template="users/email/contact_email_changed",
             context={"old_email": old_contact_email},
             also=[old_contact_email],
         )
+
+
+def password_reset_links_send(*, email: str, domain: str, use_https: bool) -> None:
+    """Email a reset link to each account that may reset its password at this address;
+    nothing when there is none. The link is Django's (uid and token of the reset view)."""
+    for user in password_reset_accounts(email=email):
+        context = {
+            "email": user.email,
+            "domain": domain,
+            "site_name": domain,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "user": user,
+            "token": default_token_generator.make_token(user),
+            "protocol": "https" if use_https else "http",
+            "validity_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+        }
+        mail.send_templated(template="users/email/password_reset", to=user.email, context=context)
 
 
 def password_reset_record(*, user) -> None:
@@ -250,9 +275,9 @@ def password_reset_record(*, user) -> None:
     address lifts the lockout of failed logins; the owner is told."""
     axes_reset(username=user.get_username())
     audit.record(actor=user, obj=user, action=AuditAction.PASSWORD_RESET)
-    security_notify(user=user, template="password_changed")
+    security_notify(user=user, template="users/email/password_changed")
 
 
 def password_change_record(*, actor) -> None:
     audit.record(actor=actor, obj=actor, action=AuditAction.PASSWORD_CHANGE)
-    security_notify(user=actor, template="password_changed")
+    security_notify(user=actor, template="users/email/password_changed")

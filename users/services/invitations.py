@@ -154,10 +154,12 @@ def invitation_send(
         "validity_days": Invitation.VALIDITY.days,
     }
     if user is None:
-        mail.send_templated(template="invitation", to=email, context={**context, "signup_url": signup_url})
+        mail.send_templated(
+            template="users/email/invitation", to=email, context={**context, "signup_url": signup_url}
+        )
     else:
         mail.send_templated(
-            template="invitation_member",
+            template="users/email/invitation_member",
             to=user.notification_email,
             context={**context, "answer_url": answer_url},
         )
@@ -241,7 +243,7 @@ def _tell_inviter(invitation, user, *, accepted):
     if invitation.invited_by is None:
         return
     mail.send_templated(
-        template="invitation_answered",
+        template="users/email/invitation_answered",
         to=invitation.invited_by.notification_email,
         context={"structure": invitation.structure, "user_email": user.email, "accepted": accepted},
     )

@@ -37,7 +37,7 @@ def email_change_request(*, actor, new_email, link_url) -> None:
         changes={"email": {"before": actor.email, "after": new_email}},
     )
     mail.send_templated(
-        template="change_email",
+        template="users/email/change_email",
         to=new_email,
         context={
             "user": actor,
@@ -73,7 +73,7 @@ def email_change_confirm(*, payload):
             # not their owner's doing, they can react.
             security_notify(
                 user=user,
-                template="change_email_done",
+                template="users/email/change_email_done",
                 context={"old_email": old_email, "new_email": new_email},
                 also=[old_email],
             )
@@ -88,7 +88,7 @@ def reactivation_link_send(*, user, link_url) -> None:
     token = tokens.make_token(user, REACTIVATE_SALT, d=last_account_event_id(user=user))
     security_notify(
         user=user,
-        template="reactivate",
+        template="users/email/reactivate",
         context={"reactivate_url": link_url(token), "validity_days": REACTIVATE_MAX_AGE // (24 * 60 * 60)},
     )
 

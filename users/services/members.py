@@ -214,7 +214,7 @@ def members_detach(*, actor, user, structure, services=(), comment) -> list[Memb
     # One record for the action, whatever the number of attachments it ends.
     audit.record(actor=actor, obj=ended[0], action=AuditAction.MEMBERSHIP_DETACH, changes=changes)
     mail.send_templated(
-        template="detach",
+        template="users/email/detach",
         to=user.notification_email,
         context={
             "user": user,
@@ -249,7 +249,7 @@ def membership_leave(*, membership_id, user) -> list[Membership]:
     structure = membership.structure
     audit.record(actor=user, obj=ended[0], action=AuditAction.MEMBERSHIP_LEAVE, changes=changes)
     mail.send_templated(
-        template="membership_left",
+        template="users/email/membership_left",
         to=_administrators_emails(structure, exclude=user),
         context={
             "structure": structure,

@@ -178,7 +178,7 @@ def email_code_send(user) -> bool:
         device.cooldown_set(commit=False)
         device.generate_token(valid_secs=EMAIL_CODE_VALIDITY_MINUTES * 60, commit=True)
         mail.send_templated(
-            template="two_factor_email_code",
+            template="users/email/two_factor_email_code",
             to=user.email,
             context={"user": user, "code": device.token, "validity_minutes": EMAIL_CODE_VALIDITY_MINUTES},
         )
@@ -252,7 +252,7 @@ def two_factor_enable(*, user, device_id: int, code: str) -> tuple[TOTPDevice, l
         action=AuditAction.TWO_FACTOR_ENABLE,
         changes={"two_factor_enabled": {"before": False, "after": True}},
     )
-    _notify(user, "two_factor_enabled", recovery_codes_count=RECOVERY_CODES_COUNT)
+    _notify(user, "users/email/two_factor_enabled", recovery_codes_count=RECOVERY_CODES_COUNT)
     return device, codes
 
 
@@ -263,7 +263,7 @@ def recovery_codes_regenerate(*, user) -> list[str]:
         raise TwoFactorError(_("La double authentification n’est pas activée sur votre compte."))
     codes = _new_recovery_codes(user)
     audit.record(actor=user, obj=user, action=AuditAction.TWO_FACTOR_RECOVERY_CODES_REGENERATE)
-    _notify(user, "two_factor_recovery_codes", recovery_codes_count=RECOVERY_CODES_COUNT)
+    _notify(user, "users/email/two_factor_recovery_codes", recovery_codes_count=RECOVERY_CODES_COUNT)
     return codes
 
 
@@ -287,7 +287,7 @@ def two_factor_disable(*, user):
         action=AuditAction.TWO_FACTOR_DISABLE,
         changes={"two_factor_enabled": {"before": True, "after": False}},
     )
-    _notify(user, "two_factor_disabled")
+    _notify(user, "users/email/two_factor_disabled")
     return user
 
 
@@ -305,7 +305,7 @@ def two_factor_reset(*, user, actor):
         action=AuditAction.TWO_FACTOR_RESET,
         changes={"two_factor_enabled": {"before": before, "after": False}},
     )
-    _notify(user, "two_factor_disabled")
+    _notify(user, "users/email/two_factor_disabled")
     return user
 
 

@@ -53,7 +53,7 @@ def _account_links():
     return [{"url": reverse("users:account"), "title": _("Mon compte")}]
 
 
-def too_many_message():
+def _too_many_message():
     return _(
         "Trop de demandes pour cette adresse ou depuis votre connexion. Aucun courriel n’a été "
         "envoyé : réessayez dans une heure."
@@ -64,7 +64,7 @@ def too_many_message():
 # users.services.accounts.password_failed): these two end the session at the lockout.
 
 
-def locked_out_of_session(request, user):
+def _locked_out_of_session(request, user):
     """The lockout page, and the end of this session, when the account is locked;
     None otherwise. Checked before a password is, as a login would be."""
     if request.method == "POST" and accounts.is_locked(request, user):
@@ -73,7 +73,7 @@ def locked_out_of_session(request, user):
     return None
 
 
-def wrong_password_lockout(request, user, form, field="password", code="wrong_password"):
+def _wrong_password_lockout(request, user, form, field="password", code="wrong_password"):
     """Count the form's wrong password as a failed login; on the one that locks the
     account, end the session and answer with the lockout page. None otherwise."""
     if form.has_error(field, code) and accounts.password_failed(request, user):
@@ -87,12 +87,12 @@ def _activation_url(request):
     return lambda uid, token: request.build_absolute_uri(reverse("users:activate", args=[uid, token]))
 
 
-def link_url(request, name):
+def _link_url(request, name):
     """Turns an emailed link's token into the absolute URL of the page `name`."""
     return lambda token: request.build_absolute_uri(reverse(name, args=[token]))
 
 
-def link_page(request, *, title, message, status=200, **extra):
+def _link_page(request, *, title, message, status=200, **extra):
     """The page an emailed link answers with when it cannot do its work (invalid, expired)."""
     context = {"message": message, "resend_url": "", **extra}
     return render(request, "users/accounts/link.html", page_context(title, **context), status=status)
@@ -214,7 +214,7 @@ def activation_resend(request):
             if not client_and_target(
                 request, accounts.ACTIVATION_CLIENT, accounts.ACTIVATION_EMAIL, email
             ):
-                form.add_error(None, too_many_message())
+                form.add_error(None, _too_many_message())
             else:
                 user = form.get_user()
                 if user is not None:
@@ -278,13 +278,6 @@ class LoginView(auth_views.LoginView):
         return super().form_valid(form)
 
 
-def lockout_username(request, credentials):
-    """The login django-axes counts failures against (AXES_USERNAME_CALLABLE): logins are
-    case-insensitive, so "Jean@…" and "jean@…" are the same account, here and in the admin."""
-    username = (credentials or {}).get("username") or request.POST.get("username", "")
-    return username.strip().lower()
-
-
 def lockout(request, *args, **kwargs):
     """The page django-axes answers a locked account with (AXES_LOCKOUT_CALLABLE): it
     offers the owner a way in now, by proving who they are, rather than in an hour.
@@ -292,7 +285,7 @@ def lockout(request, *args, **kwargs):
     axes 8 calls it as (request, original_response, credentials), older versions as
     (request, credentials)."""
     credentials = next((arg for arg in args if isinstance(arg, dict)), None) or kwargs.get("credentials")
-    username = lockout_username(request, credentials)
+    username = accounts.lockout_username(request, credentials)
     form = LoginForm(request, initial={"username": username})
     context = {
         **_login_page(locked_out=True),
@@ -317,13 +310,13 @@ def unlock_request(request):
             if not client_and_target(
                 request, accounts.UNLOCK_CLIENT, accounts.UNLOCK_EMAIL, email
             ):
-                form.add_error(None, too_many_message())
+                form.add_error(None, _too_many_message())
             else:
                 user = User.objects.filter(email__iexact=email, is_active=True).first()
                 if user is not None:
                     accounts.unlock_link_send(
                         user=user,
-                        link_url=link_url(request, "users:unlock"),
+                        link_url=_link_url(request, "users:unlock"),
                     )
                 # The same answer whether or not an account has this address.
                 messages.success(
@@ -360,7 +353,7 @@ def unlock(request, token):
     if isinstance(payload, dict) and not expired:
         user = accounts.account_unlock(user_id=payload.get("u"), check=still_matches)
     if user is None:
-        return link_page(
+        return _link_page(
             request,
             title=_("Lien de déblocage invalide"),
             message=_(
@@ -385,7 +378,7 @@ def unlock_with_code(request):
         if not client_and_target(
             request, accounts.UNLOCK_CODE_CLIENT, accounts.UNLOCK_CODE_EMAIL, email
         ):
-            form.add_error(None, too_many_message())
+            form.add_error(None, _too_many_message())
         else:
             found = form.get_user_and_device()
             if found is None:
@@ -430,7 +423,7 @@ class PasswordResetView(PageMixin, auth_views.PasswordResetView):
             accounts.PASSWORD_RESET_EMAIL,
             form.cleaned_data["email"],
         ):
-            form.add_error(None, too_many_message())
+            form.add_error(None, _too_many_message())
             return self.form_invalid(form)
         # The address goes to the background job, known or not: looking the account up
         # here would make the answer faster for an unknown address.
@@ -477,10 +470,10 @@ class PasswordChangeView(PageMixin, auth_views.PasswordChangeView):
         return _account_links()
 
     def post(self, request, *args, **kwargs):
-        return locked_out_of_session(request, request.user) or super().post(request, *args, **kwargs)
+        return _locked_out_of_session(request, request.user) or super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        locked = wrong_password_lockout(
+        locked = _wrong_password_lockout(
             self.request, self.request.user, form, "old_password", "password_incorrect"
         )
         return locked or super().form_invalid(form)
@@ -512,7 +505,7 @@ def account(request):
     if request.method == "POST":
         form = AccountForm(request.POST, instance=user)
         # Only a new contact address takes the password, and so the lockout.
-        if form.contact_email_changing() and (locked := locked_out_of_session(request, user)):
+        if form.contact_email_changing() and (locked := _locked_out_of_session(request, user)):
             return locked
         if form.is_valid():
             changes = {
@@ -524,7 +517,7 @@ def account(request):
             accounts.user_update(actor=user, changes=changes)
             messages.success(request, _("Vos informations ont été enregistrées."))
             return redirect("users:account")
-        if locked := wrong_password_lockout(request, user, form):
+        if locked := _wrong_password_lockout(request, user, form):
             return locked
     else:
         form = AccountForm(instance=user)

@@ -22,7 +22,7 @@ from users.forms.members import (
 )
 from users.models import Membership
 from users.services.habilitations import profile_label
-from users.views.habilitations import manage_url
+from users.views.habilitations import _manage_url
 
 PAGE_SIZE = 25
 EXPORT_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
@@ -131,7 +131,7 @@ def member_detail(request, user_id):
             validated = [m for m in group["memberships"] if m.status == Membership.Status.VALIDEE]
             whole = any(m.service_id is None for m in validated)
             service = None if whole else validated[0].service
-            group["habilitations_url"] = manage_url(structure, service, member)
+            group["habilitations_url"] = _manage_url(structure, service, member)
     title = member.get_full_name() or member.email
     links = [
         *_links(),

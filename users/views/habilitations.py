@@ -32,6 +32,7 @@ from users.forms.habilitations import (
     MyScopeForm,
     ProfilePickerForm,
     RequestCommentForm,
+    Staging,
 )
 from users.services.habilitations import (
     ALREADY_HELD,
@@ -47,10 +48,6 @@ from users.services.habilitations import (
     scope_refusal,
 )
 
-TOKEN_SALT = "users.habilitations.staged"
-# A page left open overnight starts again from what is stored.
-TOKEN_MAX_AGE = 12 * 60 * 60
-
 
 def _organisation_link():
     return {"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}
@@ -63,54 +60,15 @@ def _manage_links():
     ]
 
 
-# Staged changes
-
-
-class Staging:
-    """The profiles to add and to remove, staged on the page of one user and one scope
-    (`key`); serialised, signed, in a hidden field."""
-
-    def __init__(self, key, add=(), remove=()):
-        self.key = key
-        self.add = list(dict.fromkeys(add))
-        self.remove = list(dict.fromkeys(remove))
-
-    def __bool__(self):
-        return bool(self.add or self.remove)
-
-    def __len__(self):
-        return len(self.add) + len(self.remove)
-
-    def dumps(self):
-        return signing.dumps({"t": self.key, "a": self.add, "r": self.remove}, salt=TOKEN_SALT, compress=True)
-
-    @classmethod
-    def loads(cls, token, key):
-        """The changes staged on this page; BadSignature for a forged token or one made
-        for another page (SignatureExpired, a subclass, when it is too old)."""
-        if not token:
-            return cls(key)
-        data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-        if not isinstance(data, dict) or data.get("t") != key:
-            raise signing.BadSignature("Staged changes of another page.")
-        return cls(key, _ids(data.get("a")), _ids(data.get("r")))
-
-
-def _ids(values):
-    if not isinstance(values, list) or not all(isinstance(value, int) for value in values):
-        raise signing.BadSignature("Malformed staged changes.")
-    return values
-
-
 @dataclass
-class Row:
+class _Row:
     profile: object  # chorus.models.Profile
     label: str
     state: str  # "current", "add" (staged) or "remove" (staged)
     locked: bool = False  # the principal manager's Organisation – modification
 
 
-class HabilitationsPage:
+class _HabilitationsPage:
     """One user's profiles on one scope (a structure, or one of its services), and the
     staging rules: what may be added, replaced, removed."""
 
@@ -149,7 +107,7 @@ class HabilitationsPage:
         rows = []
         if self.implicit_id:
             rows.append(
-                Row(
+                _Row(
                     self.profiles[self.implicit_id],
                     _("Organisation – modification (gestionnaire principal)"),
                     "current",
@@ -160,8 +118,8 @@ class HabilitationsPage:
             if pk == self.implicit_id or pk not in self.profiles:
                 continue
             state = "remove" if pk in staging.remove else "current"
-            rows.append(Row(self.profiles[pk], profile_label(self.profiles[pk]), state))
-        rows.extend(Row(self.profiles[pk], profile_label(self.profiles[pk]), "add") for pk in staging.add)
+            rows.append(_Row(self.profiles[pk], profile_label(self.profiles[pk]), state))
+        rows.extend(_Row(self.profiles[pk], profile_label(self.profiles[pk]), "add") for pk in staging.add)
         order = list(self.profiles)
         return sorted(rows, key=lambda row: (not row.locked, order.index(row.profile.pk)))
 
@@ -219,7 +177,7 @@ def _picker_mode(value, page, staging):
     return ""
 
 
-class Outcome:
+class _Outcome:
     """What the page does on Soumettre: apply, or ask the managers."""
 
     def __init__(self, *, request, page, administrator):
@@ -256,7 +214,7 @@ class Outcome:
 
 
 @dataclass
-class Step:
+class _Step:
     """What one request of the page works on: the staged changes, the open picker and
     its form, the comment of a request to the managers, the refusals to show."""
 
@@ -270,7 +228,7 @@ class Step:
 def _handle(request, *, page, administrator, own, template_context, template):
     """The page of one user's profiles: GET shows what is stored; each POST is one step
     (open the picker, stage, unstage) or Soumettre."""
-    step = Step(Staging(page.key), comment_form=None if administrator else RequestCommentForm())
+    step = _Step(Staging(page.key), comment_form=None if administrator else RequestCommentForm())
     if request.method == "POST":
         response = _post(request, page, step, administrator)
         if response is not None:
@@ -370,7 +328,8 @@ def _submit(request, page, staging, administrator, comment_form, errors):
         errors.append(_("Aucune modification à soumettre : ajoutez, remplacez ou retirez d’abord un profil."))
         return None
     add, remove = page.staged_profiles(staging)
-    error = Outcome(request=request, page=page, administrator=administrator).submit(add, remove, comment_form)
+    outcome = _Outcome(request=request, page=page, administrator=administrator)
+    error = outcome.submit(add, remove, comment_form)
     if error:
         errors.append(error)
         return None
@@ -425,7 +384,7 @@ def _chosen_target(request):
     return form, (data["structure"], data["service"], data["user"])
 
 
-def manage_url(structure, service, user):
+def _manage_url(structure, service, user):
     """The one page, opened on this user's profiles: every state of it is a link."""
     query = {"structure": structure.pk, "service": service.pk if service else "", "user": user.pk}
     return f"{reverse('users:habilitations')}?{urlencode(query)}"
@@ -454,7 +413,7 @@ def habilitations(request):
     if target is None:
         return render(request, "users/habilitations/select.html", context)
     structure, service, user = target
-    page = HabilitationsPage(structure=structure, service=service, user=user)
+    page = _HabilitationsPage(structure=structure, service=service, user=user)
     return _handle(
         request,
         page=page,
@@ -476,13 +435,13 @@ def habilitations_user(request, structure_pk, user_pk, service_pk=None):
     user = get_object_or_404(attached_users(structure), pk=user_pk)
     if scope_refusal(user=user, structure=structure, service=service):
         raise Http404
-    return redirect(manage_url(structure, service, user))
+    return redirect(_manage_url(structure, service, user))
 
 
 # Gérer mes habilitations
 
 
-def my_url(structure, service=None):
+def _my_url(structure, service=None):
     """Gérer mes habilitations, opened on my profiles on this scope."""
     query = {"structure": structure.pk, "service": service.pk if service else ""}
     return f"{reverse('users:my_habilitations')}?{urlencode(query)}"
@@ -550,7 +509,7 @@ def my_habilitations(request):
     administrator = access.can(
         request, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION, structure=structure
     )
-    page = HabilitationsPage(structure=structure, service=service, user=request.user)
+    page = _HabilitationsPage(structure=structure, service=service, user=request.user)
     return _handle(
         request,
         page=page,
@@ -610,7 +569,7 @@ def my_habilitations_manage(request, structure_pk, service_pk=None):
         service = get_object_or_404(services, pk=service_pk)
     if scope_refusal(user=request.user, structure=structure, service=service):
         raise Http404
-    return redirect(my_url(structure, service))
+    return redirect(_my_url(structure, service))
 
 
 # Copier les habilitations

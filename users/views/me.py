@@ -18,11 +18,11 @@ from users.forms.me import ChangeEmailForm, DeactivateForm
 from users.models import Membership
 from users.services import accounts, me
 from users.views.accounts import (
-    link_page,
-    link_url,
-    locked_out_of_session,
-    too_many_message,
-    wrong_password_lockout,
+    _link_page,
+    _link_url,
+    _locked_out_of_session,
+    _too_many_message,
+    _wrong_password_lockout,
 )
 
 User = get_user_model()
@@ -66,11 +66,11 @@ def my_memberships(request):
 def change_email(request):
     user = User.objects.get(pk=request.user.pk)
     if request.method == "POST":
-        if locked := locked_out_of_session(request, user):
+        if locked := _locked_out_of_session(request, user):
             return locked
         form = ChangeEmailForm(request.POST, user=user)
         valid = form.is_valid()
-        if not valid and (locked := wrong_password_lockout(request, user, form)):
+        if not valid and (locked := _wrong_password_lockout(request, user, form)):
             return locked
         # Per account and per new address: neither one session nor many accounts can
         # fill a stranger's mailbox with confirmation links.
@@ -78,12 +78,12 @@ def change_email(request):
             (accounts.CHANGE_EMAIL_USER, user.pk),
             (accounts.CHANGE_EMAIL_TARGET, form.cleaned_data["email"]),
         ):
-            form.add_error(None, too_many_message())
+            form.add_error(None, _too_many_message())
             valid = False
         if valid:
             new_email = form.cleaned_data["email"]
             me.email_change_request(
-                actor=user, new_email=new_email, link_url=link_url(request, "users:change_email_confirm")
+                actor=user, new_email=new_email, link_url=_link_url(request, "users:change_email_confirm")
             )
             messages.success(
                 request,
@@ -112,9 +112,9 @@ def change_email_confirm(request, token):
     title = _("Lien de confirmation invalide")
     invalid = _("Ce lien de confirmation est invalide ou a déjà été utilisé.")
     if payload is None:
-        return link_page(request, title=title, message=invalid, status=404)
+        return _link_page(request, title=title, message=invalid, status=404)
     if expired:
-        return link_page(
+        return _link_page(
             request,
             title=_("Lien de confirmation expiré"),
             message=_(
@@ -125,7 +125,7 @@ def change_email_confirm(request, token):
     try:
         user = me.email_change_confirm(payload=payload)
     except me.EmailTaken:
-        return link_page(
+        return _link_page(
             request,
             title=_("Adresse déjà utilisée"),
             message=_(
@@ -134,7 +134,7 @@ def change_email_confirm(request, token):
             ),
         )
     if user is None:
-        return link_page(request, title=title, message=invalid, status=404)
+        return _link_page(request, title=title, message=invalid, status=404)
     new_email = user.email
     # The session hash covers the login address (User._get_session_auth_hash): every
     # session of the account ended with the change, except this one if it is theirs.
@@ -165,14 +165,14 @@ def _transfer_url():
 @access.authenticated
 def deactivate(request):
     user = User.objects.get(pk=request.user.pk)
-    if locked := locked_out_of_session(request, user):
+    if locked := _locked_out_of_session(request, user):
         return locked
     blocking = list(selectors.structures_to_transfer(user=user))
     form = DeactivateForm(request.POST if request.method == "POST" and not blocking else None, user=user)
-    if form.is_bound and not form.is_valid() and (locked := wrong_password_lockout(request, user, form)):
+    if form.is_bound and not form.is_valid() and (locked := _wrong_password_lockout(request, user, form)):
         return locked
     if form.is_bound and form.is_valid():
-        blocking = me.account_deactivate(actor=user, link_url=link_url(request, "users:reactivate"))
+        blocking = me.account_deactivate(actor=user, link_url=_link_url(request, "users:reactivate"))
         if not blocking:
             logout(request)
             messages.success(
@@ -210,11 +210,11 @@ def reactivate(request, token):
     invalid = _("Ce lien de réactivation est invalide ou a déjà été utilisé.")
     user = tokens.token_user(payload, me.REACTIVATE_SALT)
     if not me.reactivable(user, payload):
-        return link_page(request, title=invalid_title, message=invalid, status=404)
+        return _link_page(request, title=invalid_title, message=invalid, status=404)
     if expired:
         if request.method == "POST":
-            me.reactivation_link_send(user=user, link_url=link_url(request, "users:reactivate"))
-            return link_page(
+            me.reactivation_link_send(user=user, link_url=_link_url(request, "users:reactivate"))
+            return _link_page(
                 request,
                 title=_("Vérifiez votre messagerie"),
                 message=_(
@@ -222,7 +222,7 @@ def reactivate(request, token):
                     "de connexion."
                 ),
             )
-        return link_page(
+        return _link_page(
             request,
             title=_("Lien de réactivation expiré"),
             message=_(
@@ -234,6 +234,6 @@ def reactivate(request, token):
     if request.method == "POST":
         return redirect(request.path)
     if me.account_reactivate(payload=payload) is None:
-        return link_page(request, title=invalid_title, message=invalid, status=404)
+        return _link_page(request, title=invalid_title, message=invalid, status=404)
     messages.success(request, _("Votre compte est réactivé. Vous pouvez vous connecter."))
     return redirect("users:login")

@@ -23,7 +23,7 @@ from chorus import access
 from core.pages import page_context
 from users.forms.two_factor import DisableForm, EnrolForm, RecoveryCodesRegenerateForm, VerifyForm
 from users.services import accounts, two_factor
-from users.views.accounts import locked_out_of_session, lockout, wrong_password_lockout
+from users.views.accounts import _locked_out_of_session, _wrong_password_lockout, lockout
 
 
 def _security_links():
@@ -184,7 +184,7 @@ def recovery_codes_regenerate(request):
     if not user.two_factor_enabled:
         messages.info(request, _("La double authentification n’est pas activée sur votre compte."))
         return redirect("users:security")
-    if locked := locked_out_of_session(request, user):
+    if locked := _locked_out_of_session(request, user):
         return locked
     form = RecoveryCodesRegenerateForm(request.POST if request.method == "POST" else None, user=user)
     if form.is_bound and form.is_valid():
@@ -197,7 +197,7 @@ def recovery_codes_regenerate(request):
             request, _("Vos nouveaux codes de secours sont prêts : les anciens ne fonctionnent plus.")
         )
         return _show_recovery_codes(request, codes)
-    if form.is_bound and (locked := wrong_password_lockout(request, user, form)):
+    if form.is_bound and (locked := _wrong_password_lockout(request, user, form)):
         return locked
     return render(
         request,
@@ -213,11 +213,11 @@ def disable(request):
     if not user.two_factor_enabled:
         messages.info(request, _("La double authentification n’est pas activée sur votre compte."))
         return redirect("users:security")
-    if locked := locked_out_of_session(request, user):
+    if locked := _locked_out_of_session(request, user):
         return locked
     reasons = two_factor.requirement_reasons(user)
     form = DisableForm(request.POST if request.method == "POST" and not reasons else None, user=user)
-    if form.is_bound and not form.is_valid() and (locked := wrong_password_lockout(request, user, form)):
+    if form.is_bound and not form.is_valid() and (locked := _wrong_password_lockout(request, user, form)):
         return locked
     if form.is_bound and form.is_valid():
         try:

@@ -211,16 +211,34 @@ class Command(BaseCommand):
             self.reset()
         self.created = dict.fromkeys(KINDS, 0)
         self.found = dict.fromkeys(KINDS, 0)
+        users, new_users = self.ensure_users()
+        structures, new_structures = self.ensure_structures()
+        self.ensure_services(structures, new_structures)
+        # Attachments and profiles come with a new account or structure only: on an existing
+        # pair, a missing one was removed by someone, and stays removed.
+        for email, key in MEMBERSHIPS:
+            if email in new_users or key in new_structures:
+                self.ensure_membership(users[email], structures[key])
+        self.ensure_habilitations(users, new_users, structures, new_structures)
+        self.print_summary()
+
+    def ensure_users(self):
         users, new_users = {}, set()
         for email, spec in ACCOUNTS.items():
             users[email], created = self.ensure_user(email, *spec[:4])
             if created:
                 new_users.add(email)
+        return users, new_users
+
+    def ensure_structures(self):
         structures, new_structures = {}, set()
         for key, values in STRUCTURES.items():
             structures[key], created = self.ensure_structure(values)
             if created:
                 new_structures.add(key)
+        return structures, new_structures
+
+    def ensure_services(self, structures, new_structures):
         for key, services in SERVICES.items():
             if key not in new_structures:
                 continue
@@ -231,11 +249,8 @@ class Command(BaseCommand):
                     defaults={"name": name, "is_active": True, "commitment_required": commitment_required},
                 )
                 self.count("services", created)
-        # Attachments and profiles come with a new account or structure only: on an existing
-        # pair, a missing one was removed by someone, and stays removed.
-        for email, key in MEMBERSHIPS:
-            if email in new_users or key in new_structures:
-                self.ensure_membership(users[email], structures[key])
+
+    def ensure_habilitations(self, users, new_users, structures, new_structures):
         for email, key, code, level in HABILITATIONS:
             if email not in new_users and key not in new_structures:
                 continue
@@ -246,7 +261,6 @@ class Command(BaseCommand):
                 profile=Profile.objects.get(application__code=code, level=level),
             )
             self.count("habilitations", created)
-        self.print_summary()
 
     def count(self, kind, created):
         (self.created if created else self.found)[kind] += 1
