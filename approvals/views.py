@@ -5,7 +5,6 @@ An approver reaches only the requests of the structures they administer (princip
 manager or Organisation – modification): another structure's request is a 404."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +28,7 @@ from approvals.models import ApprovalRequest
 from chorus import access
 from chorus.models import Level, Profile
 from core.pages import page_context
+from core.pagination import paginate
 from structures.services import claims
 from users.forms.members import ApprovalProfilesForm
 from users.services import habilitations
@@ -51,15 +51,6 @@ def _with_details(queryset):
         Prefetch("profiles_to_add", queryset=profiles),
         Prefetch("profiles_to_remove", queryset=profiles),
     )
-
-
-def _page(request, queryset, count=None):
-    paginator = Paginator(queryset, PAGE_SIZE)
-    if count is not None:
-        paginator.count = count  # known already: no second COUNT query
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = page_obj.paginator.get_elided_page_range(page_obj.number)
-    return page_obj
 
 
 # Demander un rattachement
@@ -251,7 +242,7 @@ def inbox(request):
             links=_links(),
             filter_form=filter_form,
             bulk_form=bulk_form,
-            page_obj=_page(request, pending, count=count),
+            page_obj=paginate(request, pending, per_page=PAGE_SIZE, count=count, on_each_side=3, on_ends=2),
             selected={str(pk) for pk in request.POST.getlist("requests")},
         ),
     )
@@ -404,6 +395,6 @@ def my_requests(request):
         page_context(
             _("Historique de mes demandes"),
             links=[{"url": reverse("users:account"), "title": _("Mon compte")}],
-            page_obj=_page(request, mine),
+            page_obj=paginate(request, mine, per_page=PAGE_SIZE, on_each_side=3, on_ends=2),
         ),
     )

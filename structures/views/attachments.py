@@ -3,7 +3,6 @@ attachment is fetched through the structures the user may act on (another
 structure's is a 404) and downloaded through a view, never from a public URL."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from chorus.models import Level
 from core.pages import page_context
+from core.pagination import paginate
 from core.storage import download_response
 from structures.forms.attachments import (
     CREATE_APPLICATION,
@@ -90,7 +90,7 @@ def attachment_list(request):
     can_change = can_create = False
     if structure is not None:
         attachments = selectors.attachments_listed(structure=structure)
-        page_obj = Paginator(attachments, PAGE_SIZE).get_page(request.GET.get("page"))
+        page_obj = paginate(request, attachments, per_page=PAGE_SIZE, numbered=False)
         can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
         can_create = access.can(request, CREATE_APPLICATION, Level.MODIFICATION, structure=structure)
     return render(

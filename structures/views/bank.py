@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from chorus import access
 from chorus.models import Level
 from core.kept_uploads import KeptUploads
 from core.pages import page_context
+from core.pagination import paginate
 from core.storage import download_response
 from structures.forms.bank import (
     CREATE_APPLICATION,
@@ -114,7 +114,7 @@ def bank_list(request):
     can_change = False
     if structure is not None:
         bank_accounts = selectors.bank_accounts_listed(structure=structure)
-        page_obj = Paginator(bank_accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+        page_obj = paginate(request, bank_accounts, per_page=PAGE_SIZE, numbered=False)
         can_change = access.can(request, MANAGE_APPLICATION, Level.MODIFICATION, structure=structure)
     return render(
         request,

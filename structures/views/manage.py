@@ -4,7 +4,6 @@ the update form, activation and deactivation, and the structure's history."""
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -16,6 +15,7 @@ from chorus import access
 from chorus.audit_labels import action_label
 from chorus.models import Level
 from core.pages import page_context
+from core.pagination import paginate
 from structures.forms.manage import (
     APPLICATION,
     RequestType,
@@ -88,14 +88,6 @@ def _detail_links(structure):
         *_manage_links(),
         {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
     ]
-
-
-def _paginate(queryset, request, per_page):
-    paginator = Paginator(queryset, per_page)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    # The DSFR pagination shows this list, with "…" for the pages it skips.
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
-    return page_obj
 
 
 # Gérer une structure: the type-de-demande page and the search
@@ -190,7 +182,7 @@ def manage(request):
             .select_related("principal_manager")
             .order_by("company_name", "identifier", "pk")
         )
-        page_obj = _paginate(structures, request, STRUCTURES_PER_PAGE)
+        page_obj = paginate(request, structures, per_page=STRUCTURES_PER_PAGE)
         context.update(search_form=search_form, page_obj=page_obj)
     title = _("Gérer une structure")
     return render(
@@ -501,7 +493,7 @@ def history(request, pk):
     """Read-only: the audit trail of one structure, for those who administer it (the
     Organisation modification profile, which governs this application)."""
     structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
-    page_obj = _paginate(selectors.structure_history(structure=structure), request, EVENTS_PER_PAGE)
+    page_obj = paginate(request, selectors.structure_history(structure=structure), per_page=EVENTS_PER_PAGE)
     rows = [
         {
             "event": event,

@@ -3,7 +3,6 @@ services of the user's structures. Every service is fetched through the structur
 user may act on: another structure's service is a 404."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from chorus.models import Level
 from core.pages import page_context
+from core.pagination import paginate
 from structures.forms.units import (
     CREER_SERVICE,
     GERER_SERVICE,
@@ -97,7 +97,7 @@ def service_list(request):
         services = selectors.services_listed(services=form.filter(selectors.services_of(structure=structure)))
         context.update(
             structure=structure,
-            page_obj=Paginator(services, PAGE_SIZE).get_page(request.GET.get("page")),
+            page_obj=paginate(request, services, per_page=PAGE_SIZE, numbered=False),
             can_change=access.can(request, GERER_SERVICE, Level.MODIFICATION, structure=structure),
             can_create=access.can(request, CREER_SERVICE, Level.MODIFICATION, structure=structure),
             refusal=structure_refusal(structure),

@@ -4,7 +4,6 @@ and the satisfaction ratings per queue and per agent. Drafts never show here: th
 a 404, as if they did not exist."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chorus import access
 from chorus.models import Level
 from core.pages import page_context
+from core.pagination import paginate
 from core.storage import download_response
 from support.forms.agents import (
     ALL_STATUSES,
@@ -95,7 +95,7 @@ def agent_queues(request):
             filtered=filtered,
             statuses=OPEN_STATUSES,
             queue_rows=_queue_counts(),
-            page_obj=Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page")),
+            page_obj=paginate(request, tickets, per_page=PAGE_SIZE, numbered=False),
             all_statuses=ALL_STATUSES,
         ),
     )

@@ -6,7 +6,6 @@ submitted ticket of a structure I administer) and acted on only through the
 requester's own tickets: anybody else's is a 404, which does not confirm it exists."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from core import db, ratelimit
 from core.pages import page_context
+from core.pagination import paginate
 from core.storage import download_response
 from structures.forms.bank import ConfirmForm
 from support import exports
@@ -265,9 +265,7 @@ def _query(request, **changes) -> str:
 def ticket_list(request):
     counts, tab, form = _list_state(request)
     tickets = ticket_selectors.tab_tickets(access=access.get_access(request), tab=tab, **form.filters())
-    paginator = Paginator(tickets, PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    page_obj = paginate(request, tickets, per_page=PAGE_SIZE)
     tabs = [
         {
             "code": candidate.code,

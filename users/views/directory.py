@@ -3,7 +3,6 @@
 Only the attachments to structures where the requesting user holds Organisation
 consultation are listed; a user with nothing on those structures is a 404."""
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from chorus import access
 from chorus.models import Habilitation, Level
 from core import db
 from core.pages import page_context
+from core.pagination import paginate
 from users import exports, selectors
 from users.forms.habilitations import APPLICATION as HABILITATIONS_APPLICATION
 from users.forms.members import (
@@ -44,9 +44,7 @@ def _memberships(request, form):
 @require_GET
 def member_list(request):
     form = DirectoryFilterForm(request.GET or None, request=request)
-    paginator = Paginator(_memberships(request, form), PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    page_obj = paginate(request, _memberships(request, form), per_page=PAGE_SIZE)
     filters_query = request.GET.copy()
     filters_query.pop("page", None)
     filters_query.pop("format", None)

@@ -4,7 +4,6 @@ reactivate a deactivated account (users.services.me)."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, update_session_auth_hash
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from core.pages import page_context
+from core.pagination import paginate
 from core.ratelimit import hit_all
 from users import selectors, tokens
 from users.forms.me import ChangeEmailForm, DeactivateForm
@@ -40,9 +40,7 @@ def _account_links():
 @access.authenticated
 @require_GET
 def my_memberships(request):
-    paginator = Paginator(selectors.memberships_of(user=request.user), MEMBERSHIPS_PER_PAGE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    page_obj = paginate(request, selectors.memberships_of(user=request.user), per_page=MEMBERSHIPS_PER_PAGE)
     title = _("Mes rattachements")
     return render(
         request,
