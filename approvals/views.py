@@ -27,20 +27,13 @@ from approvals.forms import (
 from approvals.models import ApprovalRequest
 from chorus import access
 from chorus.models import Level, Profile
-from core.pages import page_context
+from core.pages import ACCOUNT, ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from structures.services import claims
 from users.forms.members import ApprovalProfilesForm
 from users.services import habilitations
 
 PAGE_SIZE = 25
-
-
-def _links(*, with_inbox=False):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_inbox:
-        links.append({"url": reverse("approvals:inbox"), "title": _("Approbations")})
-    return links
 
 
 def _with_details(queryset):
@@ -124,7 +117,7 @@ def request_attachment(request):
         "approvals/request_attachment.html",
         page_context(
             _("Demander un rattachement"),
-            links=_links(),
+            links=[ORGANISATION],
             find_form=find_form,
             form=form,
             structures=structures,
@@ -199,8 +192,8 @@ def claim_structure(request):
         page_context(
             _("Revendiquer une structure"),
             links=[
-                *_links(),
-                {"url": reverse("approvals:request_attachment"), "title": _("Demander un rattachement")},
+                ORGANISATION,
+                Crumb(_("Demander un rattachement"), "approvals:request_attachment"),
             ],
             form=form,
             structures=structures,
@@ -239,7 +232,7 @@ def inbox(request):
         "approvals/inbox.html",
         page_context(
             _("Approbations"),
-            links=_links(),
+            links=[ORGANISATION],
             filter_form=filter_form,
             bulk_form=bulk_form,
             page_obj=paginate(request, pending, per_page=PAGE_SIZE, count=count, on_each_side=3, on_ends=2),
@@ -324,7 +317,7 @@ def _render_detail(request, approval, refusal_form, *, status=200, profiles_form
         "approvals/detail.html",
         page_context(
             _("Demande %(number)s") % {"number": approval.number},
-            links=_links(with_inbox=True),
+            links=[ORGANISATION, Crumb(_("Approbations"), "approvals:inbox")],
             approval=approval,
             approvers=selectors.approvers_of(approval.structure),
             refusal_form=refusal_form,
@@ -394,7 +387,7 @@ def my_requests(request):
         "approvals/my_requests.html",
         page_context(
             _("Historique de mes demandes"),
-            links=[{"url": reverse("users:account"), "title": _("Mon compte")}],
+            links=[ACCOUNT],
             page_obj=paginate(request, mine, per_page=PAGE_SIZE, on_each_side=3, on_ends=2),
         ),
     )

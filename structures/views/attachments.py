@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from core.storage import download_response
 from structures.forms.attachments import (
@@ -31,13 +31,6 @@ from structures.selectors import attachments as selectors
 from structures.services import attachments as attachment_services
 
 PAGE_SIZE = 20
-
-
-def _links(*, with_list=False):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_list:
-        links.append({"url": reverse("structures:attachment_list"), "title": _("Pièces jointes")})
-    return links
 
 
 def list_url(structure_id) -> str:
@@ -77,7 +70,7 @@ def attachment_create(request):
     return render(
         request,
         "structures/attachments/create.html",
-        page_context(_("Créer une pièce jointe"), links=_links(), form=form),
+        page_context(_("Créer une pièce jointe"), links=[ORGANISATION], form=form),
     )
 
 
@@ -98,7 +91,7 @@ def attachment_list(request):
         "structures/attachments/list.html",
         page_context(
             _("Pièces jointes"),
-            links=_links(),
+            links=[ORGANISATION],
             picker=picker,
             structure=structure,
             page_obj=page_obj,
@@ -140,7 +133,7 @@ def attachment_delete(request, pk):
         "structures/attachments/delete.html",
         page_context(
             _("Supprimer une pièce jointe"),
-            links=_links(with_list=True),
+            links=[ORGANISATION, Crumb(_("Pièces jointes"), "structures:attachment_list")],
             attachment=attachment,
             form=form,
             structure_inactive=not attachment.structure.is_active,

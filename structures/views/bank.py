@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chorus import access
 from chorus.models import Level
 from core.kept_uploads import KeptUploads
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from core.storage import download_response
 from structures.forms.bank import (
@@ -39,13 +39,6 @@ NOTICE = gettext_lazy(
     "Ces coordonnées bancaires sont informatives : le comptable public ne paie que sur les "
     "coordonnées bancaires déclarées dans le contrat ou le marché public."
 )
-
-
-def _links(*, with_list=False):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_list:
-        links.append({"url": reverse("structures:bank_list"), "title": _("Gérer une coordonnée bancaire")})
-    return links
 
 
 def list_url(structure_id) -> str:
@@ -86,7 +79,7 @@ def bank_create(request):
     return render(
         request,
         "structures/bank/create.html",
-        page_context(_("Créer une coordonnée bancaire"), links=_links(), form=form, notice=NOTICE),
+        page_context(_("Créer une coordonnée bancaire"), links=[ORGANISATION], form=form, notice=NOTICE),
     )
 
 
@@ -121,7 +114,7 @@ def bank_list(request):
         "structures/bank/list.html",
         page_context(
             _("Gérer une coordonnée bancaire"),
-            links=_links(),
+            links=[ORGANISATION],
             picker=picker,
             structure=structure,
             page_obj=page_obj,
@@ -141,7 +134,7 @@ def _render_detail(request, bank_account, *, confirm_form=None, status=200):
         "structures/bank/detail.html",
         page_context(
             _("Coordonnée bancaire « %(name)s »") % {"name": bank_account.name},
-            links=_links(with_list=True),
+            links=[ORGANISATION, Crumb(_("Gérer une coordonnée bancaire"), "structures:bank_list")],
             bank_account=bank_account,
             can_change=can_change,
             confirm_form=confirm_form,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from chorus.audit_labels import action_label
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from structures.forms.manage import (
     APPLICATION,
@@ -76,18 +76,12 @@ CHANGE_LABELS = {
 PAIR_FIELDS = {"membership_status": "status", "principal_manager_assign": "principal_manager"}
 
 
-def _manage_links():
-    return [
-        {"url": reverse("domain", args=["organisation"]), "title": _("Organisation")},
-        {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
-    ]
+MANAGE = Crumb(gettext_lazy("Gérer une structure"), "structures:manage")
 
 
-def _detail_links(structure):
-    return [
-        *_manage_links(),
-        {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
-    ]
+def _detail_crumbs(structure):
+    """The trail of a structure's pages, down to the structure."""
+    return [ORGANISATION, MANAGE, Crumb(structure.display_name, "structures:detail", (structure.pk,))]
 
 
 # Gérer une structure: the type-de-demande page and the search
@@ -190,7 +184,7 @@ def manage(request):
         "structures/manage/manage.html",
         page_context(
             title,
-            links=[{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}],
+            links=[ORGANISATION],
             **context,
         ),
     )
@@ -276,7 +270,7 @@ def detail(request, pk):
         "structures/manage/detail.html",
         page_context(
             structure.display_name,
-            links=_manage_links(),
+            links=[ORGANISATION, MANAGE],
             structure=structure,
             identity=identity_items(structure),
             address=address_items(structure),
@@ -314,7 +308,7 @@ def update(request, pk):
     return render(
         request,
         "structures/manage/update.html",
-        page_context(_("Modifier une structure"), links=_detail_links(structure), panel=panel, **panel),
+        page_context(_("Modifier une structure"), links=_detail_crumbs(structure), panel=panel, **panel),
     )
 
 
@@ -368,7 +362,7 @@ def _change_status(request, pk, *, activate):
     return render(
         request,
         "structures/manage/status.html",
-        page_context(title, links=_detail_links(structure), panel=panel, **panel),
+        page_context(title, links=_detail_crumbs(structure), panel=panel, **panel),
     )
 
 
@@ -507,7 +501,7 @@ def history(request, pk):
         "structures/manage/history.html",
         page_context(
             _("Historique de la structure"),
-            links=_detail_links(structure),
+            links=_detail_crumbs(structure),
             structure=structure,
             page_obj=page_obj,
             rows=rows,

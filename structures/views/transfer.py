@@ -7,14 +7,13 @@ GET form, so the page works without JavaScript."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, page_context
 from structures.forms.transfer import FORMS, GLOBAL, TransferTypeForm
 from structures.selectors import transfer as selectors
 from structures.services.transfer import (
@@ -26,10 +25,6 @@ from structures.services.transfer import (
 TRANSFERER_GP = "TRANSFERER_GP"
 DONE_SESSION_KEY = "structures_transfer_done"
 KEPT_SESSION_KEY = "structures_transfer_kept"
-
-
-def _links():
-    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
 def _apply(form, kind, actor):
@@ -95,7 +90,7 @@ def transfer(request):
         "structures/transfer/transfer.html",
         page_context(
             _("Transférer le gestionnaire principal"),
-            links=_links(),
+            links=[ORGANISATION],
             structures=structures,
             type_form=type_form,
             kind=kind,
@@ -122,7 +117,7 @@ def transfer_done(request):
         "structures/transfer/done.html",
         page_context(
             _("Transfert du gestionnaire principal effectué"),
-            links=_links(),
+            links=[ORGANISATION],
             structures=structures,
             kept=kept,
             can_transfer_more=access.can(request, TRANSFERER_GP, Level.MODIFICATION),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from structures.forms.units import (
     CREER_SERVICE,
@@ -26,13 +26,6 @@ from structures.selectors import units as selectors
 from structures.services import units
 
 PAGE_SIZE = 25
-
-
-def _links(*, with_list=True):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_list:
-        links.append({"url": reverse("structures:service_list"), "title": _("Gérer un service")})
-    return links
 
 
 def list_url(structure) -> str:
@@ -71,7 +64,7 @@ def service_create(request):
     return render(
         request,
         "structures/units/create.html",
-        page_context(_("Créer un service"), links=_links(with_list=False), form=form),
+        page_context(_("Créer un service"), links=[ORGANISATION], form=form),
     )
 
 
@@ -105,7 +98,7 @@ def service_list(request):
     return render(
         request,
         "structures/units/list.html",
-        page_context(_("Gérer un service"), links=_links(with_list=False), **context),
+        page_context(_("Gérer un service"), links=[ORGANISATION], **context),
     )
 
 
@@ -141,7 +134,7 @@ def service_update(request, pk):
         "structures/units/update.html",
         page_context(
             title,
-            links=_links(),
+            links=[ORGANISATION, Crumb(_("Gérer un service"), "structures:service_list")],
             form=form,
             service=service,
             refusal=refusal,
@@ -156,7 +149,7 @@ def _confirmation(request, service, *, title, question, submit_url, refusal, ext
         "structures/units/confirm.html",
         page_context(
             title,
-            links=_links(),
+            links=[ORGANISATION, Crumb(_("Gérer un service"), "structures:service_list")],
             service=service,
             question=question,
             submit_url=submit_url,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 
 from chorus import access
-from core.pages import PageMixin, page_context
+from core.pages import ACCOUNT, PageMixin, page_context
 from core.ratelimit import hit
 from users import tasks, tokens
 from users.forms.accounts import (
@@ -47,10 +47,6 @@ SIGNUP_EMAIL_SESSION_KEY = "users_signup_email"
 
 def _validity_minutes():
     return settings.ACCOUNT_ACTIVATION_TIMEOUT // 60
-
-
-def _account_links():
-    return [{"url": reverse("users:account"), "title": _("Mon compte")}]
 
 
 def too_many_message():
@@ -211,9 +207,7 @@ def activation_resend(request):
         form = ActivationResendForm(request.POST)
         if form.is_valid():
             email = form.cleaned_data["email"]
-            if not client_and_target(
-                request, accounts.ACTIVATION_CLIENT, accounts.ACTIVATION_EMAIL, email
-            ):
+            if not client_and_target(request, accounts.ACTIVATION_CLIENT, accounts.ACTIVATION_EMAIL, email):
                 form.add_error(None, too_many_message())
             else:
                 user = form.get_user()
@@ -305,6 +299,7 @@ def lockout(request, *args, **kwargs):
 
 # Unlocking a locked account
 
+
 @access.public
 @require_http_methods(["GET", "POST"])
 def unlock_request(request):
@@ -314,9 +309,7 @@ def unlock_request(request):
         form = UnlockRequestForm(request.POST)
         if form.is_valid():
             email = form.cleaned_data["email"]
-            if not client_and_target(
-                request, accounts.UNLOCK_CLIENT, accounts.UNLOCK_EMAIL, email
-            ):
+            if not client_and_target(request, accounts.UNLOCK_CLIENT, accounts.UNLOCK_EMAIL, email):
                 form.add_error(None, too_many_message())
             else:
                 user = User.objects.filter(email__iexact=email, is_active=True).first()
@@ -382,9 +375,7 @@ def unlock_with_code(request):
     form = UnlockWithCodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         email = form.cleaned_data["email"]
-        if not client_and_target(
-            request, accounts.UNLOCK_CODE_CLIENT, accounts.UNLOCK_CODE_EMAIL, email
-        ):
+        if not client_and_target(request, accounts.UNLOCK_CODE_CLIENT, accounts.UNLOCK_CODE_EMAIL, email):
             form.add_error(None, too_many_message())
         else:
             found = form.get_user_and_device()
@@ -473,8 +464,7 @@ class PasswordChangeView(PageMixin, auth_views.PasswordChangeView):
     form_class = PasswordChangeForm
     success_url = reverse_lazy("users:password_change_done")
 
-    def breadcrumb_links(self):
-        return _account_links()
+    breadcrumb = (ACCOUNT,)
 
     def post(self, request, *args, **kwargs):
         return locked_out_of_session(request, request.user) or super().post(request, *args, **kwargs)
@@ -497,8 +487,7 @@ class PasswordChangeDoneView(PageMixin, auth_views.PasswordChangeDoneView):
     page_title = gettext_lazy("Mot de passe modifié")
     template_name = "users/accounts/password_change_done.html"
 
-    def breadcrumb_links(self):
-        return _account_links()
+    breadcrumb = (ACCOUNT,)
 
 
 # Mon compte

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from chorus import access
 from chorus.models import Habilitation, Level
 from core import db
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from users import exports, selectors
 from users.forms.habilitations import APPLICATION as HABILITATIONS_APPLICATION
@@ -29,10 +29,6 @@ from users.views.habilitations import manage_url
 
 PAGE_SIZE = 25
 EXPORT_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
-
-
-def _links():
-    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
 def _memberships(request, form):
@@ -57,7 +53,7 @@ def member_list(request):
         "users/directory/list.html",
         page_context(
             _("Consulter les utilisateurs"),
-            links=_links(),
+            links=[ORGANISATION],
             form=form,
             page_obj=page_obj,
             rows=[exports.row_for(membership) for membership in page_obj.object_list],
@@ -130,10 +126,7 @@ def member_detail(request, user_id):
             service = None if whole else validated[0].service
             group["habilitations_url"] = manage_url(structure, service, member)
     title = member.get_full_name() or member.email
-    links = [
-        *_links(),
-        {"url": reverse("users:member_list"), "title": _("Consulter les utilisateurs")},
-    ]
+    links = [ORGANISATION, Crumb(_("Consulter les utilisateurs"), "users:member_list")]
     return render(
         request,
         "users/directory/detail.html",

@@ -22,7 +22,7 @@ from approvals import services as approval_services
 from approvals.selectors import pending_requests_of
 from chorus import access
 from chorus.models import Habilitation, Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from structures.models import Service
 from users import selectors
 from users.forms.habilitations import (
@@ -51,17 +51,6 @@ from users.services.habilitations import (
 TOKEN_SALT = "users.habilitations.staged"
 # A page left open overnight starts again from what is stored.
 TOKEN_MAX_AGE = 12 * 60 * 60
-
-
-def _organisation_link():
-    return {"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}
-
-
-def _manage_links():
-    return [
-        _organisation_link(),
-        {"url": reverse("users:habilitations"), "title": _("Gérer les habilitations des utilisateurs")},
-    ]
 
 
 # Staged changes
@@ -447,7 +436,7 @@ def habilitations(request):
     title = _("Gérer les habilitations des utilisateurs")
     context = page_context(
         title,
-        links=[_organisation_link()],
+        links=[ORGANISATION],
         form=form,
         structure_chosen=form.selected_structure() is not None,
         page=None,
@@ -528,7 +517,7 @@ def my_habilitations(request):
     title = _("Gérer mes habilitations")
     context = page_context(
         title,
-        links=[_organisation_link()],
+        links=[ORGANISATION],
         form=form,
         # What my_structures() filters on, known already: no query.
         has_structures=bool(access.get_access(request).attached_structure_ids()),
@@ -659,7 +648,7 @@ def habilitations_copy(request):
         "users/habilitations/copy.html",
         page_context(
             title,
-            links=_manage_links(),
+            links=[ORGANISATION, Crumb(_("Gérer les habilitations des utilisateurs"), "users:habilitations")],
             form=form,
             structure_chosen=form.selected_structure() is not None,
             lines=lines,

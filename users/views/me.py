@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
-from core.pages import page_context
+from core.pages import ACCOUNT, page_context
 from core.pagination import paginate
 from core.ratelimit import hit_all
 from users import selectors, tokens
@@ -30,10 +30,6 @@ User = get_user_model()
 MEMBERSHIPS_PER_PAGE = 50
 
 
-def _account_links():
-    return [{"url": reverse("users:account"), "title": _("Mon compte")}]
-
-
 # Mes rattachements
 
 
@@ -47,7 +43,7 @@ def my_memberships(request):
         "users/me/memberships.html",
         page_context(
             title,
-            links=_account_links(),
+            links=[ACCOUNT],
             page_obj=page_obj,
             Status=Membership.Status,
             invitations=list(selectors.invitations_pending_for(user=request.user)),
@@ -98,7 +94,7 @@ def change_email(request):
     return render(
         request,
         "users/me/change_email.html",
-        page_context(title, links=_account_links(), form=form, current_email=user.email),
+        page_context(title, links=[ACCOUNT], form=form, current_email=user.email),
     )
 
 
@@ -188,7 +184,7 @@ def deactivate(request):
         "users/me/deactivate.html",
         page_context(
             title,
-            links=_account_links(),
+            links=[ACCOUNT],
             form=form,
             blocking=blocking,
             transfer_url=_transfer_url(),

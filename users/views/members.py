@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from chorus import access, catalogue
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from users.forms.members import (
     DETACHER_UTILISATEUR,
     LEVEL_SERVICE,
@@ -22,10 +22,6 @@ from users.forms.members import (
     StructureStepForm,
 )
 from users.services import habilitations, invitations, members
-
-
-def _links():
-    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
 def _page_url(name, structure):
@@ -77,7 +73,7 @@ def attach(request):
     return render(
         request,
         "users/members/attach.html",
-        page_context(_("Rattacher un utilisateur"), links=_links(), step=step, form=form),
+        page_context(_("Rattacher un utilisateur"), links=[ORGANISATION], step=step, form=form),
     )
 
 
@@ -145,7 +141,7 @@ def attach_many(request):
         "users/members/attach_many.html",
         page_context(
             _("Rattacher à plusieurs structures"),
-            links=[*_links(), {"url": reverse("users:attach"), "title": _("Rattacher un utilisateur")}],
+            links=[ORGANISATION, Crumb(_("Rattacher un utilisateur"), "users:attach")],
             form=form,
         ),
     )
@@ -208,7 +204,7 @@ def detach(request):
         "users/members/detach.html",
         page_context(
             _("Détacher un utilisateur"),
-            links=_links(),
+            links=[ORGANISATION],
             step=step,
             form=form,
             transfer_url=catalogue.application_url(transfer) if transfer else "",
