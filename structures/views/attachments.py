@@ -3,7 +3,7 @@ attachment is fetched through the structures the user may act on (another
 structure's is a 404) and downloaded through a view, never from a public URL."""
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -38,10 +38,9 @@ def list_url(structure_id) -> str:
 
 
 def _get_attachment(request, pk, level=Level.CONSULTATION):
-    attachments = selectors.attachments_within(
-        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+    return access.get_object_or_404(
+        request, pk, MANAGE_APPLICATION, level, within=selectors.attachments_within
     )
-    return get_object_or_404(attachments, pk=pk)
 
 
 @access.access_required(CREATE_APPLICATION, Level.MODIFICATION)

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -46,10 +46,9 @@ def list_url(structure_id) -> str:
 
 
 def _get_bank_account(request, pk, level=Level.CONSULTATION):
-    bank_accounts = selectors.bank_accounts_within(
-        structures=access.structures_for(request, MANAGE_APPLICATION, level)
+    return access.get_object_or_404(
+        request, pk, MANAGE_APPLICATION, level, within=selectors.bank_accounts_within
     )
-    return get_object_or_404(bank_accounts, pk=pk)
 
 
 @access.access_required(CREATE_APPLICATION, Level.MODIFICATION)

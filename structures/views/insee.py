@@ -218,7 +218,7 @@ def _fingerprint(changes):
 
 @access.access_required(MANAGE_APPLICATION, Level.MODIFICATION)
 def insee_update(request, pk):
-    structure = access.get_structure_or_404(request, pk, MANAGE_APPLICATION, Level.MODIFICATION)
+    structure = access.get_object_or_404(request, pk, MANAGE_APPLICATION, Level.MODIFICATION)
     links = [
         ORGANISATION,
         Crumb(_("Gérer une structure"), "structures:manage"),

@@ -4,7 +4,7 @@ the update form, activation and deactivation, and the structure's history."""
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -260,9 +260,12 @@ def public_parameter_items(structure):
 @access.access_required(APPLICATION, Level.CONSULTATION)
 @require_GET
 def detail(request, pk):
-    structure = get_object_or_404(
-        access.structures_for(request, APPLICATION, Level.CONSULTATION).select_related("principal_manager"),
-        pk=pk,
+    structure = access.get_object_or_404(
+        request,
+        pk,
+        APPLICATION,
+        Level.CONSULTATION,
+        within=lambda structures: structures.select_related("principal_manager"),
     )
     can_change = access.can(request, APPLICATION, Level.MODIFICATION, structure=structure)
     return render(
@@ -301,7 +304,7 @@ def _refuse_if_inactive(request, structure):
 
 @access.access_required(APPLICATION, Level.MODIFICATION)
 def update(request, pk):
-    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    structure = access.get_object_or_404(request, pk, APPLICATION, Level.MODIFICATION)
     response, panel = update_panel(request, structure, form_url=reverse("structures:update", args=[pk]))
     if response is not None:
         return response
@@ -353,7 +356,7 @@ def update_panel(request, structure, *, form_url):
 
 
 def _change_status(request, pk, *, activate):
-    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    structure = access.get_object_or_404(request, pk, APPLICATION, Level.MODIFICATION)
     form_url = reverse("structures:activate" if activate else "structures:deactivate", args=[pk])
     response, panel = status_panel(request, structure, activate=activate, form_url=form_url)
     if response is not None:
@@ -486,7 +489,7 @@ def _is_pair(change):
 def history(request, pk):
     """Read-only: the audit trail of one structure, for those who administer it (the
     Organisation modification profile, which governs this application)."""
-    structure = access.get_structure_or_404(request, pk, APPLICATION, Level.MODIFICATION)
+    structure = access.get_object_or_404(request, pk, APPLICATION, Level.MODIFICATION)
     page_obj = paginate(request, selectors.structure_history(structure=structure), per_page=EVENTS_PER_PAGE)
     rows = [
         {

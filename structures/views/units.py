@@ -4,7 +4,7 @@ user may act on: another structure's service is a 404."""
 
 from django.contrib import messages
 from django.db import IntegrityError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -34,8 +34,7 @@ def list_url(structure) -> str:
 
 def _get_service(request, pk, level=Level.MODIFICATION):
     """One service, through the structures the user may manage services of."""
-    services = selectors.services_within(structures=access.structures_for(request, GERER_SERVICE, level))
-    return get_object_or_404(services, pk=pk)
+    return access.get_object_or_404(request, pk, GERER_SERVICE, level, within=selectors.services_within)
 
 
 @access.access_required(CREER_SERVICE, Level.MODIFICATION)
