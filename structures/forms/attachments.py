@@ -12,7 +12,6 @@ from core.uploads import (
     validate_uploads,
 )
 from structures.fields import StructureChoiceField
-from structures.forms.bank import replace_field
 
 CREATE_APPLICATION = "CREER_PIECE_JOINTE"
 MANAGE_APPLICATION = "GERER_PIECE_JOINTE"
@@ -55,12 +54,8 @@ class AttachmentForm(DsfrForm, forms.Form):
 
     def __init__(self, *args, user_or_request, **kwargs):
         super().__init__(*args, **kwargs)
-        replace_field(
-            self,
-            "structure",
-            StructureChoiceField(
-                user_or_request=user_or_request, application_code=CREATE_APPLICATION, level=Level.MODIFICATION
-            ),
+        self.fields["structure"] = StructureChoiceField(
+            user_or_request=user_or_request, application_code=CREATE_APPLICATION, level=Level.MODIFICATION
         )
         self.fields["files"].widget.group_class = "fr-upload-group"
         self.fields["files"].help_text = _(

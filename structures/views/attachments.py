@@ -15,6 +15,7 @@ from chorus.models import Level
 from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from core.storage import download_response
+from structures.fields import StructurePickerForm, initial_structure, preselect_single_structure
 from structures.forms.attachments import (
     CREATE_APPLICATION,
     INACTIVE_STRUCTURE_MESSAGE,
@@ -23,9 +24,6 @@ from structures.forms.attachments import (
 )
 from structures.forms.bank import (
     ConfirmForm,
-    StructurePickerForm,
-    initial_structure,
-    preselect_single_structure,
 )
 from structures.selectors import attachments as selectors
 from structures.services import attachments as attachment_services

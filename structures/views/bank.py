@@ -21,15 +21,13 @@ from core.kept_uploads import KeptUploads
 from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
 from core.storage import download_response
+from structures.fields import StructurePickerForm, initial_structure, preselect_single_structure
 from structures.forms.bank import (
     CREATE_APPLICATION,
     KEPT_PURPOSE,
     MANAGE_APPLICATION,
     BankAccountForm,
     ConfirmForm,
-    StructurePickerForm,
-    initial_structure,
-    preselect_single_structure,
 )
 from structures.selectors import bank as selectors
 from structures.services import bank as bank_services

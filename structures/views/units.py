@@ -14,6 +14,7 @@ from chorus import access
 from chorus.models import Level
 from core.pages import ORGANISATION, Crumb, page_context
 from core.pagination import paginate
+from structures.fields import initial_structure
 from structures.forms.units import (
     CREER_SERVICE,
     GERER_SERVICE,
@@ -55,11 +56,7 @@ def service_create(request):
                 )
                 return redirect(list_url(service.structure))
     else:
-        initial = {}
-        if request.GET.get("structure", "").isdigit():
-            # Only preselected when it is one of the choices (the field's queryset).
-            initial["structure"] = int(request.GET["structure"])
-        form = ServiceCreateForm(request=request, initial=initial)
+        form = ServiceCreateForm(request=request, initial=initial_structure(request))
     return render(
         request,
         "structures/units/create.html",

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from chorus import access, catalogue
 from chorus.models import Level
 from core.pages import ORGANISATION, Crumb, page_context
+from structures.fields import preselect_single_structure
 from users.forms.members import (
     DETACHER_UTILISATEUR,
     LEVEL_SERVICE,
@@ -34,13 +35,7 @@ def _structure_step(request, application_code):
     step = StructureStepForm(request.GET or None, request=request, application_code=application_code)
     if step.is_bound:
         return step, (step.cleaned_data["structure"] if step.is_valid() else None)
-    choices = list(step.fields["structure"].queryset[:2])
-    structure = choices[0] if len(choices) == 1 else None
-    if structure is not None:
-        step = StructureStepForm(
-            initial={"structure": structure}, request=request, application_code=application_code
-        )
-    return step, structure
+    return step, preselect_single_structure(step)
 
 
 def _signup_url(request, email):
