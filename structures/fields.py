@@ -8,18 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from chorus import access
 from chorus.models import Level
 from core.forms import DsfrForm
+from structures.models import Structure
 
 
-def structures_to_choose(user_or_request, application_code, level=Level.CONSULTATION):
-    """The structures the user may act on with one application at one level, in the
-    order every picker shows them."""
-    return access.structures_for(user_or_request, application_code, level).order_by(
-        "company_name", "identifier"
-    )
-
-
-def structure_label(structure) -> str:
-    return f"{structure.identifier} — {structure.display_name}"
+def structures_to_choose(user_or_request, application_code=None, level=Level.CONSULTATION):
+    """The structures the user may act on with one application at one level (without
+    an application: every structure the user is attached to), in the order every
+    picker shows them, each labelled "identifier — name" (`Structure.__str__`)."""
+    if application_code is None:
+        structures = Structure.objects.filter(
+            pk__in=access.get_access(user_or_request).attached_structure_ids()
+        )
+    else:
+        structures = access.structures_for(user_or_request, application_code, level)
+    return structures.order_by("company_name", "identifier")
 
 
 class StructureChoiceField(forms.ModelChoiceField):
@@ -30,9 +32,6 @@ class StructureChoiceField(forms.ModelChoiceField):
         kwargs.setdefault("label", _("Structure"))
         kwargs.setdefault("empty_label", _("Choisir une structure"))
         super().__init__(queryset=structures_to_choose(user_or_request, application_code, level), **kwargs)
-
-    def label_from_instance(self, obj):
-        return structure_label(obj)
 
 
 def initial_structure(request) -> dict:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from chorus.models import Level
 from core.pages import ORGANISATION, page_context
+from structures.fields import structures_to_choose
 from structures.forms.transfer import FORMS, GLOBAL, TransferTypeForm
 from structures.selectors import transfer as selectors
 from structures.services.transfer import (
@@ -51,9 +52,9 @@ def _kept_sentence(kept):
 @require_http_methods(["GET", "POST"])
 def transfer(request):
     structures = list(
-        access.structures_for(request, TRANSFERER_GP, Level.MODIFICATION)
-        .filter(principal_manager=request.user)
-        .order_by("company_name", "identifier")
+        structures_to_choose(request, TRANSFERER_GP, Level.MODIFICATION).filter(
+            principal_manager=request.user
+        )
     )
     source = request.POST if request.method == "POST" else request.GET
     type_form = TransferTypeForm(source if "type" in source else None)

@@ -12,7 +12,7 @@ from dsfr.widgets import InlineRadioSelect
 from chorus import access
 from chorus.models import Application, Level, Profile
 from core.forms import DsfrForm, ModelMultipleChoiceField
-from structures.fields import StructureChoiceField, structure_label, structures_to_choose
+from structures.fields import StructureChoiceField, structures_to_choose
 from structures.models import Service, Structure
 from users.forms.accounts import normalize_email
 from users.models import Membership, User
@@ -293,7 +293,6 @@ class AttachManyForm(ProfileChoicesMixin, DsfrForm, forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["structures"]
         field.queryset = structures_to_choose(request, RATTACHER_UTILISATEUR, Level.MODIFICATION)
-        field.label_from_instance = structure_label
         # Without the page's script, the applications of all the structures are shown.
         self.add_profile_fields_for_any(list(field.queryset), request)
 
