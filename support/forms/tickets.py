@@ -85,7 +85,9 @@ class FilesMixin:
         accepted, refused = uploads.check_uploads(files)
         accepted_files = {id(uploaded) for uploaded, _checked in accepted}
         self.refused_files = [
-            uploads.clean_file_name(uploaded.name) for uploaded in files if id(uploaded) not in accepted_files
+            uploads.clean_file_name(uploaded.name)
+            for uploaded in files
+            if id(uploaded) not in accepted_files
         ]
         self._new_accepted = accepted
         self.checked_files = [(copy, checked) for copy, checked, _kept in kept] + accepted

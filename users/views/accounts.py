@@ -207,7 +207,9 @@ def activation_resend(request):
         form = ActivationResendForm(request.POST)
         if form.is_valid():
             email = form.cleaned_data["email"]
-            if not client_and_target(request, accounts.ACTIVATION_CLIENT, accounts.ACTIVATION_EMAIL, email):
+            if not client_and_target(
+                request, accounts.ACTIVATION_CLIENT, accounts.ACTIVATION_EMAIL, email
+            ):
                 form.add_error(None, too_many_message())
             else:
                 user = form.get_user()
@@ -299,7 +301,6 @@ def lockout(request, *args, **kwargs):
 
 # Unlocking a locked account
 
-
 @access.public
 @require_http_methods(["GET", "POST"])
 def unlock_request(request):
@@ -309,7 +310,9 @@ def unlock_request(request):
         form = UnlockRequestForm(request.POST)
         if form.is_valid():
             email = form.cleaned_data["email"]
-            if not client_and_target(request, accounts.UNLOCK_CLIENT, accounts.UNLOCK_EMAIL, email):
+            if not client_and_target(
+                request, accounts.UNLOCK_CLIENT, accounts.UNLOCK_EMAIL, email
+            ):
                 form.add_error(None, too_many_message())
             else:
                 user = User.objects.filter(email__iexact=email, is_active=True).first()
@@ -375,7 +378,9 @@ def unlock_with_code(request):
     form = UnlockWithCodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         email = form.cleaned_data["email"]
-        if not client_and_target(request, accounts.UNLOCK_CODE_CLIENT, accounts.UNLOCK_CODE_EMAIL, email):
+        if not client_and_target(
+            request, accounts.UNLOCK_CODE_CLIENT, accounts.UNLOCK_CODE_EMAIL, email
+        ):
             form.add_error(None, too_many_message())
         else:
             found = form.get_user_and_device()
