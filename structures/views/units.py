@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
@@ -27,6 +28,7 @@ from structures.selectors import units as selectors
 from structures.services import units
 
 PAGE_SIZE = 25
+SERVICES = Crumb(gettext_lazy("Gérer un service"), "structures:service_list")
 
 
 def list_url(structure) -> str:
@@ -130,7 +132,7 @@ def service_update(request, pk):
         "structures/units/update.html",
         page_context(
             title,
-            links=[ORGANISATION, Crumb(_("Gérer un service"), "structures:service_list")],
+            links=[ORGANISATION, SERVICES],
             form=form,
             service=service,
             refusal=refusal,
@@ -145,7 +147,7 @@ def _confirmation(request, service, *, title, question, submit_url, refusal, ext
         "structures/units/confirm.html",
         page_context(
             title,
-            links=[ORGANISATION, Crumb(_("Gérer un service"), "structures:service_list")],
+            links=[ORGANISATION, SERVICES],
             service=service,
             question=question,
             submit_url=submit_url,
