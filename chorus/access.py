@@ -246,8 +246,8 @@ def structures_for(who, application_code, level=Level.CONSULTATION):
 def get_object_or_404(who, pk, application_code, level=Level.CONSULTATION, *, within=None):
     """One object fetched through the policy: a structure the user may act on with this
     application at this level or, with `within` (a selector taking `structures=` and
-    returning their objects), one of their objects. Not allowed is a 404 like unknown, so that
-    its existence is not confirmed."""
+    returning their objects), one of their objects. Not allowed is a 404 like unknown,
+    so that its existence is not confirmed."""
     structures = structures_for(who, application_code, level)
     return shortcuts.get_object_or_404(structures if within is None else within(structures=structures), pk=pk)
 
