@@ -5,7 +5,6 @@ An approver reaches only the requests of the structures they administer (princip
 manager or Organisation – modification): another structure's request is a 404."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,18 +28,12 @@ from approvals.models import ApprovalRequest
 from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Level, Profile
-from core.pages import page_context
+from core.pages import ACCOUNT, ORGANISATION, Crumb, page_context
+from core.pagination import paginate
 from structures.services import claims
 from users.forms.members import ApprovalProfilesForm
 
 PAGE_SIZE = 25
-
-
-def _links(*, with_inbox=False):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_inbox:
-        links.append({"url": reverse("approvals:inbox"), "title": _("Approbations")})
-    return links
 
 
 def _with_details(queryset):
@@ -51,15 +44,6 @@ def _with_details(queryset):
         Prefetch("profiles_to_add", queryset=profiles),
         Prefetch("profiles_to_remove", queryset=profiles),
     )
-
-
-def _page(request, queryset, count=None):
-    paginator = Paginator(queryset, PAGE_SIZE)
-    if count is not None:
-        paginator.count = count  # known already: no second COUNT query
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = page_obj.paginator.get_elided_page_range(page_obj.number)
-    return page_obj
 
 
 # Demander un rattachement
@@ -133,7 +117,7 @@ def request_attachment(request):
         "approvals/request_attachment.html",
         page_context(
             _("Demander un rattachement"),
-            links=_links(),
+            links=[ORGANISATION],
             find_form=find_form,
             form=form,
             structures=structures,
@@ -208,8 +192,8 @@ def claim_structure(request):
         page_context(
             _("Revendiquer une structure"),
             links=[
-                *_links(),
-                {"url": reverse("approvals:request_attachment"), "title": _("Demander un rattachement")},
+                ORGANISATION,
+                Crumb(_("Demander un rattachement"), "approvals:request_attachment"),
             ],
             form=form,
             structures=structures,
@@ -248,10 +232,10 @@ def inbox(request):
         "approvals/inbox.html",
         page_context(
             _("Approbations"),
-            links=_links(),
+            links=[ORGANISATION],
             filter_form=filter_form,
             bulk_form=bulk_form,
-            page_obj=_page(request, pending, count=count),
+            page_obj=paginate(request, pending, per_page=PAGE_SIZE, count=count, on_each_side=3, on_ends=2),
             selected={str(pk) for pk in request.POST.getlist("requests")},
         ),
     )
@@ -342,7 +326,7 @@ def _render_detail(request, approval, refusal_form, *, status=200, profiles_form
         "approvals/detail.html",
         page_context(
             _("Demande %(number)s") % {"number": approval.number},
-            links=_links(with_inbox=True),
+            links=[ORGANISATION, Crumb(_("Approbations"), "approvals:inbox")],
             approval=approval,
             approvers=selectors.approvers_of(approval.structure),
             refusal_form=refusal_form,
@@ -412,7 +396,7 @@ def my_requests(request):
         "approvals/my_requests.html",
         page_context(
             _("Historique de mes demandes"),
-            links=[{"url": reverse("users:account"), "title": _("Mon compte")}],
-            page_obj=_page(request, mine),
+            links=[ACCOUNT],
+            page_obj=paginate(request, mine, per_page=PAGE_SIZE, on_each_side=3, on_ends=2),
         ),
     )

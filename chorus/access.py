@@ -10,11 +10,11 @@ managed structures are loaded once per request (`request.access`).
 from dataclasses import dataclass, field
 from functools import wraps
 
+from django import shortcuts
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import CharField, F, IntegerField, Value
 from django.db.models.functions import Cast
-from django.shortcuts import get_object_or_404
 from django.utils.functional import SimpleLazyObject
 
 from chorus.codes import ApplicationCode
@@ -242,10 +242,13 @@ def structures_for(who, application_code, level=Level.CONSULTATION):
     return structure_model().objects.filter(pk__in=structure_ids_for(who, application_code, level))
 
 
-def get_structure_or_404(who, pk, application_code, level=Level.CONSULTATION):
-    """One structure, fetched through the policy: not the user's → 404, so that its
-    existence is not confirmed."""
-    return get_object_or_404(structures_for(who, application_code, level), pk=pk)
+def get_object_or_404(who, pk, application_code, level=Level.CONSULTATION, *, within=None):
+    """One object fetched through the policy: a structure the user may act on with this
+    application at this level or, with `within` (a selector taking `structures=` and
+    returning their objects), one of their objects. Not allowed is a 404 like unknown,
+    so that its existence is not confirmed."""
+    structures = structures_for(who, application_code, level)
+    return shortcuts.get_object_or_404(structures if within is None else within(structures=structures), pk=pk)
 
 
 def abilities(request) -> dict:

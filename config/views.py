@@ -1,7 +1,6 @@
 from django.core.exceptions import DisallowedHost
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -11,7 +10,7 @@ from chorus import access, catalogue
 from chorus.models import Application, Audience
 from config import search as app_search
 from core import sessions
-from core.pages import page_context
+from core.pages import Crumb, page_context
 from structures.models import Structure
 from support.models import DocPage
 
@@ -97,7 +96,7 @@ def application_detail(request, code):
         "chorus/application.html",
         page_context(
             application.label,
-            links=[{"url": reverse("domain", args=[domain.code]), "title": domain.label}],
+            links=[Crumb(domain.label, "domain", (domain.code,))],
             application=application,
             level=level,
             holdings=holdings,

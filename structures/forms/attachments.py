@@ -13,7 +13,6 @@ from core.uploads import (
     validate_uploads,
 )
 from structures.fields import StructureChoiceField
-from structures.forms.bank import replace_field
 
 INACTIVE_STRUCTURE_MESSAGE = _(
     "Cette structure n’est pas active : ses pièces jointes ne peuvent être ni déposées ni "
@@ -53,14 +52,8 @@ class AttachmentForm(DsfrForm, forms.Form):
 
     def __init__(self, *args, user_or_request, **kwargs):
         super().__init__(*args, **kwargs)
-        replace_field(
-            self,
-            "structure",
-            StructureChoiceField(
-                user_or_request=user_or_request,
-                application_code=ApplicationCode.CREER_PIECE_JOINTE,
-                level=Level.MODIFICATION,
-            ),
+        self.fields["structure"] = StructureChoiceField(
+            user_or_request=user_or_request, application_code=ApplicationCode.CREER_PIECE_JOINTE, level=Level.MODIFICATION
         )
         self.fields["files"].widget.group_class = "fr-upload-group"
         self.fields["files"].help_text = _(

@@ -8,7 +8,6 @@ import unicodedata
 
 import pycountry
 from django import forms
-from django.http import Http404
 from django.utils import translation
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
@@ -108,33 +107,6 @@ def _country_names(language: str) -> tuple:
 def country_choices():
     """(ISO code, name in the interface's language), sorted by name."""
     return list(_country_names((translation.get_language() or "fr").split("-")[0]))
-
-
-def replace_field(form, name, field):
-    """Put a field in place of a declared one, after the form's __init__.
-
-    DsfrBaseForm's __init__ already built (and cached) the bound fields, and Django
-    cleans through them: without dropping the cached one, the declared field — not
-    this one — would validate the data (another structure's id would be accepted)."""
-    form.fields[name] = field
-    form._bound_fields_cache.pop(name, None)
-
-
-def initial_structure(request) -> dict:
-    """The structure a list's "Créer" button passes (?structure=id): only preselected,
-    the choice field still accepts nothing but the user's structures."""
-    value = request.GET.get("structure", "")
-    return {"structure": int(value)} if value.isdigit() else {}
-
-
-def preselect_single_structure(form):
-    """A user with a single structure has nothing to choose: it comes selected."""
-    if form.initial.get("structure"):
-        return None
-    choices = list(form.fields["structure"].queryset[:2])
-    if len(choices) == 1:
-        form.initial["structure"] = choices[0].pk
-    return choices[0] if len(choices) == 1 else None
 
 
 def _compact(value: str) -> str:
@@ -241,14 +213,8 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
     def __init__(self, *args, user_or_request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = getattr(user_or_request, "user", user_or_request)
-        replace_field(
-            self,
-            "structure",
-            StructureChoiceField(
-                user_or_request=user_or_request,
-                application_code=ApplicationCode.CREER_COORDONNEE_BANCAIRE,
-                level=Level.MODIFICATION,
-            ),
+        self.fields["structure"] = StructureChoiceField(
+            user_or_request=user_or_request, application_code=ApplicationCode.CREER_COORDONNEE_BANCAIRE, level=Level.MODIFICATION
         )
         self.fields["country"].choices = country_choices()
         self.fields["proof"].widget.group_class = "fr-upload-group"
@@ -484,35 +450,3 @@ class ConfirmForm(DsfrForm, forms.Form):
     @property
     def confirmed(self):
         return self.cleaned_data.get("answer") == self.YES
-
-
-class StructurePickerForm(DsfrForm, forms.Form):
-    """The GET form that opens a list on one of the user's structures."""
-
-    def __init__(self, data=None, *, user_or_request, application_code):
-        super().__init__(data)
-        replace_field(
-            self,
-            "structure",
-            StructureChoiceField(
-                user_or_request=user_or_request, application_code=application_code, level=Level.CONSULTATION
-            ),
-        )
-        self.fields["structure"].error_messages["required"] = _("Choisissez une structure.")
-
-    @classmethod
-    def from_request(cls, request, *, application_code):
-        data = request.GET if "structure" in request.GET else None
-        return cls(data, user_or_request=request, application_code=application_code)
-
-    def chosen_structure(self):
-        """The structure to show: the one chosen, or the user's only one; None while
-        there is a choice to make. A structure the user may not see is a 404, as in
-        a URL."""
-        if not self.is_bound:
-            return preselect_single_structure(self)
-        if self.is_valid():
-            return self.cleaned_data["structure"]
-        if self.data.get("structure"):
-            raise Http404
-        return None

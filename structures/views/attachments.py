@@ -3,8 +3,7 @@ attachment is fetched through the structures the user may act on (another
 structure's is a 404) and downloaded through a view, never from a public URL."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -14,17 +13,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
+from core.pagination import paginate
 from core.storage import download_response
+from structures.fields import StructurePickerForm, initial_structure, preselect_single_structure
 from structures.forms.attachments import (
     INACTIVE_STRUCTURE_MESSAGE,
     AttachmentForm,
 )
 from structures.forms.bank import (
     ConfirmForm,
-    StructurePickerForm,
-    initial_structure,
-    preselect_single_structure,
 )
 from structures.selectors import attachments as selectors
 from structures.services import attachments as attachment_services
@@ -32,22 +30,14 @@ from structures.services import attachments as attachment_services
 PAGE_SIZE = 20
 
 
-def _links(*, with_list=False):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_list:
-        links.append({"url": reverse("structures:attachment_list"), "title": _("Pièces jointes")})
-    return links
-
-
 def _list_url(structure_id) -> str:
     return f"{reverse('structures:attachment_list')}?{urlencode({'structure': structure_id})}"
 
 
 def _get_attachment(request, pk, level=Level.CONSULTATION):
-    attachments = selectors.attachments_within(
-        structures=access.structures_for(request, ApplicationCode.GERER_PIECE_JOINTE, level)
+    return access.get_object_or_404(
+        request, pk, ApplicationCode.GERER_PIECE_JOINTE, level, within=selectors.attachments_within
     )
-    return get_object_or_404(attachments, pk=pk)
 
 
 @access.access_required(ApplicationCode.CREER_PIECE_JOINTE, Level.MODIFICATION)
@@ -76,7 +66,7 @@ def attachment_create(request):
     return render(
         request,
         "structures/attachments/create.html",
-        page_context(_("Créer une pièce jointe"), links=_links(), form=form),
+        page_context(_("Créer une pièce jointe"), links=[ORGANISATION], form=form),
     )
 
 
@@ -89,19 +79,15 @@ def attachment_list(request):
     can_change = can_create = False
     if structure is not None:
         attachments = selectors.attachments_listed(structure=structure)
-        page_obj = Paginator(attachments, PAGE_SIZE).get_page(request.GET.get("page"))
-        can_change = access.can(
-            request, ApplicationCode.GERER_PIECE_JOINTE, Level.MODIFICATION, structure=structure
-        )
-        can_create = access.can(
-            request, ApplicationCode.CREER_PIECE_JOINTE, Level.MODIFICATION, structure=structure
-        )
+        page_obj = paginate(request, attachments, per_page=PAGE_SIZE, numbered=False)
+        can_change = access.can(request, ApplicationCode.GERER_PIECE_JOINTE, Level.MODIFICATION, structure=structure)
+        can_create = access.can(request, ApplicationCode.CREER_PIECE_JOINTE, Level.MODIFICATION, structure=structure)
     return render(
         request,
         "structures/attachments/list.html",
         page_context(
             _("Pièces jointes"),
-            links=_links(),
+            links=[ORGANISATION],
             picker=picker,
             structure=structure,
             page_obj=page_obj,
@@ -143,7 +129,7 @@ def attachment_delete(request, pk):
         "structures/attachments/delete.html",
         page_context(
             _("Supprimer une pièce jointe"),
-            links=_links(with_list=True),
+            links=[ORGANISATION, Crumb(_("Pièces jointes"), "structures:attachment_list")],
             attachment=attachment,
             form=form,
             structure_inactive=not attachment.structure.is_active,

@@ -6,10 +6,9 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -20,15 +19,14 @@ from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Level
 from core.kept_uploads import KeptUploads
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
+from core.pagination import paginate
 from core.storage import download_response
+from structures.fields import StructurePickerForm, initial_structure, preselect_single_structure
 from structures.forms.bank import (
     KEPT_PURPOSE,
     BankAccountForm,
     ConfirmForm,
-    StructurePickerForm,
-    initial_structure,
-    preselect_single_structure,
 )
 from structures.selectors import bank as selectors
 from structures.services import bank as bank_services
@@ -40,22 +38,14 @@ NOTICE = gettext_lazy(
 )
 
 
-def _links(*, with_list=False):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_list:
-        links.append({"url": reverse("structures:bank_list"), "title": _("Gérer une coordonnée bancaire")})
-    return links
-
-
 def _list_url(structure_id) -> str:
     return f"{reverse('structures:bank_list')}?{urlencode({'structure': structure_id})}"
 
 
 def _get_bank_account(request, pk, level=Level.CONSULTATION):
-    bank_accounts = selectors.bank_accounts_within(
-        structures=access.structures_for(request, ApplicationCode.GERER_COORDONNEE_BANCAIRE, level)
+    return access.get_object_or_404(
+        request, pk, ApplicationCode.GERER_COORDONNEE_BANCAIRE, level, within=selectors.bank_accounts_within
     )
-    return get_object_or_404(bank_accounts, pk=pk)
 
 
 @access.access_required(ApplicationCode.CREER_COORDONNEE_BANCAIRE, Level.MODIFICATION)
@@ -85,7 +75,7 @@ def bank_create(request):
     return render(
         request,
         "structures/bank/create.html",
-        page_context(_("Créer une coordonnée bancaire"), links=_links(), form=form, notice=NOTICE),
+        page_context(_("Créer une coordonnée bancaire"), links=[ORGANISATION], form=form, notice=NOTICE),
     )
 
 
@@ -115,16 +105,14 @@ def bank_list(request):
     can_change = False
     if structure is not None:
         bank_accounts = selectors.bank_accounts_listed(structure=structure)
-        page_obj = Paginator(bank_accounts, PAGE_SIZE).get_page(request.GET.get("page"))
-        can_change = access.can(
-            request, ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.MODIFICATION, structure=structure
-        )
+        page_obj = paginate(request, bank_accounts, per_page=PAGE_SIZE, numbered=False)
+        can_change = access.can(request, ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.MODIFICATION, structure=structure)
     return render(
         request,
         "structures/bank/list.html",
         page_context(
             _("Gérer une coordonnée bancaire"),
-            links=_links(),
+            links=[ORGANISATION],
             picker=picker,
             structure=structure,
             page_obj=page_obj,
@@ -151,7 +139,7 @@ def _render_detail(request, bank_account, *, confirm_form=None, status=200):
         "structures/bank/detail.html",
         page_context(
             _("Coordonnée bancaire « %(name)s »") % {"name": bank_account.name},
-            links=_links(with_list=True),
+            links=[ORGANISATION, Crumb(_("Gérer une coordonnée bancaire"), "structures:bank_list")],
             bank_account=bank_account,
             can_change=can_change,
             confirm_form=confirm_form,

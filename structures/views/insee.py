@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from structures import sirene
 from structures.forms.insee import DuplicateForm, InseeUpdateForm, SiretLookupForm, StructureCreateForm
 from structures.models import Structure, country_display
@@ -60,10 +60,6 @@ SIRET_ERRORS = (
     sirene.SireneNonDiffusible,
     sirene.SireneInvalidRequest,
 )
-
-
-def _organisation_links():
-    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
 def _ask_insee(siret):
@@ -167,7 +163,7 @@ def create(request):
         "structures/insee/create.html",
         page_context(
             _("Créer une structure"),
-            links=_organisation_links(),
+            links=[ORGANISATION],
             lookup_form=lookup_form,
             establishment=establishment,
             establishment_items=_establishment_items(establishment) if establishment else [],
@@ -220,11 +216,11 @@ def _fingerprint(changes):
 
 @access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 def insee_update(request, pk):
-    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
+    structure = access.get_object_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     links = [
-        *_organisation_links(),
-        {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
-        {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
+        ORGANISATION,
+        Crumb(_("Gérer une structure"), "structures:manage"),
+        Crumb(structure.display_name, "structures:detail", (structure.pk,)),
     ]
     response, panel = _insee_update_panel(
         request,
@@ -417,7 +413,7 @@ def duplicate(request):
         "structures/insee/duplicate.html",
         page_context(
             _("Dupliquer une structure"),
-            links=_organisation_links(),
+            links=[ORGANISATION],
             form=form,
             establishment=establishment,
             establishment_items=_establishment_items(establishment) if establishment else [],

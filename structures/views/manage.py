@@ -4,8 +4,7 @@ the update form, activation and deactivation, and the structure's history."""
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -16,7 +15,8 @@ from chorus import access
 from chorus.actions import AuditAction, action_label
 from chorus.codes import ApplicationCode
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
+from core.pagination import paginate
 from structures.forms.manage import (
     RequestType,
     RequestTypeForm,
@@ -79,26 +79,12 @@ PAIR_FIELDS = {
 }
 
 
-def _manage_links():
-    return [
-        {"url": reverse("domain", args=["organisation"]), "title": _("Organisation")},
-        {"url": reverse("structures:manage"), "title": _("Gérer une structure")},
-    ]
+MANAGE = Crumb(gettext_lazy("Gérer une structure"), "structures:manage")
 
 
-def _detail_links(structure):
-    return [
-        *_manage_links(),
-        {"url": reverse("structures:detail", args=[structure.pk]), "title": structure.display_name},
-    ]
-
-
-def _paginate(queryset, request, per_page):
-    paginator = Paginator(queryset, per_page)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    # The DSFR pagination shows this list, with "…" for the pages it skips.
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
-    return page_obj
+def _detail_crumbs(structure):
+    """The trail of a structure's pages, down to the structure."""
+    return [ORGANISATION, MANAGE, Crumb(structure.display_name, "structures:detail", (structure.pk,))]
 
 
 # Gérer une structure: the type-de-demande page and the search
@@ -193,7 +179,7 @@ def manage(request):
             .select_related("principal_manager")
             .order_by("company_name", "identifier", "pk")
         )
-        page_obj = _paginate(structures, request, STRUCTURES_PER_PAGE)
+        page_obj = paginate(request, structures, per_page=STRUCTURES_PER_PAGE)
         context.update(search_form=search_form, page_obj=page_obj)
     title = _("Gérer une structure")
     return render(
@@ -201,7 +187,7 @@ def manage(request):
         "structures/manage/manage.html",
         page_context(
             title,
-            links=[{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}],
+            links=[ORGANISATION],
             **context,
         ),
     )
@@ -277,11 +263,12 @@ def _public_parameter_items(structure):
 @access.access_required(ApplicationCode.GERER_STRUCTURE, Level.CONSULTATION)
 @require_GET
 def detail(request, pk):
-    structure = get_object_or_404(
-        access.structures_for(request, ApplicationCode.GERER_STRUCTURE, Level.CONSULTATION).select_related(
-            "principal_manager"
-        ),
-        pk=pk,
+    structure = access.get_object_or_404(
+        request,
+        pk,
+        ApplicationCode.GERER_STRUCTURE,
+        Level.CONSULTATION,
+        within=lambda structures: structures.select_related("principal_manager"),
     )
     can_change = access.can(request, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION, structure=structure)
     return render(
@@ -289,7 +276,7 @@ def detail(request, pk):
         "structures/manage/detail.html",
         page_context(
             structure.display_name,
-            links=_manage_links(),
+            links=[ORGANISATION, MANAGE],
             structure=structure,
             identity=_identity_items(structure),
             address=_address_items(structure),
@@ -320,14 +307,14 @@ def _refuse_if_inactive(request, structure):
 
 @access.access_required(ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
 def update(request, pk):
-    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
+    structure = access.get_object_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     response, panel = _update_panel(request, structure, form_url=reverse("structures:update", args=[pk]))
     if response is not None:
         return response
     return render(
         request,
         "structures/manage/update.html",
-        page_context(_("Modifier une structure"), links=_detail_links(structure), panel=panel, **panel),
+        page_context(_("Modifier une structure"), links=_detail_crumbs(structure), panel=panel, **panel),
     )
 
 
@@ -372,7 +359,7 @@ def _update_panel(request, structure, *, form_url):
 
 
 def _change_status(request, pk, *, activate):
-    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
+    structure = access.get_object_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
     form_url = reverse("structures:activate" if activate else "structures:deactivate", args=[pk])
     response, panel = _status_panel(request, structure, activate=activate, form_url=form_url)
     if response is not None:
@@ -381,7 +368,7 @@ def _change_status(request, pk, *, activate):
     return render(
         request,
         "structures/manage/status.html",
-        page_context(title, links=_detail_links(structure), panel=panel, **panel),
+        page_context(title, links=_detail_crumbs(structure), panel=panel, **panel),
     )
 
 
@@ -505,8 +492,8 @@ def _is_pair(change):
 def history(request, pk):
     """Read-only: the audit trail of one structure, for those who administer it (the
     Organisation modification profile, which governs this application)."""
-    structure = access.get_structure_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
-    page_obj = _paginate(selectors.structure_history(structure=structure), request, EVENTS_PER_PAGE)
+    structure = access.get_object_or_404(request, pk, ApplicationCode.GERER_STRUCTURE, Level.MODIFICATION)
+    page_obj = paginate(request, selectors.structure_history(structure=structure), per_page=EVENTS_PER_PAGE)
     rows = [
         {
             "event": event,
@@ -520,7 +507,7 @@ def history(request, pk):
         "structures/manage/history.html",
         page_context(
             _("Historique de la structure"),
-            links=_detail_links(structure),
+            links=_detail_crumbs(structure),
             structure=structure,
             page_obj=page_obj,
             rows=rows,

@@ -7,7 +7,6 @@ GET form, so the page works without JavaScript."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,7 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, page_context
+from structures.fields import structures_to_choose
 from structures.forms.transfer import FORMS, GLOBAL, TransferTypeForm
 from structures.selectors import transfer as selectors
 from structures.services.transfer import (
@@ -26,10 +26,6 @@ from structures.services.transfer import (
 
 DONE_SESSION_KEY = "structures_transfer_done"
 KEPT_SESSION_KEY = "structures_transfer_kept"
-
-
-def _links():
-    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
 def _apply(form, kind, actor):
@@ -56,9 +52,9 @@ def _kept_sentence(kept):
 @require_http_methods(["GET", "POST"])
 def transfer(request):
     structures = list(
-        access.structures_for(request, ApplicationCode.TRANSFERER_GP, Level.MODIFICATION)
-        .filter(principal_manager=request.user)
-        .order_by("company_name", "identifier")
+        structures_to_choose(request, ApplicationCode.TRANSFERER_GP, Level.MODIFICATION).filter(
+            principal_manager=request.user
+        )
     )
     source = request.POST if request.method == "POST" else request.GET
     type_form = TransferTypeForm(source if "type" in source else None)
@@ -95,7 +91,7 @@ def transfer(request):
         "structures/transfer/transfer.html",
         page_context(
             _("Transférer le gestionnaire principal"),
-            links=_links(),
+            links=[ORGANISATION],
             structures=structures,
             type_form=type_form,
             kind=kind,
@@ -122,7 +118,7 @@ def transfer_done(request):
         "structures/transfer/done.html",
         page_context(
             _("Transfert du gestionnaire principal effectué"),
-            links=_links(),
+            links=[ORGANISATION],
             structures=structures,
             kept=kept,
             can_transfer_more=access.can(request, ApplicationCode.TRANSFERER_GP, Level.MODIFICATION),

@@ -3,18 +3,20 @@ services of the user's structures. Every service is fetched through the structur
 user may act on: another structure's service is a 404."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
+from core.pagination import paginate
+from structures.fields import initial_structure
 from structures.forms.units import (
     ServiceCreateForm,
     ServiceFilterForm,
@@ -25,13 +27,7 @@ from structures.selectors import units as selectors
 from structures.services import units
 
 PAGE_SIZE = 25
-
-
-def _links(*, with_list=True):
-    links = [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-    if with_list:
-        links.append({"url": reverse("structures:service_list"), "title": _("Gérer un service")})
-    return links
+SERVICES = Crumb(gettext_lazy("Gérer un service"), "structures:service_list")
 
 
 def _list_url(structure) -> str:
@@ -40,10 +36,7 @@ def _list_url(structure) -> str:
 
 def _get_service(request, pk, level=Level.MODIFICATION):
     """One service, through the structures the user may manage services of."""
-    services = selectors.services_within(
-        structures=access.structures_for(request, ApplicationCode.GERER_SERVICE, level)
-    )
-    return get_object_or_404(services, pk=pk)
+    return access.get_object_or_404(request, pk, ApplicationCode.GERER_SERVICE, level, within=selectors.services_within)
 
 
 @access.access_required(ApplicationCode.CREER_SERVICE, Level.MODIFICATION)
@@ -64,15 +57,11 @@ def service_create(request):
                 )
                 return redirect(_list_url(service.structure))
     else:
-        initial = {}
-        if request.GET.get("structure", "").isdigit():
-            # Only preselected when it is one of the choices (the field's queryset).
-            initial["structure"] = int(request.GET["structure"])
-        form = ServiceCreateForm(request=request, initial=initial)
+        form = ServiceCreateForm(request=request, initial=initial_structure(request))
     return render(
         request,
         "structures/units/create.html",
-        page_context(_("Créer un service"), links=_links(with_list=False), form=form),
+        page_context(_("Créer un service"), links=[ORGANISATION], form=form),
     )
 
 
@@ -98,19 +87,15 @@ def service_list(request):
         services = selectors.services_listed(services=form.filter(selectors.services_of(structure=structure)))
         context.update(
             structure=structure,
-            page_obj=Paginator(services, PAGE_SIZE).get_page(request.GET.get("page")),
-            can_change=access.can(
-                request, ApplicationCode.GERER_SERVICE, Level.MODIFICATION, structure=structure
-            ),
-            can_create=access.can(
-                request, ApplicationCode.CREER_SERVICE, Level.MODIFICATION, structure=structure
-            ),
+            page_obj=paginate(request, services, per_page=PAGE_SIZE, numbered=False),
+            can_change=access.can(request, ApplicationCode.GERER_SERVICE, Level.MODIFICATION, structure=structure),
+            can_create=access.can(request, ApplicationCode.CREER_SERVICE, Level.MODIFICATION, structure=structure),
             refusal=structure_refusal(structure),
         )
     return render(
         request,
         "structures/units/list.html",
-        page_context(_("Gérer un service"), links=_links(with_list=False), **context),
+        page_context(_("Gérer un service"), links=[ORGANISATION], **context),
     )
 
 
@@ -146,7 +131,7 @@ def service_update(request, pk):
         "structures/units/update.html",
         page_context(
             title,
-            links=_links(),
+            links=[ORGANISATION, SERVICES],
             form=form,
             service=service,
             refusal=refusal,
@@ -161,7 +146,7 @@ def _confirmation(request, service, *, title, question, submit_url, refusal, ext
         "structures/units/confirm.html",
         page_context(
             title,
-            links=_links(),
+            links=[ORGANISATION, SERVICES],
             service=service,
             question=question,
             submit_url=submit_url,

@@ -16,6 +16,7 @@ from core import uploads
 from core.forms import DsfrForm
 from core.kept_uploads import kept_uploads_for
 from core.uploads import ATTACHMENT_EXTENSIONS, formats_label, validate_uploads
+from structures.fields import structures_to_choose
 from structures.forms.attachments import MultipleFileField, MultipleFileInput
 from structures.models import Structure
 from support.models import Category, Queue, SubCategory
@@ -28,11 +29,6 @@ MAX_MESSAGE_LENGTH = 5_000
 DRAFT, SUBMIT = "draft", "submit"
 # The checkboxes of the files kept from a submission that came back with an error.
 KEPT_FIELD = "files_kept"
-
-
-class StructureField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.identifier} — {obj.display_name}"
 
 
 def files_field():
@@ -220,7 +216,7 @@ class TicketForm(CategoryMixin, FilesMixin, DsfrForm, forms.Form):
         required=False,
         help_text=_("Par exemple le numéro de la facture ou l’identifiant de la structure concernée."),
     )
-    structure = StructureField(
+    structure = forms.ModelChoiceField(
         label=_("Identifiant de la structure émettrice"),
         queryset=Structure.objects.none(),
         empty_label=_("Choisir une structure"),
@@ -249,10 +245,8 @@ class TicketForm(CategoryMixin, FilesMixin, DsfrForm, forms.Form):
     def __init__(self, *args, request, action=SUBMIT, **kwargs):
         super().__init__(*args, **kwargs)
         self.action = action
-        attached = access.get_access(request).attached_structure_ids()
-        structures = Structure.objects.filter(pk__in=attached).order_by("company_name", "identifier")
-        if attached:
-            self.fields["structure"].queryset = structures
+        if access.get_access(request).attached_structure_ids():
+            self.fields["structure"].queryset = structures_to_choose(request)
         else:
             # A user attached to no structure writes on their own behalf.
             del self.fields["structure"]

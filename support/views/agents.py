@@ -4,7 +4,6 @@ and the satisfaction ratings per queue and per agent. Drafts never show here: th
 a 404, as if they did not exist."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,7 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import SUPPORT, Crumb, page_context
+from core.pagination import paginate
 from core.storage import download_response
 from support.forms.agents import (
     ALL_STATUSES,
@@ -38,11 +38,7 @@ S = Ticket.Status
 OPEN_STATUSES = agent_selectors.OPEN_STATUSES
 
 
-def _links(*, with_queues=True):
-    links = [{"url": reverse("domain", args=["support"]), "title": _("Support")}]
-    if with_queues:
-        links.append({"url": reverse("support:agent_queues"), "title": _("Tickets reçus")})
-    return links
+QUEUES = Crumb(gettext_lazy("Tickets reçus"), "support:agent_queues")
 
 
 def _ticket_or_404(pk, *, detail=False):
@@ -90,12 +86,12 @@ def agent_queues(request):
         "support/agents/queues.html",
         page_context(
             _("Tickets reçus"),
-            links=_links(with_queues=False),
+            links=[SUPPORT],
             filter_form=form,
             filtered=filtered,
             statuses=OPEN_STATUSES,
             queue_rows=_queue_counts(),
-            page_obj=Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page")),
+            page_obj=paginate(request, tickets, per_page=PAGE_SIZE, numbered=False),
             all_statuses=ALL_STATUSES,
         ),
     )
@@ -122,7 +118,7 @@ def agent_ticket(request, pk):
         "support/agents/ticket.html",
         page_context(
             _("Ticket %(number)s") % {"number": ticket.number},
-            links=_links(),
+            links=[SUPPORT, QUEUES],
             ticket=ticket,
             events=events,
             attachments=list(ticket.attachments.select_related("uploaded_by")),
@@ -239,8 +235,9 @@ def _action(request, pk, action):
         page_context(
             f"{title} — {ticket.number}",
             links=[
-                *_links(),
-                {"url": reverse("support:agent_ticket", args=[ticket.pk]), "title": ticket.number},
+                SUPPORT,
+                QUEUES,
+                Crumb(ticket.number, "support:agent_ticket", (ticket.pk,)),
             ],
             ticket=ticket,
             action=action,
@@ -309,7 +306,7 @@ def agent_ratings(request):
         "support/agents/ratings.html",
         page_context(
             _("Évaluations du support"),
-            links=_links(),
+            links=[SUPPORT, QUEUES],
             by_queue=list(by_queue),
             by_agent=agents,
             comments=list(comments),

@@ -6,12 +6,11 @@ The answer quotes the documentation only (support.selectors.assistant); the ques
 back as text, escaped like any user input."""
 
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from chorus import access
-from core.pages import page_context
+from core.pages import SUPPORT, page_context
 from support.forms.assistant import QuestionForm
 from support.selectors import assistant
 
@@ -47,5 +46,4 @@ def assistant_ask(request):
     if _wants_fragment(request):
         return render(request, "support/assistant/_answer.html", context)
     title = _("Assistant virtuel")
-    links = [{"url": reverse("domain", args=["support"]), "title": _("Support")}]
-    return render(request, "support/assistant/page.html", page_context(title, links=links, **context))
+    return render(request, "support/assistant/page.html", page_context(title, links=[SUPPORT], **context))

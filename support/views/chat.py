@@ -21,7 +21,7 @@ from chorus import access
 from chorus.catalogue import application_url
 from chorus.codes import ApplicationCode
 from core import sessions
-from core.pages import page_context
+from core.pages import SUPPORT, Crumb, page_context
 from support.forms.chat import ChatMessageForm, ChatStartForm
 from support.models import ChatSession
 from support.selectors import chat as chat_selectors
@@ -37,26 +37,26 @@ EMPTY_MESSAGE = {"id": "", "author": "", "is_agent": False, "body": "", "created
 
 def _application_link(request, code):
     application = access.get_access(request).catalogue[code]
-    return {"url": application_url(application), "title": application.label}
+    return Crumb(application.label, url=application_url(application))
 
 
 def _user_links(request, *, with_start=False):
     links = [
-        {"url": reverse("domain", args=["support"]), "title": _("Support")},
+        SUPPORT,
         _application_link(request, ApplicationCode.NOUS_CONTACTER),
     ]
     if with_start:
-        links.append({"url": reverse("support:chat_start"), "title": _("Échange avec un agent")})
+        links.append(Crumb(_("Échange avec un agent"), "support:chat_start"))
     return links
 
 
 def _agent_links(request, *, with_list=False):
     links = [
-        {"url": reverse("domain", args=["support"]), "title": _("Support")},
+        SUPPORT,
         _application_link(request, ApplicationCode.TICKETS_RECUS),
     ]
     if with_list:
-        links.append({"url": reverse("support:agent_chats"), "title": _("Échanges avec les utilisateurs")})
+        links.append(Crumb(_("Échanges avec les utilisateurs"), "support:agent_chats"))
     return links
 
 

@@ -3,21 +3,16 @@ one page per guide (what each application's "i" link opens). Public: anybody may
 the documentation, logged in or not."""
 
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from chorus import access
 from chorus.catalogue import application_url
-from core.pages import page_context
+from core.pages import SUPPORT, Crumb, page_context
 from support import markdown
 from support.forms.docs import DocSearchForm
 from support.models import DocPage
 from support.selectors import docs as doc_selectors
-
-
-def _docs_links():
-    return [{"url": reverse("domain", args=["support"]), "title": _("Support")}]
 
 
 @access.public
@@ -48,7 +43,7 @@ def docs(request):
     return render(
         request,
         "support/docs/index.html",
-        page_context(_("Documentation"), links=_docs_links(), **context),
+        page_context(_("Documentation"), links=[SUPPORT], **context),
     )
 
 
@@ -64,7 +59,7 @@ def doc_page(request, slug):
         .only("slug", "title", "order")
         .order_by("order", "title", "pk")
     )
-    links = [*_docs_links(), {"url": reverse("support:docs"), "title": _("Documentation")}]
+    links = [SUPPORT, Crumb(_("Documentation"), "support:docs")]
     return render(
         request,
         "support/docs/page.html",

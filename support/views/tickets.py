@@ -6,7 +6,6 @@ submitted ticket of a structure I administer) and acted on only through the
 requester's own tickets: anybody else's is a 404, which does not confirm it exists."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -18,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chorus import access
 from chorus.codes import ApplicationCode
 from core import db, ratelimit
-from core.pages import page_context
+from core.pages import SUPPORT, Crumb, page_context
+from core.pagination import paginate
 from core.storage import download_response
 from structures.forms.bank import ConfirmForm
 from support import exports
@@ -57,20 +57,12 @@ def _optional_url(name):
         return ""
 
 
-def _support_links(*extra):
-    return [{"url": reverse("domain", args=["support"]), "title": _("Support")}, *extra]
+CONTACT = Crumb(gettext_lazy("Nous contacter"), "support:contact")
+TICKETS = Crumb(gettext_lazy("Tickets émis"), "support:tickets")
 
 
-def _contact_link():
-    return {"url": reverse("support:contact"), "title": _("Nous contacter")}
-
-
-def _tickets_link():
-    return {"url": reverse("support:tickets"), "title": _("Tickets émis")}
-
-
-def _ticket_link(ticket):
-    return {"url": reverse("support:ticket_detail", args=[ticket.pk]), "title": _ticket_title(ticket)}
+def _ticket_crumb(ticket):
+    return Crumb(_ticket_title(ticket), "support:ticket_detail", (ticket.pk,))
 
 
 def _ticket_title(ticket):
@@ -90,7 +82,7 @@ def contact(request):
         "support/tickets/contact.html",
         page_context(
             _("Nous contacter"),
-            links=_support_links(),
+            links=[SUPPORT],
             docs_url=_optional_url("support:docs"),
             chat_url=_optional_url("support:chat_start"),
         ),
@@ -157,9 +149,9 @@ def _ticket_form(request, ticket=None):
     else:
         form = TicketForm(initial=_initial(request, ticket), request=request)
     if ticket is None:
-        title, links = _("Créer un ticket"), _support_links(_contact_link())
+        title, links = _("Créer un ticket"), [SUPPORT, CONTACT]
     else:
-        title, links = _("Modifier le brouillon"), _support_links(_tickets_link())
+        title, links = _("Modifier le brouillon"), [SUPPORT, TICKETS]
     return render(
         request,
         "support/tickets/form.html",
@@ -226,7 +218,7 @@ def ticket_delete(request, pk):
         "support/tickets/delete.html",
         page_context(
             _("Supprimer le brouillon"),
-            links=_support_links(_tickets_link(), _ticket_link(ticket)),
+            links=[SUPPORT, TICKETS, _ticket_crumb(ticket)],
             ticket=ticket,
             form=form,
         ),
@@ -264,9 +256,7 @@ def _query(request, **changes) -> str:
 def ticket_list(request):
     counts, tab, form = _list_state(request)
     tickets = ticket_selectors.tab_tickets(access=access.get_access(request), tab=tab, **form.filters())
-    paginator = Paginator(tickets, PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    page_obj = paginate(request, tickets, per_page=PAGE_SIZE)
     tabs = [
         {
             "code": candidate.code,
@@ -284,7 +274,7 @@ def ticket_list(request):
         "support/tickets/list.html",
         page_context(
             _("Tickets émis"),
-            links=_support_links(),
+            links=[SUPPORT],
             tab=tab,
             tabs=tabs,
             form=form,
@@ -371,7 +361,7 @@ def ticket_detail(request, pk):
         "support/tickets/detail.html",
         page_context(
             _ticket_title(ticket),
-            links=_support_links(_tickets_link()),
+            links=[SUPPORT, TICKETS],
             ticket=ticket,
             is_requester=is_requester,
             events=events,
@@ -534,7 +524,7 @@ def _action(request, pk, action):
         "support/tickets/action.html",
         page_context(
             str(spec["title"]),
-            links=_support_links(_tickets_link(), _ticket_link(ticket)),
+            links=[SUPPORT, TICKETS, _ticket_crumb(ticket)],
             ticket=ticket,
             intro=spec["intro"],
             form=form,
@@ -645,7 +635,7 @@ def public_ticket_done(request):
         "support/tickets/public_done.html",
         page_context(
             _("Votre demande est enregistrée"),
-            links=[{"url": reverse("support:public_ticket"), "title": _("Contacter le support sans compte")}],
+            links=[Crumb(_("Contacter le support sans compte"), "support:public_ticket")],
             number=number,
         ),
     )

@@ -13,7 +13,7 @@ from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Application, Level, Profile
 from core.forms import DsfrForm, ModelMultipleChoiceField
-from structures.fields import StructureChoiceField
+from structures.fields import StructureChoiceField, structures_to_choose
 from structures.models import Service, Structure
 from users.forms.accounts import normalize_email
 from users.models import Membership, User
@@ -288,10 +288,7 @@ class AttachManyForm(ProfileChoicesMixin, DsfrForm, forms.Form):
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["structures"]
-        field.queryset = access.structures_for(
-            request, ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION
-        ).order_by("company_name", "identifier")
-        field.label_from_instance = lambda obj: f"{obj.identifier} — {obj.display_name}"
+        field.queryset = structures_to_choose(request, ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION)
         # Without the page's script, the applications of all the structures are shown.
         self.add_profile_fields_for_any(list(field.queryset), request)
 

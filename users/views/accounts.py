@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 
 from chorus import access
-from core.pages import PageMixin, page_context
+from core.pages import ACCOUNT, PageMixin, page_context
 from core.ratelimit import hit
 from users import tasks, tokens
 from users.forms.accounts import (
@@ -47,10 +47,6 @@ SIGNUP_EMAIL_SESSION_KEY = "users_signup_email"
 
 def _validity_minutes():
     return settings.ACCOUNT_ACTIVATION_TIMEOUT // 60
-
-
-def _account_links():
-    return [{"url": reverse("users:account"), "title": _("Mon compte")}]
 
 
 def _too_many_message():
@@ -466,8 +462,7 @@ class PasswordChangeView(PageMixin, auth_views.PasswordChangeView):
     form_class = PasswordChangeForm
     success_url = reverse_lazy("users:password_change_done")
 
-    def breadcrumb_links(self):
-        return _account_links()
+    breadcrumb = (ACCOUNT,)
 
     def post(self, request, *args, **kwargs):
         return _locked_out_of_session(request, request.user) or super().post(request, *args, **kwargs)
@@ -490,8 +485,7 @@ class PasswordChangeDoneView(PageMixin, auth_views.PasswordChangeDoneView):
     page_title = gettext_lazy("Mot de passe modifié")
     template_name = "users/accounts/password_change_done.html"
 
-    def breadcrumb_links(self):
-        return _account_links()
+    breadcrumb = (ACCOUNT,)
 
 
 # Mon compte

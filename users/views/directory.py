@@ -3,7 +3,6 @@
 Only the attachments to structures where the requesting user holds Organisation
 consultation are listed; a user with nothing on those structures is a 404."""
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,7 +14,8 @@ from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level
 from core import db
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
+from core.pagination import paginate
 from users import exports, selectors
 from users.forms.members import (
     DirectoryFilterForm,
@@ -28,10 +28,6 @@ PAGE_SIZE = 25
 EXPORT_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
 
 
-def _links():
-    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
-
-
 def _memberships(request, form):
     structures = access.structures_for(request, ApplicationCode.CONSULTER_UTILISATEURS, Level.CONSULTATION)
     return selectors.directory_memberships(structures=structures, filters=form.filters())
@@ -41,9 +37,7 @@ def _memberships(request, form):
 @require_GET
 def member_list(request):
     form = DirectoryFilterForm(request.GET or None, request=request)
-    paginator = Paginator(_memberships(request, form), PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    page_obj = paginate(request, _memberships(request, form), per_page=PAGE_SIZE)
     filters_query = request.GET.copy()
     filters_query.pop("page", None)
     filters_query.pop("format", None)
@@ -56,7 +50,7 @@ def member_list(request):
         "users/directory/list.html",
         page_context(
             _("Consulter les utilisateurs"),
-            links=_links(),
+            links=[ORGANISATION],
             form=form,
             page_obj=page_obj,
             rows=[exports.row_for(membership) for membership in page_obj.object_list],
@@ -133,10 +127,7 @@ def member_detail(request, user_id):
             service = None if whole else validated[0].service
             group["habilitations_url"] = _manage_url(structure, service, member)
     title = member.get_full_name() or member.email
-    links = [
-        *_links(),
-        {"url": reverse("users:member_list"), "title": _("Consulter les utilisateurs")},
-    ]
+    links = [ORGANISATION, Crumb(_("Consulter les utilisateurs"), "users:member_list")]
     return render(
         request,
         "users/directory/detail.html",

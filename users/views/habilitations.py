@@ -23,7 +23,7 @@ from approvals.selectors import pending_requests_of
 from chorus import access
 from chorus.codes import ApplicationCode
 from chorus.models import Habilitation, Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
 from structures.models import Service
 from users import selectors
 from users.forms.habilitations import (
@@ -49,15 +49,6 @@ from users.services.habilitations import (
 )
 
 
-def _organisation_link():
-    return {"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}
-
-
-def _manage_links():
-    return [
-        _organisation_link(),
-        {"url": reverse("users:habilitations"), "title": _("Gérer les habilitations des utilisateurs")},
-    ]
 
 
 @dataclass
@@ -405,7 +396,7 @@ def habilitations(request):
     title = _("Gérer les habilitations des utilisateurs")
     context = page_context(
         title,
-        links=[_organisation_link()],
+        links=[ORGANISATION],
         form=form,
         structure_chosen=form.selected_structure() is not None,
         page=None,
@@ -428,9 +419,7 @@ def habilitations(request):
 @require_GET
 def habilitations_user(request, structure_pk, user_pk, service_pk=None):
     """The former address of one user's page: the one page, with the same choice."""
-    structure = access.get_structure_or_404(
-        request, structure_pk, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION
-    )
+    structure = access.get_object_or_404(request, structure_pk, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION)
     service = None if service_pk is None else get_object_or_404(Service, pk=service_pk, structure=structure)
     user = get_object_or_404(attached_users(structure), pk=user_pk)
     if scope_refusal(user=user, structure=structure, service=service):
@@ -488,7 +477,7 @@ def my_habilitations(request):
     title = _("Gérer mes habilitations")
     context = page_context(
         title,
-        links=[_organisation_link()],
+        links=[ORGANISATION],
         form=form,
         # What my_structures() filters on, known already: no query.
         has_structures=bool(access.get_access(request).attached_structure_ids()),
@@ -621,7 +610,7 @@ def habilitations_copy(request):
         "users/habilitations/copy.html",
         page_context(
             title,
-            links=_manage_links(),
+            links=[ORGANISATION, Crumb(_("Gérer les habilitations des utilisateurs"), "users:habilitations")],
             form=form,
             structure_chosen=form.selected_structure() is not None,
             lines=lines,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chorus import access
-from core.pages import page_context
+from core.pages import ACCOUNT, Crumb, page_context
 from users.forms.invitations import ACCEPT, InvitationAnswerForm, LeaveForm
 from users.models import Membership
 from users.services import invitations, members
@@ -117,8 +117,8 @@ def membership_leave(request):
         page_context(
             _("Quitter une structure"),
             links=[
-                {"url": reverse("users:account"), "title": _("Mon compte")},
-                {"url": reverse("users:my_memberships"), "title": _("Mes rattachements")},
+                ACCOUNT,
+                Crumb(_("Mes rattachements"), "users:my_memberships"),
             ],
             form=form,
             membership=membership,

@@ -4,14 +4,14 @@ reactivate a deactivated account (users.services.me)."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, update_session_auth_hash
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus import access
-from core.pages import page_context
+from core.pages import ACCOUNT, page_context
+from core.pagination import paginate
 from core.ratelimit import hit_all
 from users import selectors, tokens
 from users.forms.me import ChangeEmailForm, DeactivateForm
@@ -30,26 +30,20 @@ User = get_user_model()
 MEMBERSHIPS_PER_PAGE = 50
 
 
-def _account_links():
-    return [{"url": reverse("users:account"), "title": _("Mon compte")}]
-
-
 # Mes rattachements
 
 
 @access.authenticated
 @require_GET
 def my_memberships(request):
-    paginator = Paginator(selectors.memberships_of(user=request.user), MEMBERSHIPS_PER_PAGE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.pages_list = list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1))
+    page_obj = paginate(request, selectors.memberships_of(user=request.user), per_page=MEMBERSHIPS_PER_PAGE)
     title = _("Mes rattachements")
     return render(
         request,
         "users/me/memberships.html",
         page_context(
             title,
-            links=_account_links(),
+            links=[ACCOUNT],
             page_obj=page_obj,
             Status=Membership.Status,
             invitations=list(selectors.invitations_pending_for(user=request.user)),
@@ -100,7 +94,7 @@ def change_email(request):
     return render(
         request,
         "users/me/change_email.html",
-        page_context(title, links=_account_links(), form=form, current_email=user.email),
+        page_context(title, links=[ACCOUNT], form=form, current_email=user.email),
     )
 
 
@@ -190,7 +184,7 @@ def deactivate(request):
         "users/me/deactivate.html",
         page_context(
             title,
-            links=_account_links(),
+            links=[ACCOUNT],
             form=form,
             blocking=blocking,
             transfer_url=_transfer_url(),

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods
 from chorus import access, catalogue
 from chorus.codes import ApplicationCode
 from chorus.models import Level
-from core.pages import page_context
+from core.pages import ORGANISATION, Crumb, page_context
+from structures.fields import preselect_single_structure
 from users.forms.members import (
     LEVEL_SERVICE,
     AttachForm,
@@ -21,10 +22,6 @@ from users.forms.members import (
     StructureStepForm,
 )
 from users.services import habilitations, invitations, members
-
-
-def _links():
-    return [{"url": reverse("domain", args=["organisation"]), "title": _("Organisation")}]
 
 
 def _page_url(name, structure):
@@ -37,13 +34,7 @@ def _structure_step(request, application_code):
     step = StructureStepForm(request.GET or None, request=request, application_code=application_code)
     if step.is_bound:
         return step, (step.cleaned_data["structure"] if step.is_valid() else None)
-    choices = list(step.fields["structure"].queryset[:2])
-    structure = choices[0] if len(choices) == 1 else None
-    if structure is not None:
-        step = StructureStepForm(
-            initial={"structure": structure}, request=request, application_code=application_code
-        )
-    return step, structure
+    return step, preselect_single_structure(step)
 
 
 def _signup_url(request, email):
@@ -78,7 +69,7 @@ def attach(request):
     return render(
         request,
         "users/members/attach.html",
-        page_context(_("Rattacher un utilisateur"), links=_links(), step=step, form=form),
+        page_context(_("Rattacher un utilisateur"), links=[ORGANISATION], step=step, form=form),
     )
 
 
@@ -146,7 +137,7 @@ def attach_many(request):
         "users/members/attach_many.html",
         page_context(
             _("Rattacher à plusieurs structures"),
-            links=[*_links(), {"url": reverse("users:attach"), "title": _("Rattacher un utilisateur")}],
+            links=[ORGANISATION, Crumb(_("Rattacher un utilisateur"), "users:attach")],
             form=form,
         ),
     )
@@ -211,7 +202,7 @@ def detach(request):
         "users/members/detach.html",
         page_context(
             _("Détacher un utilisateur"),
-            links=_links(),
+            links=[ORGANISATION],
             step=step,
             form=form,
             transfer_url=catalogue.application_url(transfer) if transfer else "",

@@ -15,22 +15,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from chorus import access
-from core.pages import page_context
+from core.pages import ACCOUNT, Crumb, page_context
 from users.forms.two_factor import DisableForm, EnrolForm, RecoveryCodesRegenerateForm, VerifyForm
 from users.services import accounts, two_factor
 from users.views.accounts import _locked_out_of_session, _wrong_password_lockout, lockout
 
-
-def _security_links():
-    return [
-        {"url": reverse("users:account"), "title": _("Mon compte")},
-        {"url": reverse("users:security"), "title": _("Sécurité du compte")},
-    ]
+SECURITY = Crumb(gettext_lazy("Sécurité du compte"), "users:security")
 
 
 def _safe_next(request, url, default):
@@ -54,7 +50,7 @@ def security(request):
         "users/two_factor/security.html",
         page_context(
             _("Sécurité du compte"),
-            links=[{"url": reverse("users:account"), "title": _("Mon compte")}],
+            links=[ACCOUNT],
             enabled=user.two_factor_enabled,
             reasons=reasons,
             recovery_codes_left=two_factor.recovery_codes_left(user) if user.two_factor_enabled else 0,
@@ -101,7 +97,7 @@ def enrol(request):
         "users/two_factor/enrol.html",
         page_context(
             _("Activer la double authentification"),
-            links=_security_links(),
+            links=[ACCOUNT, SECURITY],
             form=form,
             # Our own drawing of the otpauth URL (path data only), not user input.
             qr_code=mark_safe(two_factor.qr_code_svg(device)),  # noqa: S308
@@ -150,7 +146,7 @@ def recovery_codes(request):
         "users/two_factor/recovery_codes.html",
         page_context(
             _("Vos codes de secours"),
-            links=_security_links(),
+            links=[ACCOUNT, SECURITY],
             codes=[_grouped(code) for code in data["codes"]],
         ),
     )
@@ -202,7 +198,7 @@ def recovery_codes_regenerate(request):
     return render(
         request,
         "users/two_factor/recovery_codes_regenerate.html",
-        page_context(_("Générer de nouveaux codes de secours"), links=_security_links(), form=form),
+        page_context(_("Générer de nouveaux codes de secours"), links=[ACCOUNT, SECURITY], form=form),
     )
 
 
@@ -233,7 +229,7 @@ def disable(request):
         "users/two_factor/disable.html",
         page_context(
             _("Désactiver la double authentification"),
-            links=_security_links(),
+            links=[ACCOUNT, SECURITY],
             form=form,
             reasons=reasons,
             refused=request.method == "POST" and bool(reasons),
