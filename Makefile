@@ -7,8 +7,8 @@ PORT ?= 8000
 SIRENE_STANDIN_PORT ?= 8765
 export SIRENE_STANDIN_PORT
 PYTEST_ARGS ?=
-# Both cores by default (an idle worker takes tests queued for the other): `make test WORKERS=0`
-# runs the suite in one process.
+# Both cores by default: `make test WORKERS=0` runs the suite in one process. Tests go to the
+# workers in pytest-django's order (database tests that flush tables last), hence no work stealing.
 WORKERS ?= auto
 
 # Dependencies come from uv.lock (see docs/dependencies.md), installed by uv: the one on PATH, or
@@ -99,7 +99,7 @@ demo-reset: install
 	$(BIN)/python manage.py seed_demo --reset
 
 test: install-dev
-	$(BIN)/python -m pytest --numprocesses $(WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses $(WORKERS) $(PYTEST_ARGS)
 
 # Refresh the translation catalogues after changing user-facing strings (the development
 # settings: no secret key is needed to read the templates).

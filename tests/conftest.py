@@ -114,6 +114,7 @@ def catalogue(transactional_db):
         import_module("chorus.migrations.0005_application_urls").set_url_names(apps, None)
         import_module("chorus.migrations.0006_application_urls_users").set_url_names(apps, None)
         import_module("chorus.migrations.0007_application_urls_support").set_url_names(apps, None)
+        import_module("users.migrations.0007_application_url_names").forwards(apps, None)
 
 
 @pytest.fixture(autouse=True)

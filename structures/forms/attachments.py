@@ -53,7 +53,9 @@ class AttachmentForm(DsfrForm, forms.Form):
     def __init__(self, *args, user_or_request, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["structure"] = StructureChoiceField(
-            user_or_request=user_or_request, application_code=ApplicationCode.CREER_PIECE_JOINTE, level=Level.MODIFICATION
+            user_or_request=user_or_request,
+            application_code=ApplicationCode.CREER_PIECE_JOINTE,
+            level=Level.MODIFICATION,
         )
         self.fields["files"].widget.group_class = "fr-upload-group"
         self.fields["files"].help_text = _(

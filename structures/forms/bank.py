@@ -214,7 +214,9 @@ class BankAccountForm(DsfrForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = getattr(user_or_request, "user", user_or_request)
         self.fields["structure"] = StructureChoiceField(
-            user_or_request=user_or_request, application_code=ApplicationCode.CREER_COORDONNEE_BANCAIRE, level=Level.MODIFICATION
+            user_or_request=user_or_request,
+            application_code=ApplicationCode.CREER_COORDONNEE_BANCAIRE,
+            level=Level.MODIFICATION,
         )
         self.fields["country"].choices = country_choices()
         self.fields["proof"].widget.group_class = "fr-upload-group"

@@ -80,8 +80,12 @@ def attachment_list(request):
     if structure is not None:
         attachments = selectors.attachments_listed(structure=structure)
         page_obj = paginate(request, attachments, per_page=PAGE_SIZE, numbered=False)
-        can_change = access.can(request, ApplicationCode.GERER_PIECE_JOINTE, Level.MODIFICATION, structure=structure)
-        can_create = access.can(request, ApplicationCode.CREER_PIECE_JOINTE, Level.MODIFICATION, structure=structure)
+        can_change = access.can(
+            request, ApplicationCode.GERER_PIECE_JOINTE, Level.MODIFICATION, structure=structure
+        )
+        can_create = access.can(
+            request, ApplicationCode.CREER_PIECE_JOINTE, Level.MODIFICATION, structure=structure
+        )
     return render(
         request,
         "structures/attachments/list.html",

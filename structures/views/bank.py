@@ -106,7 +106,9 @@ def bank_list(request):
     if structure is not None:
         bank_accounts = selectors.bank_accounts_listed(structure=structure)
         page_obj = paginate(request, bank_accounts, per_page=PAGE_SIZE, numbered=False)
-        can_change = access.can(request, ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.MODIFICATION, structure=structure)
+        can_change = access.can(
+            request, ApplicationCode.GERER_COORDONNEE_BANCAIRE, Level.MODIFICATION, structure=structure
+        )
     return render(
         request,
         "structures/bank/list.html",

@@ -36,7 +36,9 @@ def _list_url(structure) -> str:
 
 def _get_service(request, pk, level=Level.MODIFICATION):
     """One service, through the structures the user may manage services of."""
-    return access.get_object_or_404(request, pk, ApplicationCode.GERER_SERVICE, level, within=selectors.services_within)
+    return access.get_object_or_404(
+        request, pk, ApplicationCode.GERER_SERVICE, level, within=selectors.services_within
+    )
 
 
 @access.access_required(ApplicationCode.CREER_SERVICE, Level.MODIFICATION)
@@ -88,8 +90,12 @@ def service_list(request):
         context.update(
             structure=structure,
             page_obj=paginate(request, services, per_page=PAGE_SIZE, numbered=False),
-            can_change=access.can(request, ApplicationCode.GERER_SERVICE, Level.MODIFICATION, structure=structure),
-            can_create=access.can(request, ApplicationCode.CREER_SERVICE, Level.MODIFICATION, structure=structure),
+            can_change=access.can(
+                request, ApplicationCode.GERER_SERVICE, Level.MODIFICATION, structure=structure
+            ),
+            can_create=access.can(
+                request, ApplicationCode.CREER_SERVICE, Level.MODIFICATION, structure=structure
+            ),
             refusal=structure_refusal(structure),
         )
     return render(

@@ -53,8 +53,10 @@ sys.exit(1 if failures else 0)
 
 
 def uv():
-    """The uv that `make` uses (it exports UV), else one on PATH: the test needs the real installer."""
-    found = os.environ.get("UV") or shutil.which("uv")
+    """The uv that `make` uses (it exports UV), else one on PATH, else the one `make` installed
+    into .tools/: the test needs the real installer."""
+    local = REPOSITORY / ".tools" / "bin" / "uv"
+    found = os.environ.get("UV") or shutil.which("uv") or (str(local) if local.exists() else None)
     if not found or not (Path(found).exists() or shutil.which(found)):
         pytest.fail("uv is needed: run the suite with `make test`, which installs it into .tools/.")
     return found

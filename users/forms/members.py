@@ -288,7 +288,9 @@ class AttachManyForm(ProfileChoicesMixin, DsfrForm, forms.Form):
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["structures"]
-        field.queryset = structures_to_choose(request, ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION)
+        field.queryset = structures_to_choose(
+            request, ApplicationCode.RATTACHER_UTILISATEUR, Level.MODIFICATION
+        )
         # Without the page's script, the applications of all the structures are shown.
         self.add_profile_fields_for_any(list(field.queryset), request)
 

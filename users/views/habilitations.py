@@ -49,8 +49,6 @@ from users.services.habilitations import (
 )
 
 
-
-
 @dataclass
 class _Row:
     profile: object  # chorus.models.Profile
@@ -419,7 +417,9 @@ def habilitations(request):
 @require_GET
 def habilitations_user(request, structure_pk, user_pk, service_pk=None):
     """The former address of one user's page: the one page, with the same choice."""
-    structure = access.get_object_or_404(request, structure_pk, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION)
+    structure = access.get_object_or_404(
+        request, structure_pk, ApplicationCode.GERER_HABILITATIONS, Level.MODIFICATION
+    )
     service = None if service_pk is None else get_object_or_404(Service, pk=service_pk, structure=structure)
     user = get_object_or_404(attached_users(structure), pk=user_pk)
     if scope_refusal(user=user, structure=structure, service=service):
